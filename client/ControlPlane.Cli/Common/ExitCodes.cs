@@ -1,0 +1,32 @@
+namespace ControlPlane.Cli.Common;
+
+/// <summary>What cpctl's exit status means; scripts depend on these, so they never change.</summary>
+internal static class ExitCodes
+{
+    public const int Ok = 0;
+
+    /// <summary>The control plane answered with an error status (NOT_FOUND, INVALID_ARGUMENT, ...).</summary>
+    public const int Refused = 1;
+
+    /// <summary>The command line was wrong; nothing was sent.</summary>
+    public const int Usage = 2;
+
+    /// <summary>The control plane could not be reached.</summary>
+    public const int Unreachable = 3;
+
+    /// <summary>A one-shot command was interrupted with Ctrl-C (128 + SIGINT, as shells do).</summary>
+    public const int Interrupted = 130;
+
+    public const string HelpText = """
+        Exit codes:
+          0    success (for watch: stopped with Ctrl-C)
+          1    the control plane refused the request; stderr has "error: <STATUS_CODE>: <message>"
+          2    bad usage: unknown command or option, invalid name, invalid endpoint URL
+          3    the control plane is unreachable (is the silo running?)
+          130  interrupted with Ctrl-C
+
+        Environment:
+          CONTROLPLANE_ENDPOINT  endpoint used when --endpoint is not given (default http://127.0.0.1:7400)
+          NO_COLOR               disables colour
+        """;
+}

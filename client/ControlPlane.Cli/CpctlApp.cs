@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using ControlPlane.Cli.Common;
+using ControlPlane.Cli.Fleet;
+
+namespace ControlPlane.Cli;
+
+/// <summary>cpctl, the SRE tool of the control plane: parses, runs one command, returns its exit code.</summary>
+public static class CpctlApp
+{
+    /// <summary>Runs cpctl with <paramref name="args"/>, writing to the given writers; returns the exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+
+        var io = CliIo.For(stdout, stderr);
+        var root = BuildRoot(io);
+        var parsed = root.Parse(args);
+
+        if (parsed.Action is ParseErrorAction)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                await stderr.WriteLineAsync($"error: {error.Message}").ConfigureAwait(false);
+            }
+
+            await stderr.WriteLineAsync("Run 'cpctl --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        var invocation = new InvocationConfiguration
+        {
+            Output = stdout,
+            Error = stderr,
+            // Program.Main owns Ctrl-C and cancels ct; commands decide what an interrupt means.
+            ProcessTerminationTimeout = null,
+        };
+        return await parsed.InvokeAsync(invocation, ct).ConfigureAwait(false);
+    }
+
+    internal static RootCommand BuildRoot(CliIo io)
+    {
+        var globals = new GlobalOptions();
+        var root = new RootCommand(
+            "cpctl: query and watch the PostgreSQL fleet through the control plane's gRPC gateway.");
+        globals.AddTo(root);
+
+        root.Add(StatusCommand.Create(globals, io));
+        root.Add(TierCommand.Create(globals, io));
+        root.Add(ReplicaCommand.Create(globals, io));
+        root.Add(WatchCommand.Create(globals, io));
+
+        ExitCodesHelp.Install(root);
+        return root;
+    }
+}

@@ -1,0 +1,63 @@
+using ControlPlane.Client.Fleet;
+using ControlPlane.Protos.V1;
+using Grpc.Net.Client;
+
+namespace ControlPlane.Client;
+
+/// <summary>
+/// A connection to the control plane's gRPC gateway: one HTTP/2 channel (h2c for http://,
+/// TLS for https://) shared by the typed service clients it exposes. Create one per process
+/// and dispose it with its owner; the clients are thread-safe.
+/// </summary>
+public sealed class ControlPlaneClient : IDisposable
+{
+    private readonly GrpcChannel channel;
+
+    /// <summary>Connects to <paramref name="endpoint"/>, an absolute http or https URL.</summary>
+    public ControlPlaneClient(Uri endpoint, ControlPlaneClientOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        Endpoint = ControlPlaneEndpoint.Parse(endpoint.OriginalString, nameof(endpoint));
+        options ??= new ControlPlaneClientOptions();
+
+        var handler = new SocketsHttpHandler
+        {
+            KeepAlivePingDelay = options.KeepAlivePingDelay,
+            KeepAlivePingTimeout = options.KeepAlivePingTimeout,
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            ConnectTimeout = options.ConnectTimeout,
+            // Many concurrent watches would otherwise queue behind the server's stream limit.
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+        };
+
+        channel = GrpcChannel.ForAddress(Endpoint, new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = options.MaxReceiveMessageSize,
+            MaxSendMessageSize = options.MaxSendMessageSize,
+            // ThrowOperationCanceledOnCancellation stays off: with it on, a streaming call that fails
+            // to connect surfaces as a bare TaskCanceledException instead of UNAVAILABLE
+            // (Grpc.Net.Client 2.85), and callers could no longer tell "unreachable" from "cancelled".
+        });
+
+        Fleet = new FleetService.FleetServiceClient(channel);
+    }
+
+    /// <summary>Resolves the endpoint as <see cref="ControlPlaneEndpoint.Resolve(string?)"/> does, then connects.</summary>
+    public static ControlPlaneClient Create(string? endpoint = null, ControlPlaneClientOptions? options = null) =>
+        new(ControlPlaneEndpoint.Resolve(endpoint), options);
+
+    /// <summary>The gateway this client talks to.</summary>
+    public Uri Endpoint { get; }
+
+    /// <summary>Tiers and replicas: queries and watches.</summary>
+    public FleetService.FleetServiceClient Fleet { get; }
+
+    /// <summary>Follows one tier, surviving version gaps and silo restarts.</summary>
+    public TierWatch WatchTiers(string environment = "", TierWatchOptions? options = null) =>
+        new(Fleet, environment, options);
+
+    public void Dispose() => channel.Dispose();
+}

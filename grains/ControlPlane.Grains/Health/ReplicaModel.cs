@@ -1,0 +1,69 @@
+namespace ControlPlane.Grains.Health;
+
+/// <summary>Where a replica lives and how the control plane reaches it. The password stays in its file.</summary>
+[GenerateSerializer, Immutable, Alias("controlplane.ReplicaSpec")]
+public sealed record ReplicaSpec(
+    [property: Id(0)] string Environment,
+    [property: Id(1)] string Tier,
+    [property: Id(2)] string Name,
+    [property: Id(3)] string Host,
+    [property: Id(4)] int Port,
+    [property: Id(5)] string Database,
+    [property: Id(6)] string User,
+    [property: Id(7)] string PasswordFile,
+    [property: Id(8)] string? DataDirectory);
+
+/// <summary>Role a replica reports for itself.</summary>
+public enum ReplicaRole
+{
+    Unknown = 0,
+    Primary = 1,
+    Standby = 2,
+}
+
+/// <summary>
+/// What a replica grain last saw of its instance; reported to its tier after every probe.
+/// LSNs are raw 64-bit positions (see <see cref="ControlPlane.Postgres.Health.Lsn"/>).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("controlplane.ReplicaHealth")]
+public sealed record ReplicaHealth(
+    [property: Id(0)] string Name,
+    [property: Id(1)] DateTimeOffset ProbedAt,
+    [property: Id(2)] bool Reachable,
+    [property: Id(3)] string? Error,
+    [property: Id(4)] bool InRecovery,
+    [property: Id(5)] int? Timeline,
+    [property: Id(6)] ulong? CurrentLsn,
+    [property: Id(7)] ulong? ReceiveLsn,
+    [property: Id(8)] ulong? ReplayLsn,
+    [property: Id(9)] double? ReplayLagSeconds,
+    [property: Id(10)] string? WalReceiverStatus,
+    [property: Id(11)] int Connections,
+    [property: Id(12)] int MaxConnections,
+    [property: Id(13)] string? ServerVersion,
+    [property: Id(14)] double ProbeLatencyMs,
+    [property: Id(15)] int ConsecutiveFailures);
+
+/// <summary>A replica as its tier presents it: observation plus the tier's verdict.</summary>
+[GenerateSerializer, Immutable, Alias("controlplane.ReplicaStatus")]
+public sealed record ReplicaStatus(
+    [property: Id(0)] string Name,
+    [property: Id(1)] string Host,
+    [property: Id(2)] int Port,
+    [property: Id(3)] ReplicaRole Role,
+    [property: Id(4)] bool Healthy,
+    [property: Id(5)] bool Reachable,
+    [property: Id(6)] long LagBytes,
+    [property: Id(7)] double LagSeconds,
+    [property: Id(8)] int Connections,
+    [property: Id(9)] int MaxConnections,
+    [property: Id(10)] DateTimeOffset? LastProbeAt,
+    [property: Id(11)] int ConsecutiveFailures,
+    [property: Id(12)] int? Timeline,
+    [property: Id(13)] ulong? CurrentLsn,
+    [property: Id(14)] ulong? ReceiveLsn,
+    [property: Id(15)] ulong? ReplayLsn,
+    [property: Id(16)] string? WalReceiverStatus,
+    [property: Id(17)] string? ServerVersion,
+    [property: Id(18)] double ProbeLatencyMs,
+    [property: Id(19)] string Problem);

@@ -1,0 +1,183 @@
+using ControlPlane.Grains.Fleet;
+using ControlPlane.Grains.Telemetry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+
+namespace ControlPlane.Grains.Health;
+
+/// <summary>Persistent part of a tier: topology, term, primary and the last published snapshot (with its version).</summary>
+[GenerateSerializer, Alias("controlplane.TierState")]
+public sealed class TierState
+{
+    [Id(0)] public TierSpec? Spec { get; set; }
+    [Id(1)] public long Term { get; set; }
+    [Id(2)] public string Primary { get; set; } = "";
+    [Id(3)] public TierSnapshot? Snapshot { get; set; }
+}
+
+/// <summary>
+/// Aggregates its replicas' reports into a tier verdict, versions every change, persists it, then publishes it
+/// on the tier's stream. Persisting first means a watcher never sees a version the catalog does not hold, and an
+/// activation that lost the compare-and-set write (a stale duplicate) publishes nothing.
+/// </summary>
+public sealed class TierGrain(
+    [PersistentState("tier", FleetKeys.Storage)] IPersistentState<TierState> state,
+    IOptions<FleetOptions> options,
+    FleetMetrics metrics,
+    ILogger<TierGrain> logger) : Grain, ITierGrain, IRemindable
+{
+    private const string KeepAliveReminder = "keepalive";
+    private readonly FleetOptions _options = options.Value;
+    private readonly Dictionary<string, ReplicaHealth> _latest = new(StringComparer.Ordinal);
+    private IGrainTimer? _timer;
+    private IAsyncStream<TierChanged>? _stream;
+    private DateTimeOffset _lastPublish;
+    private bool _measurementsPending;
+
+    private TimeSpan StaleAfter => _options.Interval * _options.StaleAfterIntervals;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _stream = this.GetStreamProvider(FleetKeys.StreamProvider)
+            .GetStream<TierChanged>(StreamId.Create(FleetKeys.TierStreamNamespace, this.GetPrimaryKeyString()));
+        if (state.State.Spec is { } spec)
+        {
+            await StartAsync(spec);
+        }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _timer?.Dispose();
+        if (state.State.Spec is { } spec) metrics.ForgetTier(spec.Environment, spec.Name);
+        return Task.CompletedTask;
+    }
+
+    public async Task Configure(TierSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var current = state.State;
+        if (current.Spec is not null && SameSpec(current.Spec, spec) && _timer is not null) return;
+        if (current.Spec is null)
+        {
+            current.Term = 1;
+            current.Primary = spec.InitialPrimary;
+        }
+        current.Spec = spec;
+        foreach (var gone in _latest.Keys.Where(k => spec.Replicas.All(r => r.Name != k)).ToList()) _latest.Remove(gone);
+        await state.WriteStateAsync();
+        foreach (var replica in spec.Replicas)
+        {
+            await GrainFactory.GetGrain<IReplicaGrain>(FleetKeys.Replica(spec.Environment, spec.Name, replica.Name)).Configure(replica);
+        }
+        await StartAsync(spec);
+        await EvaluateAsync(forcePublish: false);
+    }
+
+    public Task<TierSnapshot?> GetSnapshot()
+    {
+        if (state.State.Snapshot is not { } snapshot) return Task.FromResult<TierSnapshot?>(null);
+        // Probe times move every second without being changes; show the freshest without bumping the version.
+        var replicas = snapshot.Replicas
+            .Select(r => _latest.TryGetValue(r.Name, out var h) && h.ProbedAt > (r.LastProbeAt ?? default)
+                ? r with { LastProbeAt = h.ProbedAt, ProbeLatencyMs = h.ProbeLatencyMs }
+                : r)
+            .ToList();
+        return Task.FromResult<TierSnapshot?>(snapshot with { Replicas = replicas });
+    }
+
+    public async Task ReportProbe(ReplicaHealth health)
+    {
+        ArgumentNullException.ThrowIfNull(health);
+        if (state.State.Spec is not { } spec || spec.Replicas.All(r => r.Name != health.Name)) return;
+        _latest[health.Name] = health;
+        await EvaluateAsync(forcePublish: false);
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (state.State.Spec is { } spec) await EnsureReplicasAsync(spec, onlyStale: false);
+    }
+
+    private async Task StartAsync(TierSpec spec)
+    {
+        _timer ??= this.RegisterGrainTimer(OnTick, new GrainTimerCreationOptions
+        {
+            DueTime = _options.PublishInterval,
+            Period = _options.PublishInterval,
+            KeepAlive = true,
+            Interleave = false,
+        });
+        await this.RegisterOrUpdateReminder(KeepAliveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        await EnsureReplicasAsync(spec, onlyStale: false);
+    }
+
+    private async Task OnTick(CancellationToken cancellationToken)
+    {
+        if (state.State.Spec is not { } spec) return;
+        await EvaluateAsync(forcePublish: false);
+        await EnsureReplicasAsync(spec, onlyStale: true);
+    }
+
+    private async Task EnsureReplicasAsync(TierSpec spec, bool onlyStale)
+    {
+        var now = DateTimeOffset.UtcNow;
+        foreach (var replica in spec.Replicas)
+        {
+            if (onlyStale && _latest.TryGetValue(replica.Name, out var h) && now - h.ProbedAt < StaleAfter) continue;
+            try
+            {
+                await GrainFactory.GetGrain<IReplicaGrain>(FleetKeys.Replica(spec.Environment, spec.Name, replica.Name)).Ensure();
+            }
+            catch (Exception ex) when (ex is TimeoutException or OrleansException)
+            {
+                logger.LogWarning(ex, "Tier {Environment}/{Tier} could not wake replica {Replica}", spec.Environment, spec.Name, replica.Name);
+            }
+        }
+    }
+
+    private async Task EvaluateAsync(bool forcePublish)
+    {
+        var current = state.State;
+        if (current.Spec is not { } spec) return;
+        var now = DateTimeOffset.UtcNow;
+        var view = TierHealthPolicy.Evaluate(spec, current.Primary, current.Term, _latest, now, StaleAfter);
+        var diff = TierChangeDetector.Diff(current.Snapshot, view, current.Primary, current.Term);
+        _measurementsPending |= diff.Measurements.Count > 0;
+        var due = _measurementsPending && now - _lastPublish >= _options.PublishInterval;
+        if (diff.Structural.Count == 0 && !due && !forcePublish) return;
+
+        var changes = diff.Structural.Concat(diff.Measurements).ToList();
+        var snapshot = new TierSnapshot(spec.Environment, spec.Name, view.Health, view.HealthReason, current.Primary,
+            current.Term, (current.Snapshot?.Version ?? 0) + 1, view.Replicas, now);
+        var previous = current.Snapshot;
+        current.Snapshot = snapshot;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (InconsistentStateException ex)
+        {
+            // Another activation of this tier wrote since we read: we are the stale one and must not speak.
+            current.Snapshot = previous;
+            logger.LogError(ex, "Tier {Environment}/{Tier} lost its state write at version {Version}; deactivating this activation",
+                spec.Environment, spec.Name, snapshot.Version);
+            DeactivateOnIdle();
+            return;
+        }
+        _lastPublish = now;
+        _measurementsPending = false;
+        metrics.RecordTier(spec.Environment, spec.Name, view.Health);
+        if (diff.Structural.Count > 0)
+        {
+            logger.LogInformation("Tier {Environment}/{Tier} term {Term} version {Version}: {Changes}",
+                spec.Environment, spec.Name, current.Term, snapshot.Version, string.Join("; ", diff.Structural));
+        }
+        if (_stream is not null) await _stream.OnNextAsync(new TierChanged(snapshot.Version, changes, snapshot));
+    }
+
+    private static bool SameSpec(TierSpec a, TierSpec b) =>
+        a.Environment == b.Environment && a.Name == b.Name && a.InitialPrimary == b.InitialPrimary
+        && a.Replicas.SequenceEqual(b.Replicas);
+}

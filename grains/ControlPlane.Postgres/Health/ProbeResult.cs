@@ -1,0 +1,28 @@
+namespace ControlPlane.Postgres.Health;
+
+/// <summary>What one probe of one instance saw. Unreachable probes carry only <see cref="Error"/>.</summary>
+public sealed record ProbeResult(
+    DateTimeOffset At,
+    bool Reachable,
+    TimeSpan Latency,
+    string? Error,
+    bool InRecovery,
+    int? Timeline,
+    Lsn? CurrentLsn,
+    Lsn? ReceiveLsn,
+    Lsn? ReplayLsn,
+    double? ReplayLagSeconds,
+    string? WalReceiverStatus,
+    string? WalReceiverUpstream,
+    int Connections,
+    int MaxConnections,
+    string? ServerVersion,
+    IReadOnlyList<ReplicationPeer> Replication)
+{
+    /// <summary>A failed probe: the instance did not answer in time, refused, or errored.</summary>
+    public static ProbeResult Unreachable(DateTimeOffset at, TimeSpan latency, string error) =>
+        new(at, false, latency, error, false, null, null, null, null, null, null, null, 0, 0, null, []);
+}
+
+/// <summary>One row of <c>pg_stat_replication</c> on a primary.</summary>
+public sealed record ReplicationPeer(string ApplicationName, string State, string SyncState, Lsn? SentLsn, Lsn? ReplayLsn);

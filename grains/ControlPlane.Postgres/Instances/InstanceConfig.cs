@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text;
+
+namespace ControlPlane.Postgres.Instances;
+
+/// <summary>Where a standby streams from.</summary>
+/// <param name="PassFile">A 0600 libpq password file for the replicator role, outside the data directory.</param>
+public sealed record UpstreamTarget(string Host, int Port, string SlotName, string ApplicationName, string PassFile);
+
+/// <summary>
+/// Renders the files the control plane owns in a data directory: <c>controlplane.conf</c> (included from
+/// postgresql.conf, regenerated before every start) and <c>pg_hba.conf</c>. Pure, so it is unit-tested.
+/// </summary>
+public static class InstanceConfig
+{
+    public const string FileName = "controlplane.conf";
+    public const string IncludeLine = "include 'controlplane.conf'";
+    public const string ReplicationUser = "replicator";
+
+    public static string Render(int port, UpstreamTarget? upstream)
+    {
+        var b = new StringBuilder();
+        b.AppendLine("# Written by the control plane before every start; edits here are overwritten.");
+        b.AppendLine("listen_addresses = '127.0.0.1'");
+        b.AppendLine(CultureInfo.InvariantCulture, $"port = {port}");
+        // TCP only: no socket files, so no socket path-length limit and no /var/run permission issues.
+        b.AppendLine("unix_socket_directories = ''");
+        b.AppendLine("wal_level = replica");
+        b.AppendLine("max_wal_senders = 10");
+        b.AppendLine("max_replication_slots = 10");
+        b.AppendLine("hot_standby = on");
+        b.AppendLine("hot_standby_feedback = on");
+        // pg_rewind needs hint bits WAL-logged (checksums are on too, which also suffices).
+        b.AppendLine("wal_log_hints = on");
+        b.AppendLine("shared_buffers = '32MB'");
+        b.AppendLine("max_connections = 100");
+        b.AppendLine("password_encryption = 'scram-sha-256'");
+        b.AppendLine("logging_collector = off");
+        b.AppendLine("log_line_prefix = '%m [%p] %q%u@%d '");
+        if (upstream is not null)
+        {
+            var conninfo = string.Join(' ',
+                Pair("host", upstream.Host),
+                Pair("port", upstream.Port.ToString(CultureInfo.InvariantCulture)),
+                Pair("user", ReplicationUser),
+                Pair("application_name", upstream.ApplicationName),
+                Pair("passfile", upstream.PassFile));
+            b.AppendLine(CultureInfo.InvariantCulture, $"primary_conninfo = {Quote(conninfo)}");
+            b.AppendLine(CultureInfo.InvariantCulture, $"primary_slot_name = {Quote(upstream.SlotName)}");
+        }
+        return b.ToString();
+    }
+
+    /// <summary>Only loopback TCP with SCRAM: the control plane's superuser and the replicator.</summary>
+    public static string RenderHba() =>
+        "# Written by the control plane.\n"
+        + "host all all 127.0.0.1/32 scram-sha-256\n"
+        + $"host replication {ReplicationUser} 127.0.0.1/32 scram-sha-256\n";
+
+    /// <summary>A postgresql.conf string literal.</summary>
+    internal static string Quote(string value) => "'" + value.Replace("\\", "\\\\").Replace("'", "''") + "'";
+
+    /// <summary>A libpq conninfo keyword=value pair, value quoted.</summary>
+    internal static string Pair(string key, string value) => $"{key}='{value.Replace("\\", "\\\\").Replace("'", "\\'")}'";
+}

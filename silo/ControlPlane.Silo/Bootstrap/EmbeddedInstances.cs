@@ -1,0 +1,134 @@
+using ControlPlane.Grains.Health;
+using ControlPlane.Postgres.Fleet;
+using ControlPlane.Silo.Catalog;
+using ControlPlane.Silo.Hosting;
+using Npgsql;
+
+namespace ControlPlane.Silo.Bootstrap;
+
+/// <summary>
+/// The PostgreSQL instances a silo needs before Orleans can start: the catalog (embedded or external, migrated
+/// either way) and the fleet's tiers (the embedded local fleet, the configured tiers, or none).
+/// </summary>
+public sealed class EmbeddedInstances
+{
+    private readonly CatalogInstance? _catalog;
+    private readonly LocalFleet? _fleet;
+
+    private EmbeddedInstances(string catalogConnectionString, string catalogDescription, IReadOnlyList<TierSpec> tiers, CatalogInstance? catalog, LocalFleet? fleet)
+    {
+        CatalogConnectionString = catalogConnectionString;
+        CatalogDescription = catalogDescription;
+        Tiers = tiers;
+        _catalog = catalog;
+        _fleet = fleet;
+    }
+
+    /// <summary>Connection string of the catalog, password included: hand it to Npgsql only, never print it.</summary>
+    public string CatalogConnectionString { get; }
+
+    /// <summary>Where the catalog is, without credentials, for people.</summary>
+    public string CatalogDescription { get; }
+
+    public IReadOnlyList<TierSpec> Tiers { get; }
+
+    /// <summary>The local fleet, when this silo runs one (chaos tests and drills reach instances through it).</summary>
+    public LocalFleet? LocalFleet => _fleet;
+
+    public static async Task<EmbeddedInstances> StartAsync(ControlPlaneOptions options, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var logger = loggers.CreateLogger("ControlPlane.Bootstrap");
+        Directory.CreateDirectory(options.DataDirectory);
+
+        CatalogInstance? catalog = null;
+        LocalFleet? fleet = null;
+        try
+        {
+            string connectionString;
+            string description;
+            if (string.IsNullOrWhiteSpace(options.Catalog.ConnectionString))
+            {
+                catalog = await CatalogInstance.EnsureAsync(options.DataDirectory, logger, ct);
+                connectionString = catalog.ConnectionString;
+                var csb = new NpgsqlConnectionStringBuilder(connectionString);
+                description = $"embedded, {csb.Host}:{csb.Port} database {csb.Database}";
+            }
+            else
+            {
+                connectionString = ExternalCatalog(options.Catalog);
+                var csb = new NpgsqlConnectionStringBuilder(connectionString);
+                description = $"external, {csb.Host}:{csb.Port} database {csb.Database}";
+            }
+
+            await using (var dataSource = NpgsqlDataSource.Create(connectionString))
+            {
+                var applied = await new CatalogMigrator().ApplyAsync(dataSource, ct);
+                if (applied.Count > 0) logger.LogInformation("Catalog migrations applied: {Migrations}", string.Join(", ", applied));
+            }
+
+            IReadOnlyList<TierSpec> tiers = [];
+            switch (options.Fleet)
+            {
+                case FleetSource.Local:
+                    fleet = new LocalFleet(new LocalFleetOptions(options.DataDirectory) { Environment = options.Environment, StandbysPerTier = options.StandbysPerTier }, logger);
+                    var topology = await fleet.ProvisionAsync(ct);
+                    tiers = ToSpecs(options.Environment, topology);
+                    break;
+                case FleetSource.Config:
+                    tiers = options.Tiers.Select(t => new TierSpec(options.Environment, t.Name, t.Primary,
+                        t.Replicas.Select(r => new ReplicaSpec(options.Environment, t.Name, r.Name, r.Host, r.Port, r.Database, r.User,
+                            Path.GetFullPath(r.PasswordFile), null)).ToList())).ToList();
+                    break;
+                case FleetSource.None:
+                    break;
+            }
+            return new EmbeddedInstances(connectionString, description, tiers, catalog, fleet);
+        }
+        catch
+        {
+            if (fleet is not null) await fleet.StopAsync(CancellationToken.None);
+            if (catalog is not null) await catalog.StopAsync(CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>Stops the local fleet, then the catalog: nothing may still write to the catalog when it stops.</summary>
+    public async Task StopAsync(CancellationToken ct)
+    {
+        if (_fleet is not null) await _fleet.StopAsync(ct);
+        if (_catalog is not null) await _catalog.StopAsync(ct);
+        // Pooled connections to a stopped catalog are dead; a silo started again in this process must not get one.
+        using var pooled = new NpgsqlConnection(CatalogConnectionString);
+        NpgsqlConnection.ClearPool(pooled);
+    }
+
+    internal static IReadOnlyList<TierSpec> ToSpecs(string environment, FleetTopology topology) =>
+        topology.Tiers.Select(t => new TierSpec(environment, t.Name, t.InitialPrimary,
+            t.Replicas.Select(r => new ReplicaSpec(environment, t.Name, r.Name, r.Host, r.Port, r.Database, r.User, r.PasswordFile, r.DataDirectory))
+                .ToList())).ToList();
+
+    private static string ExternalCatalog(CatalogOptions catalog)
+    {
+        NpgsqlConnectionStringBuilder csb;
+        try
+        {
+            csb = new NpgsqlConnectionStringBuilder(catalog.ConnectionString);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ControlPlaneConfigurationException($"ControlPlane:Catalog:ConnectionString is not a valid connection string: {ex.Message}");
+        }
+        if (!string.IsNullOrEmpty(csb.Password))
+        {
+            throw new ControlPlaneConfigurationException(
+                "ControlPlane:Catalog:ConnectionString contains a password; put it in a file named by ControlPlane:Catalog:PasswordFile instead.");
+        }
+        if (!string.IsNullOrWhiteSpace(catalog.PasswordFile))
+        {
+            if (!File.Exists(catalog.PasswordFile))
+                throw new ControlPlaneConfigurationException($"ControlPlane:Catalog:PasswordFile '{catalog.PasswordFile}' does not exist.");
+            csb.Password = File.ReadAllText(catalog.PasswordFile).Trim();
+        }
+        return csb.ConnectionString;
+    }
+}

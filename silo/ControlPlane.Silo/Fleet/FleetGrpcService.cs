@@ -1,0 +1,107 @@
+using ControlPlane.Grains.Fleet;
+using ControlPlane.Grains.Health;
+using ControlPlane.Silo.Gateway;
+using ControlPlane.Silo.Hosting;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Proto = ControlPlane.Protos.V1;
+
+namespace ControlPlane.Silo.Fleet;
+
+/// <summary>Queries and watches of tiers and replicas. Validates, asks the grains, maps back.</summary>
+internal sealed class FleetGrpcService(IClusterClient cluster, IOptions<ControlPlaneOptions> options) : Proto.FleetService.FleetServiceBase
+{
+    private readonly string _defaultEnvironment = options.Value.Environment;
+
+    public override async Task<Proto.ListTiersResponse> ListTiers(Proto.ListTiersRequest request, ServerCallContext context)
+    {
+        var env = RequestValidation.Environment(request.Environment, _defaultEnvironment);
+        var response = new Proto.ListTiersResponse { Environment = env };
+        foreach (var name in await TierNamesAsync(env))
+        {
+            if (await Tier(env, name).GetSnapshot() is { } snapshot) response.Tiers.Add(FleetMapper.ToProto(snapshot));
+        }
+        return response;
+    }
+
+    public override async Task<Proto.Tier> GetTier(Proto.GetTierRequest request, ServerCallContext context)
+    {
+        var env = RequestValidation.Environment(request.Environment, _defaultEnvironment);
+        var tier = RequestValidation.Name("tier", request.Tier);
+        return FleetMapper.ToProto(await SnapshotAsync(env, tier));
+    }
+
+    public override async Task<Proto.Replica> GetReplica(Proto.GetReplicaRequest request, ServerCallContext context)
+    {
+        var env = RequestValidation.Environment(request.Environment, _defaultEnvironment);
+        var tier = RequestValidation.Name("tier", request.Tier);
+        var name = RequestValidation.Name("replica", request.Replica);
+        var snapshot = await SnapshotAsync(env, tier);
+        var replica = snapshot.Replicas.FirstOrDefault(r => r.Name == name)
+            ?? throw RequestValidation.NotFound(
+                $"replica '{name}' not found in tier '{tier}'; its replicas are: {string.Join(", ", snapshot.Replicas.Select(r => r.Name))}.");
+        return FleetMapper.ToProto(env, tier, replica);
+    }
+
+    public override async Task WatchTier(Proto.WatchTierRequest request, IServerStreamWriter<Proto.TierEvent> responseStream, ServerCallContext context)
+    {
+        var env = RequestValidation.Environment(request.Environment, _defaultEnvironment);
+        var tier = RequestValidation.Name("tier", request.Tier);
+        await SnapshotAsync(env, tier);
+        await WatchAsync(env, [tier], responseStream, context.CancellationToken);
+    }
+
+    public override async Task WatchFleet(Proto.WatchFleetRequest request, IServerStreamWriter<Proto.TierEvent> responseStream, ServerCallContext context)
+    {
+        var env = RequestValidation.Environment(request.Environment, _defaultEnvironment);
+        await WatchAsync(env, await TierNamesAsync(env), responseStream, context.CancellationToken);
+    }
+
+    /// <summary>Subscribe first, then snapshot: a change between the two is either in the snapshot or in the feed.</summary>
+    private async Task WatchAsync(string env, IReadOnlyList<string> tiers, IServerStreamWriter<Proto.TierEvent> output, CancellationToken ct)
+    {
+        await using var feed = await TierChangeFeed.OpenAsync(cluster, tiers.Select(t => FleetKeys.Tier(env, t)));
+        var sent = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var tier in tiers)
+        {
+            if (await Tier(env, tier).GetSnapshot() is not { } snapshot) continue;
+            await output.WriteAsync(FleetMapper.Snapshot(snapshot), ct);
+            sent[tier] = snapshot.Version;
+        }
+        await foreach (var change in feed.Changes.ReadAllAsync(ct))
+        {
+            var name = change.Snapshot.Name;
+            var last = sent.GetValueOrDefault(name);
+            if (change.Version <= last) continue;
+            if (change.Version > last + 1 && last > 0)
+            {
+                // We missed versions (slow reader): a fresh snapshot replaces the lost deltas.
+                if (await Tier(env, name).GetSnapshot() is { } fresh && fresh.Version >= change.Version)
+                {
+                    await output.WriteAsync(FleetMapper.Snapshot(fresh), ct);
+                    sent[name] = fresh.Version;
+                    continue;
+                }
+            }
+            await output.WriteAsync(FleetMapper.Change(change), ct);
+            sent[name] = change.Version;
+        }
+    }
+
+    private async Task<TierSnapshot> SnapshotAsync(string env, string tier)
+    {
+        var names = await TierNamesAsync(env);
+        if (!names.Contains(tier))
+        {
+            throw RequestValidation.NotFound(names.Count == 0
+                ? $"tier '{tier}' not found: environment '{env}' has no tiers."
+                : $"tier '{tier}' not found in environment '{env}'; its tiers are: {string.Join(", ", names)}.");
+        }
+        return await Tier(env, tier).GetSnapshot()
+            ?? throw new RpcException(new Status(StatusCode.Unavailable, $"tier '{tier}' is registered but has not reported yet; retry in a second."));
+    }
+
+    private Task<IReadOnlyList<string>> TierNamesAsync(string env) => cluster.GetGrain<IFleetGrain>(env).ListTiers();
+
+    private ITierGrain Tier(string env, string tier) => cluster.GetGrain<ITierGrain>(FleetKeys.Tier(env, tier));
+}

@@ -1,0 +1,129 @@
+using ControlPlane.Grains.Fleet;
+using ControlPlane.Silo.Bootstrap;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace ControlPlane.Silo.Hosting;
+
+/// <summary>
+/// Builds and runs the silo: provision the catalog and the local fleet first (Orleans needs its catalog before it
+/// can start), then the host with Orleans, the gRPC gateway and telemetry, then register the fleet with its grains.
+/// </summary>
+public static class ControlPlaneHost
+{
+    /// <summary>The process entry point: runs until Ctrl-C or SIGTERM, then stops everything it started.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            Console.Out.WriteLine(SiloCommandLine.Usage);
+            return 0;
+        }
+        var unknown = SiloCommandLine.UnknownFlags(args);
+        if (unknown.Count > 0)
+        {
+            await Console.Error.WriteLineAsync($"error: unknown option {string.Join(", ", unknown)}; see --help.");
+            return 2;
+        }
+        RunningSilo silo;
+        try
+        {
+            silo = await StartAsync(args, configure: null, Console.Out, CancellationToken.None);
+        }
+        catch (ControlPlaneConfigurationException ex)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}");
+            return 2;
+        }
+        await using (silo)
+        {
+            await silo.App.WaitForShutdownAsync();
+            Console.Out.WriteLine("Stopping: silo first, then the local instances.");
+        }
+        return 0;
+    }
+
+    /// <summary>Provisions, builds and starts a silo. Tests call this with their own data directory and ports.</summary>
+    public static async Task<RunningSilo> StartAsync(
+        string[] args, Action<IConfigurationBuilder>? configure, TextWriter output, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Configuration.AddCommandLine(args, SiloCommandLine.Switches.ToDictionary(kv => kv.Key, kv => kv.Value));
+        configure?.Invoke(builder.Configuration);
+
+        var options = builder.Configuration.GetSection(ControlPlaneOptions.Section).Get<ControlPlaneOptions>() ?? new ControlPlaneOptions();
+        var fleetOptions = builder.Configuration.GetSection(FleetOptions.Section).Get<FleetOptions>() ?? new FleetOptions();
+        var errors = options.Validate().Concat(fleetOptions.Validate()).ToList();
+        if (errors.Count > 0) throw new ControlPlaneConfigurationException(string.Join(Environment.NewLine, errors));
+        options.DataDirectory = Path.GetFullPath(options.DataDirectory);
+
+        using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(LogLevel.Information));
+        var instances = await EmbeddedInstances.StartAsync(options, loggerFactory, cancellationToken);
+        try
+        {
+            builder.Services.AddSingleton(instances);
+            builder.Services.Configure<ControlPlaneOptions>(builder.Configuration.GetSection(ControlPlaneOptions.Section));
+            builder.Services.PostConfigure<ControlPlaneOptions>(o => o.DataDirectory = options.DataDirectory);
+            builder.Services.Configure<FleetOptions>(builder.Configuration.GetSection(FleetOptions.Section));
+            builder.Logging.AddSimpleConsole(c => c.SingleLine = true);
+            builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            builder.Logging.AddFilter("Microsoft.Hosting", LogLevel.Warning);
+            builder.Logging.AddFilter("Polly", LogLevel.Warning);
+
+            var ports = builder.AddControlPlaneEndpoints(options);
+            builder.AddControlPlaneOrleans(options, instances.CatalogConnectionString);
+            builder.AddControlPlaneTelemetry();
+            builder.AddControlPlaneGateway();
+            builder.Services.AddHostedService<FleetRegistration>();
+
+            var app = builder.Build();
+            app.MapControlPlaneEndpoints(ports);
+            await app.StartAsync(cancellationToken);
+
+            var (grpc, metrics) = ResolveEndpoints(app, options, ports);
+            var silo = new RunningSilo(app, instances, options, grpc, metrics);
+            PrintBanner(output, silo);
+            return silo;
+        }
+        catch
+        {
+            await instances.StopAsync(CancellationToken.None);
+            throw;
+        }
+    }
+
+    private static (Uri Grpc, Uri Metrics) ResolveEndpoints(WebApplication app, ControlPlaneOptions options, EndpointPorts ports)
+    {
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var uris = bound.Select(a => new Uri(a)).ToList();
+        // Port 0 asks Kestrel for any free port: learn which ones it took, in the order they were declared.
+        var grpcPort = options.GrpcPort != 0 ? options.GrpcPort : uris.ElementAtOrDefault(0)?.Port ?? 0;
+        var metricsPort = options.MetricsPort != 0 ? options.MetricsPort : uris.ElementAtOrDefault(1)?.Port ?? 0;
+        ports.Grpc = grpcPort;
+        ports.Metrics = metricsPort;
+        return (new Uri($"http://{options.ListenAddress}:{grpcPort}", UriKind.Absolute), new Uri($"http://{options.ListenAddress}:{metricsPort}/metrics"));
+    }
+
+    private static void PrintBanner(TextWriter output, RunningSilo silo)
+    {
+        var o = silo.Options;
+        var tiers = silo.Instances.Tiers;
+        output.WriteLine($"""
+
+            ControlPlane is up.
+              gRPC gateway : {silo.GrpcEndpoint.GetLeftPart(UriPartial.Authority)}
+              metrics      : {silo.MetricsEndpoint}
+              data         : {o.DataDirectory}
+              catalog      : {silo.Instances.CatalogDescription}
+              fleet        : {o.Fleet} environment '{o.Environment}', {tiers.Count} tier(s){(tiers.Count > 0 ? ": " + string.Join(", ", tiers.Select(t => t.Name)) : "")}
+            Try:
+              dotnet run --project client/ControlPlane.Cli -- status --endpoint {silo.GrpcEndpoint.GetLeftPart(UriPartial.Authority)}
+            Ctrl-C stops the silo and the local instances.
+
+            """);
+    }
+}
+
+/// <summary>Settings that cannot work; the message names each key, value and what was expected.</summary>
+public sealed class ControlPlaneConfigurationException(string message) : Exception(message);

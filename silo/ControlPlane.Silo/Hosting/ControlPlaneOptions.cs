@@ -1,0 +1,119 @@
+using System.Net;
+using ControlPlane.Grains.Fleet;
+
+namespace ControlPlane.Silo.Hosting;
+
+/// <summary>Where the fleet comes from.</summary>
+public enum FleetSource
+{
+    /// <summary>The embedded local fleet: four tiers on this host, provisioned under the data directory.</summary>
+    Local,
+    /// <summary>No fleet: the control plane runs with no tiers.</summary>
+    None,
+    /// <summary>The tiers described under <c>ControlPlane:Tiers</c>.</summary>
+    Config,
+}
+
+/// <summary>Everything the silo reads from <c>ControlPlane:*</c> (appsettings, <c>CONTROLPLANE__*</c> variables, flags).</summary>
+public sealed class ControlPlaneOptions
+{
+    public const string Section = "ControlPlane";
+
+    public string DataDirectory { get; set; } = ".controlplane";
+    public string Environment { get; set; } = "local";
+    public FleetSource Fleet { get; set; } = FleetSource.Local;
+    public string ListenAddress { get; set; } = "127.0.0.1";
+    public int GrpcPort { get; set; } = 7400;
+    public int MetricsPort { get; set; } = 7401;
+    /// <summary>Allow the gateway on a non-loopback address without TLS. Off: plaintext stays on loopback.</summary>
+    public bool AllowPlaintextOnNetwork { get; set; }
+    public int StandbysPerTier { get; set; } = 1;
+    public CatalogOptions Catalog { get; set; } = new();
+    public ClusterOptionsSection Cluster { get; set; } = new();
+    public List<ConfiguredTier> Tiers { get; set; } = [];
+
+    /// <summary>The problems with these settings, each naming the key, the value and what was expected.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(DataDirectory)) errors.Add("ControlPlane:DataDirectory is empty; expected a directory path.");
+        if (!FleetKeys.IsValidName(Environment))
+            errors.Add($"ControlPlane:Environment is '{Environment}'; expected a name matching {FleetKeys.NamePattern}.");
+        if (!IPAddress.TryParse(ListenAddress, out var address))
+            errors.Add($"ControlPlane:ListenAddress is '{ListenAddress}'; expected an IP address such as 127.0.0.1.");
+        else if (!IPAddress.IsLoopback(address) && !AllowPlaintextOnNetwork)
+            errors.Add($"ControlPlane:ListenAddress is {ListenAddress}, which is not loopback; plaintext gRPC stays on loopback unless ControlPlane:AllowPlaintextOnNetwork is true.");
+        if (GrpcPort is < 1 or > 65535) errors.Add($"ControlPlane:GrpcPort is {GrpcPort}; expected 1 to 65535.");
+        if (MetricsPort is < 0 or > 65535) errors.Add($"ControlPlane:MetricsPort is {MetricsPort}; expected 0 (any free port) to 65535.");
+        if (MetricsPort == GrpcPort) errors.Add($"ControlPlane:MetricsPort and ControlPlane:GrpcPort are both {GrpcPort}; they need their own ports.");
+        if (StandbysPerTier is < 0 or > 5) errors.Add($"ControlPlane:StandbysPerTier is {StandbysPerTier}; expected 0 to 5.");
+        if (Cluster.SiloPort is < 0 or > 65535) errors.Add($"ControlPlane:Cluster:SiloPort is {Cluster.SiloPort}; expected 0 (any free port) to 65535.");
+        if (string.IsNullOrWhiteSpace(Cluster.ClusterId)) errors.Add("ControlPlane:Cluster:ClusterId is empty.");
+        if (string.IsNullOrWhiteSpace(Cluster.ServiceId)) errors.Add("ControlPlane:Cluster:ServiceId is empty.");
+        if (Fleet == FleetSource.Config && Tiers.Count == 0)
+            errors.Add("ControlPlane:Fleet is Config but ControlPlane:Tiers is empty; describe at least one tier.");
+        if (Fleet != FleetSource.Config && Tiers.Count > 0)
+            errors.Add($"ControlPlane:Tiers describes {Tiers.Count} tier(s) but ControlPlane:Fleet is {Fleet}; set it to Config to use them.");
+        for (var i = 0; i < Tiers.Count; i++) errors.AddRange(Tiers[i].Validate($"ControlPlane:Tiers:{i}"));
+        var duplicate = Tiers.GroupBy(t => t.Name).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) errors.Add($"ControlPlane:Tiers names tier '{duplicate.Key}' more than once.");
+        return errors;
+    }
+}
+
+/// <summary>The control plane's own database. Empty connection string: the embedded catalog instance.</summary>
+public sealed class CatalogOptions
+{
+    /// <summary>Connection string without the password; the password comes from <see cref="PasswordFile"/>.</summary>
+    public string? ConnectionString { get; set; }
+    public string? PasswordFile { get; set; }
+}
+
+/// <summary>Orleans cluster identity and ports.</summary>
+public sealed class ClusterOptionsSection
+{
+    public string ClusterId { get; set; } = "controlplane";
+    public string ServiceId { get; set; } = "controlplane";
+    /// <summary>Silo-to-silo port; 0 picks a free one at each start.</summary>
+    public int SiloPort { get; set; }
+}
+
+/// <summary>A tier reached over the network (instead of the local fleet).</summary>
+public sealed class ConfiguredTier
+{
+    public string Name { get; set; } = "";
+    /// <summary>Name of the replica that is primary when the control plane first sees the tier.</summary>
+    public string Primary { get; set; } = "";
+    public List<ConfiguredReplica> Replicas { get; set; } = [];
+
+    internal IEnumerable<string> Validate(string key)
+    {
+        if (!FleetKeys.IsValidName(Name)) yield return $"{key}:Name is '{Name}'; expected a name matching {FleetKeys.NamePattern}.";
+        if (Replicas.Count == 0) yield return $"{key}:Replicas is empty; expected at least the primary.";
+        if (Replicas.All(r => r.Name != Primary)) yield return $"{key}:Primary is '{Primary}'; expected the name of one of its replicas.";
+        for (var i = 0; i < Replicas.Count; i++)
+        {
+            foreach (var e in Replicas[i].Validate($"{key}:Replicas:{i}")) yield return e;
+        }
+    }
+}
+
+/// <summary>One replica reached over SQL; its password is read from a file, never from configuration.</summary>
+public sealed class ConfiguredReplica
+{
+    public string Name { get; set; } = "";
+    public string Host { get; set; } = "";
+    public int Port { get; set; } = 5432;
+    public string Database { get; set; } = "postgres";
+    public string User { get; set; } = "postgres";
+    public string PasswordFile { get; set; } = "";
+
+    internal IEnumerable<string> Validate(string key)
+    {
+        if (!FleetKeys.IsValidName(Name)) yield return $"{key}:Name is '{Name}'; expected a name matching {FleetKeys.NamePattern}.";
+        if (string.IsNullOrWhiteSpace(Host)) yield return $"{key}:Host is empty.";
+        if (Port is < 1 or > 65535) yield return $"{key}:Port is {Port}; expected 1 to 65535.";
+        if (string.IsNullOrWhiteSpace(User)) yield return $"{key}:User is empty.";
+        if (string.IsNullOrWhiteSpace(PasswordFile)) yield return $"{key}:PasswordFile is empty; passwords are read from files, never from configuration.";
+    }
+}

@@ -1,0 +1,124 @@
+using System.Net;
+using ControlPlane.Grains.Fleet;
+using ControlPlane.Grains.Telemetry;
+using ControlPlane.Silo.Fleet;
+using ControlPlane.Silo.Gateway;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Npgsql;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace ControlPlane.Silo.Hosting;
+
+/// <summary>Host wiring, one method per concern, so <see cref="ControlPlaneHost"/> reads as a table of contents.</summary>
+internal static class HostingExtensions
+{
+    private const string Invariant = "Npgsql";
+
+    /// <summary>gRPC (HTTP/2 only) and metrics (HTTP/1.1) each on their own port of the listen address.</summary>
+    public static EndpointPorts AddControlPlaneEndpoints(this WebApplicationBuilder builder, ControlPlaneOptions options)
+    {
+        var ports = new EndpointPorts { Grpc = options.GrpcPort, Metrics = options.MetricsPort };
+        var address = IPAddress.Parse(options.ListenAddress);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(address, options.GrpcPort, l => l.Protocols = HttpProtocols.Http2);
+            k.Listen(address, options.MetricsPort, l => l.Protocols = HttpProtocols.Http1);
+            k.Limits.MaxRequestBodySize = 4 * 1024 * 1024;
+        });
+        builder.Services.AddSingleton(ports);
+        return ports;
+    }
+
+    /// <summary>Orleans with membership, grain state and reminders in the catalog; tier changes on memory streams.</summary>
+    public static void AddControlPlaneOrleans(this WebApplicationBuilder builder, ControlPlaneOptions options, string catalog)
+    {
+        var siloPort = options.Cluster.SiloPort != 0 ? options.Cluster.SiloPort : FreeTcpPort();
+        builder.Services.AddSingleton<FleetMetrics>();
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<Orleans.Configuration.ClusterOptions>(o =>
+            {
+                o.ClusterId = options.Cluster.ClusterId;
+                o.ServiceId = options.Cluster.ServiceId;
+            });
+            silo.ConfigureEndpoints(IPAddress.Loopback, siloPort, FreeTcpPort(), listenOnAnyHostAddress: false);
+            silo.UseAdoNetClustering(o =>
+            {
+                o.Invariant = Invariant;
+                o.ConnectionString = catalog;
+            });
+            silo.AddAdoNetGrainStorage(FleetKeys.Storage, o =>
+            {
+                o.Invariant = Invariant;
+                o.ConnectionString = catalog;
+            });
+            silo.AddAdoNetGrainStorage("PubSubStore", o =>
+            {
+                o.Invariant = Invariant;
+                o.ConnectionString = catalog;
+            });
+            silo.UseAdoNetReminderService(o =>
+            {
+                o.Invariant = Invariant;
+                o.ConnectionString = catalog;
+            });
+            silo.AddMemoryStreams(FleetKeys.StreamProvider);
+            silo.AddActivityPropagation();
+        });
+    }
+
+    /// <summary>Metrics on /metrics (Prometheus) and, when OTEL_EXPORTER_OTLP_ENDPOINT is set, traces and metrics by OTLP.</summary>
+    public static void AddControlPlaneTelemetry(this WebApplicationBuilder builder)
+    {
+        var otlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("controlplane-silo"))
+            .WithMetrics(m =>
+            {
+                m.AddMeter(FleetMetrics.MeterName, "Microsoft.Orleans")
+                    .AddAspNetCoreInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddNpgsqlInstrumentation()
+                    .AddPrometheusExporter();
+                if (otlp) m.AddOtlpExporter();
+            })
+            .WithTracing(t =>
+            {
+                t.AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
+                    .AddAspNetCoreInstrumentation()
+                    .AddNpgsql();
+                if (otlp) t.AddOtlpExporter();
+            });
+    }
+
+    public static void AddControlPlaneGateway(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<ErrorMappingInterceptor>();
+            o.MaxReceiveMessageSize = 1024 * 1024;
+            o.EnableDetailedErrors = false;
+        });
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddGrpcHealthChecks().AddCheck("silo", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+    }
+
+    public static void MapControlPlaneEndpoints(this WebApplication app, EndpointPorts ports)
+    {
+        // /metrics answers only on the metrics port, so the gRPC port never serves HTTP/1.1 pages.
+        app.UseOpenTelemetryPrometheusScrapingEndpoint(
+            ctx => ctx.Request.Path == "/metrics" && ctx.Connection.LocalPort == ports.Metrics);
+        app.MapGrpcService<FleetGrpcService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,44 @@
+namespace ControlPlane.Silo.Hosting;
+
+/// <summary>The silo's flags, each a shorthand for a configuration key.</summary>
+internal static class SiloCommandLine
+{
+    public static readonly IReadOnlyDictionary<string, string> Switches = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["--data-dir"] = "ControlPlane:DataDirectory",
+        ["--grpc-port"] = "ControlPlane:GrpcPort",
+        ["--metrics-port"] = "ControlPlane:MetricsPort",
+        ["--fleet"] = "ControlPlane:Fleet",
+        ["--environment"] = "ControlPlane:Environment",
+        ["--listen"] = "ControlPlane:ListenAddress",
+        ["--silo-port"] = "ControlPlane:Cluster:SiloPort",
+        ["--catalog"] = "ControlPlane:Catalog:ConnectionString",
+    };
+
+    public const string Usage = """
+        ControlPlane silo: the control plane of the PenguinMails PostgreSQL fleet.
+
+        Usage: dotnet run --project silo/ControlPlane.Silo -- [options]
+
+          --data-dir DIR       where the catalog and the local fleet live (default ./.controlplane)
+          --grpc-port N        gRPC gateway port on the listen address (default 7400)
+          --metrics-port N     Prometheus /metrics port (default 7401; 0 picks a free one)
+          --fleet local|none|config
+                               the embedded four-tier fleet, no fleet, or the tiers in ControlPlane:Tiers
+          --environment NAME   environment name of the fleet (default local)
+          --listen ADDRESS     listen address (default 127.0.0.1)
+          --silo-port N        Orleans silo-to-silo port (default 0: a free port)
+          --catalog CONNSTR    use this catalog database instead of the embedded one (password from
+                               ControlPlane:Catalog:PasswordFile)
+          --help               this text
+
+        Every option is also a configuration key (appsettings.json, CONTROLPLANE__* variables); see docs/configuration.md.
+        """;
+
+    /// <summary>Flags we do not know are an error, not silently ignored: a typo must not start a default fleet.</summary>
+    public static IReadOnlyList<string> UnknownFlags(IEnumerable<string> args) =>
+        args.Where(a => a.StartsWith("--", StringComparison.Ordinal))
+            .Select(a => a.Split('=', 2)[0])
+            .Where(a => !Switches.ContainsKey(a) && a != "--help")
+            .ToList();
+}

@@ -1,0 +1,3 @@
+using ControlPlane.Silo.Hosting;
+
+return await ControlPlaneHost.RunAsync(args);

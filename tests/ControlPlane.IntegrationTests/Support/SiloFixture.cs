@@ -1,0 +1,115 @@
+using System.Net;
+using System.Net.Sockets;
+using ControlPlane.Protos.V1;
+using ControlPlane.Silo.Hosting;
+using Grpc.Net.Client;
+using Xunit;
+
+namespace ControlPlane.IntegrationTests.Support;
+
+/// <summary>
+/// The real silo, in process, with its embedded catalog and the four-tier local fleet in a temporary data directory,
+/// on free loopback ports. Shared by every end-to-end test: provisioning nine instances is the expensive part.
+/// </summary>
+public sealed class SiloFixture : IAsyncLifetime
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "cp-e2e-" + Guid.NewGuid().ToString("N")[..8]);
+    private GrpcChannel? _channel;
+
+    public RunningSilo Silo { get; private set; } = null!;
+    public string DataDirectory => Path.Combine(_root, "data");
+    public int GrpcPort { get; } = FreePort();
+    public int MetricsPort { get; } = FreePort();
+    public string Endpoint => $"http://127.0.0.1:{GrpcPort}";
+    public StringWriter Output { get; } = new();
+
+    public FleetService.FleetServiceClient Fleet { get; private set; } = null!;
+    public GrpcChannel Channel => _channel!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_root);
+        await StartAsync();
+        await WaitForHealthyFleetAsync(TimeSpan.FromMinutes(3));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _channel?.Dispose();
+        if (Silo is not null) await Silo.DisposeAsync();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A straggling postgres child may still hold a file; the OS temp cleaner gets it.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>Stops the silo and its instances cleanly and starts it again on the same data directory.</summary>
+    public async Task RestartAsync()
+    {
+        _channel?.Dispose();
+        await Silo.DisposeAsync();
+        await StartAsync();
+    }
+
+    public async Task<ListTiersResponse> WaitForHealthyFleetAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        ListTiersResponse? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                last = await Fleet.ListTiersAsync(new ListTiersRequest());
+                if (last.Tiers.Count == 4 && last.Tiers.All(t => t.Health == TierHealth.Healthy)) return last;
+            }
+            catch (Grpc.Core.RpcException)
+            {
+                // Registration still under way.
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"fleet not healthy after {timeout}: {last}");
+    }
+
+    public async Task<Tier> WaitForTierAsync(string tier, Func<Tier, bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        Tier? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await Fleet.GetTierAsync(new GetTierRequest { Tier = tier });
+            if (condition(last)) return last;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"tier {tier} did not reach the expected state in {timeout}: {last}");
+    }
+
+    private async Task StartAsync()
+    {
+        Silo = await ControlPlaneHost.StartAsync(
+            ["--data-dir", DataDirectory, "--grpc-port", GrpcPort.ToString(), "--metrics-port", MetricsPort.ToString()],
+            configure: null, Output, CancellationToken.None);
+        _channel = GrpcChannel.ForAddress(Endpoint);
+        Fleet = new FleetService.FleetServiceClient(_channel);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SiloCollection : ICollectionFixture<SiloFixture>
+{
+    public const string Name = "silo";
+}

@@ -1,0 +1,84 @@
+using ControlPlane.Grains.Fleet;
+using ControlPlane.Silo.Hosting;
+using Xunit;
+
+namespace ControlPlane.Tests.Hosting;
+
+public sealed class ControlPlaneOptionsTests
+{
+    [Fact]
+    public void Defaults_are_valid()
+    {
+        Assert.Empty(new ControlPlaneOptions().Validate());
+        Assert.Empty(new FleetOptions().Validate());
+    }
+
+    [Fact]
+    public void A_non_loopback_listen_address_is_refused_unless_plaintext_on_network_is_allowed()
+    {
+        var options = new ControlPlaneOptions { ListenAddress = "0.0.0.0" };
+        Assert.Contains(options.Validate(), e => e.Contains("not loopback", StringComparison.Ordinal));
+        options.AllowPlaintextOnNetwork = true;
+        Assert.Empty(options.Validate());
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(70000)]
+    public void An_out_of_range_grpc_port_names_the_key_and_value(int port)
+    {
+        var error = Assert.Single(new ControlPlaneOptions { GrpcPort = port }.Validate());
+        Assert.Contains($"ControlPlane:GrpcPort is {port}", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_invalid_environment_name_is_refused()
+    {
+        var error = Assert.Single(new ControlPlaneOptions { Environment = "Prod!" }.Validate());
+        Assert.Contains("ControlPlane:Environment is 'Prod!'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Configured_tiers_need_a_password_file_and_a_known_primary()
+    {
+        var options = new ControlPlaneOptions
+        {
+            Fleet = FleetSource.Config,
+            Tiers = [new ConfiguredTier { Name = "oltp", Primary = "db-9", Replicas = [new ConfiguredReplica { Name = "db-1", Host = "db1.internal" }] }],
+        };
+        var errors = options.Validate();
+        Assert.Contains(errors, e => e.Contains("ControlPlane:Tiers:0:Primary is 'db-9'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("ControlPlane:Tiers:0:Replicas:0:PasswordFile is empty", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Config_fleet_without_tiers_is_refused()
+    {
+        Assert.Contains(new ControlPlaneOptions { Fleet = FleetSource.Config }.Validate(),
+            e => e.Contains("ControlPlane:Tiers is empty", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Probe_timeout_must_stay_below_the_interval()
+    {
+        var options = new FleetOptions { Interval = TimeSpan.FromMilliseconds(500), Timeout = TimeSpan.FromSeconds(1) };
+        Assert.Contains(options.Validate(), e => e.Contains("ControlPlane:Probes:Timeout", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Unknown_silo_flags_are_reported()
+    {
+        Assert.Equal(["--grpc-prot"], SiloCommandLine.UnknownFlags(["--grpc-prot", "7400", "--data-dir", "/tmp/x"]));
+        Assert.Empty(SiloCommandLine.UnknownFlags(["--data-dir=/tmp/x", "--fleet", "none"]));
+    }
+
+    [Theory]
+    [InlineData("oltp", true)]
+    [InlineData("oltp-2", true)]
+    [InlineData("", false)]
+    [InlineData("OLTP", false)]
+    [InlineData("2oltp", false)]
+    [InlineData("oltp/2", false)]
+    public void Names_follow_the_documented_pattern(string name, bool valid) =>
+        Assert.Equal(valid, FleetKeys.IsValidName(name));
+}
