@@ -1,0 +1,29 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using ControlPlane.Bench.Fleet;
+
+namespace ControlPlane.Bench;
+
+/// <summary>The benchmark tool: one subcommand per benchmark; results as a table, or JSON for scripts.</summary>
+public static class BenchApp
+{
+    /// <summary>Parses <paramref name="args"/>, runs one benchmark and returns its exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var root = new RootCommand("Benchmarks of the ControlPlane: gRPC query load and silo cold start.")
+        {
+            GetTierCommand.Create(stdout, stderr),
+            ColdStartCommand.Create(stdout, stderr),
+        };
+        var parsed = root.Parse(args);
+        if (parsed.Action is ParseErrorAction)
+        {
+            foreach (var error in parsed.Errors) await stderr.WriteLineAsync($"error: {error.Message}");
+            await stderr.WriteLineAsync("Run with --help for usage.");
+            return ExitCodes.Usage;
+        }
+        var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, ProcessTerminationTimeout = null };
+        return await parsed.InvokeAsync(invocation, ct);
+    }
+}

@@ -1,0 +1,12 @@
+namespace ControlPlane.Bench.Fleet;
+
+/// <summary>One GetTier load run: who to call, how hard, for how long.</summary>
+public sealed record GetTierSettings(
+    Uri Endpoint,
+    string Environment,
+    string Tier,
+    int Concurrency,
+    int Channels,
+    TimeSpan Duration,
+    TimeSpan Warmup,
+    TimeSpan CallTimeout);

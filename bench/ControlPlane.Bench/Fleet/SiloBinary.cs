@@ -1,0 +1,55 @@
+using System.Diagnostics;
+
+namespace ControlPlane.Bench.Fleet;
+
+/// <summary>Finds (and optionally builds, in Release) the silo the cold-start benchmark launches.</summary>
+public static class SiloBinary
+{
+    public const string ProjectPath = "silo/ControlPlane.Silo";
+    private const string Output = "silo/ControlPlane.Silo/bin/Release/net10.0/ControlPlane.Silo.dll";
+
+    /// <summary>The repository root: the nearest directory above the current one (or this tool) holding ControlPlane.sln.</summary>
+    public static DirectoryInfo? RepositoryRoot()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "ControlPlane.sln"))) return dir;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The built silo assembly of the repository, in Release.</summary>
+    public static FileInfo? Default() => RepositoryRoot() is { } root ? new FileInfo(Path.Combine(root.FullName, Output)) : null;
+
+    /// <summary><c>dotnet build -c Release silo/ControlPlane.Silo</c>; returns the build's output when it fails.</summary>
+    public static async Task<string?> BuildAsync(DirectoryInfo root, TimeSpan timeout, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = root.FullName,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { "build", "-c", "Release", ProjectPath, "-nologo", "-v", "q" }) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start 'dotnet build'.");
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        wait.CancelAfter(timeout);
+        try
+        {
+            await process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return process.ExitCode == 0 ? null : (await stdout) + (await stderr);
+    }
+}

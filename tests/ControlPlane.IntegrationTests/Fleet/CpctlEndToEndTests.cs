@@ -1,0 +1,76 @@
+using ControlPlane.Cli;
+using ControlPlane.IntegrationTests.Support;
+using ControlPlane.Protos.V1;
+using Google.Protobuf;
+using Xunit;
+
+namespace ControlPlane.IntegrationTests.Fleet;
+
+/// <summary>cpctl against the real silo: the same entry point the binary runs, with its output captured.</summary>
+[Collection(SiloCollection.Name)]
+[Trait("Category", "Postgres")]
+public sealed class CpctlEndToEndTests(SiloFixture fixture)
+{
+    private async Task<(int Exit, string Out, string Err)> Cpctl(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await CpctlApp.RunAsync([.. args, "--endpoint", fixture.Endpoint], stdout, stderr, CancellationToken.None);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public async Task Status_json_is_the_canonical_json_of_every_tier()
+    {
+        await fixture.WaitForHealthyFleetAsync(TimeSpan.FromMinutes(1));
+        var (exit, output, error) = await Cpctl("status", "--json");
+        Assert.True(exit == 0, error);
+        var response = JsonParser.Default.Parse<ListTiersResponse>(output);
+        Assert.Equal(4, response.Tiers.Count);
+        Assert.All(response.Tiers, t => Assert.Equal(2, t.Replicas.Count));
+    }
+
+    [Fact]
+    public async Task Status_table_shows_every_tier_and_replica()
+    {
+        await fixture.WaitForHealthyFleetAsync(TimeSpan.FromMinutes(1));
+        var (exit, output, error) = await Cpctl("status");
+        Assert.True(exit == 0, error);
+        foreach (var name in new[] { "oltp-1", "oltp-2", "content-1", "queue-2", "olap-1" })
+        {
+            Assert.Contains(name, output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Replica_json_answers_the_replica()
+    {
+        var (exit, output, error) = await Cpctl("replica", "content/content-2", "--json");
+        Assert.True(exit == 0, error);
+        var replica = JsonParser.Default.Parse<Replica>(output);
+        Assert.Equal("content-2", replica.Name);
+        Assert.Equal("content", replica.Tier);
+    }
+
+    [Fact]
+    public async Task An_unknown_tier_exits_1_with_the_server_message()
+    {
+        var (exit, _, error) = await Cpctl("tier", "billing");
+        Assert.Equal(1, exit);
+        Assert.Contains("NOT_FOUND", error, StringComparison.Ordinal);
+        Assert.Contains("'billing'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Watch_json_prints_one_snapshot_object_per_line_first()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        var stdout = new StringWriter();
+        var exit = await CpctlApp.RunAsync(["watch", "oltp", "--json", "--endpoint", fixture.Endpoint], stdout, new StringWriter(), cts.Token);
+        Assert.Equal(0, exit);
+        var first = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)[0];
+        var e = JsonParser.Default.Parse<TierEvent>(first);
+        Assert.Equal(TierEventKind.Snapshot, e.Kind);
+        Assert.Equal("oltp", e.TierName);
+    }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The test command of the README: sets up what the tests need on a fresh machine, runs every test project
+# against real PostgreSQL, and ends with one line of totals: "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# PostgreSQL server binaries: the tests start real primaries and standbys from them.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "PostgreSQL server binaries not found: installing them with apt-get."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "error: PostgreSQL server binaries (initdb, pg_ctl, postgres) are needed; install PostgreSQL 15 or newer." >&2
+    exit 2
+  fi
+fi
+# As root, PostgreSQL runs as the 'postgres' user, which must exist.
+if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+  useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test ControlPlane.sln "$@" 2>&1 | tee "$log" || status=$?
+
+# dotnet test prints one summary line per test assembly; add them up.
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  echo "dotnet test exited with $status without failing tests (build or run error): see above." >&2
+  failed=1
+fi
+echo "$passed passed, $failed failed"
+exit "$status"
