@@ -6,7 +6,7 @@ namespace ControlPlane.Bench.Common;
 /// <summary>Durations on the command line: <c>500ms</c>, <c>20s</c>, <c>2m</c>, <c>1h</c>; a bare number is seconds.</summary>
 public static class DurationArgument
 {
-    /// <summary>An option of type <see cref="TimeSpan"/> parsed by <see cref="Parse"/>, with a default.</summary>
+    /// <summary>An option of type <see cref="TimeSpan"/> parsed by <see cref="TryParse"/>, with a default.</summary>
     public static Option<TimeSpan> Option(string name, TimeSpan defaultValue, string description) => new(name)
     {
         Description = $"{description} (e.g. 500ms, 20s, 2m; default {Format(defaultValue)})",
