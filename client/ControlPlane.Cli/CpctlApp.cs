@@ -51,6 +51,17 @@ public static class CpctlApp
         root.Add(TierCommand.Create(globals, io));
         root.Add(ReplicaCommand.Create(globals, io));
         root.Add(WatchCommand.Create(globals, io));
+        root.Add(Security.TokenCommand.Create(globals, io));
+        root.Add(Security.AuditCommand.Create(globals, io));
+        root.Add(Security.WhoAmICommand.Create(globals, io));
+        root.Add(Failover.OperationCommands.Switchover(globals, io));
+        root.Add(Failover.OperationCommands.Failover(globals, io));
+        root.Add(Failover.OperationCommands.Pause(globals, io));
+        root.Add(Failover.OperationCommands.Resume(globals, io));
+        root.Add(Failover.OperationCommands.Operation(globals, io));
+        root.Add(Failover.TierHaCommands.History(globals, io));
+        root.Add(Failover.TierHaCommands.Routing(globals, io));
+        root.Add(Failover.TierHaCommands.Ha(globals, io));
 
         ExitCodesHelp.Install(root);
         return root;

@@ -1,4 +1,5 @@
 using ControlPlane.Client.Fleet;
+using ControlPlane.Client.Security;
 using ControlPlane.Protos.V1;
 using Grpc.Net.Client;
 
@@ -26,6 +27,7 @@ public sealed class ControlPlaneClient : IDisposable
             KeepAlivePingTimeout = options.KeepAlivePingTimeout,
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
             ConnectTimeout = options.ConnectTimeout,
+            SslOptions = { ClientCertificates = options.ClientCertificate is null ? null : [options.ClientCertificate] },
             // Many concurrent watches would otherwise queue behind the server's stream limit.
             EnableMultipleHttp2Connections = true,
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
@@ -33,7 +35,8 @@ public sealed class ControlPlaneClient : IDisposable
 
         channel = GrpcChannel.ForAddress(Endpoint, new GrpcChannelOptions
         {
-            HttpHandler = handler,
+            // The token rides on every request of the channel, whichever service client sends it.
+            HttpHandler = BearerTokenHandler.Wrap(handler, options.Token),
             DisposeHttpClient = true,
             MaxReceiveMessageSize = options.MaxReceiveMessageSize,
             MaxSendMessageSize = options.MaxSendMessageSize,
@@ -43,6 +46,8 @@ public sealed class ControlPlaneClient : IDisposable
         });
 
         Fleet = new FleetService.FleetServiceClient(channel);
+        Security = new SecurityService.SecurityServiceClient(channel);
+        Failover = new FailoverService.FailoverServiceClient(channel);
     }
 
     /// <summary>Resolves the endpoint as <see cref="ControlPlaneEndpoint.Resolve(string?)"/> does, then connects.</summary>
@@ -54,6 +59,12 @@ public sealed class ControlPlaneClient : IDisposable
 
     /// <summary>Tiers and replicas: queries and watches.</summary>
     public FleetService.FleetServiceClient Fleet { get; }
+
+    /// <summary>Tokens, who-am-I and the audit log.</summary>
+    public SecurityService.SecurityServiceClient Security { get; }
+
+    /// <summary>Switchover, failover, pause/resume, decision log, HA settings and routing.</summary>
+    public FailoverService.FailoverServiceClient Failover { get; }
 
     /// <summary>Follows one tier, surviving version gaps and silo restarts.</summary>
     public TierWatch WatchTiers(string environment = "", TierWatchOptions? options = null) =>

@@ -19,6 +19,15 @@ public sealed record ControlPlaneClientOptions
     /// <summary>Largest response accepted; a fleet listing of many tiers is well under this.</summary>
     public int MaxReceiveMessageSize { get; init; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// Bearer token sent as "authorization: Bearer ..." on every call; null sends none.
+    /// <see cref="Security.ControlPlaneToken.Resolve(string?, string?)"/> finds one the way cpctl does.
+    /// </summary>
+    public string? Token { get; init; }
+
+    /// <summary>Client certificate (with its private key) presented on https:// endpoints that ask for one.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; init; }
+
     /// <summary>Largest request sent (schema change files are the largest requests).</summary>
     public int MaxSendMessageSize { get; init; } = 16 * 1024 * 1024;
 }

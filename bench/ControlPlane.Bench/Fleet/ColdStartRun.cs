@@ -63,7 +63,7 @@ public static class ColdStartRun
             }
         }
         var (warnings, errors) = CountLogLevels(logFile);
-        return new SiloStart(trial, kind, Seconds(readiness.GatewayUp), Seconds(readiness.Healthy), stop, warnings, errors, logFile,
+        return new SiloStart(trial, kind, Seconds(readiness.GatewayUp), Seconds(readiness.ReportedHealthy), Seconds(readiness.Healthy), stop, warnings, errors, logFile,
             readiness.Healthy is null ? readiness.LastState : stop.Killed ? "silo did not stop on SIGTERM and was killed" : null);
     }
 

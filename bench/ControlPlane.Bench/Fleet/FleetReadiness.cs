@@ -4,10 +4,17 @@ using Grpc.Core;
 
 namespace ControlPlane.Bench.Fleet;
 
-/// <summary>When a starting silo first answered, and when its fleet was first entirely healthy (null if never).</summary>
-public sealed record Readiness(TimeSpan? GatewayUp, TimeSpan? Healthy, string LastState);
+/// <summary>
+/// When a starting silo first answered; when ListTiers first said "all healthy" (on a restart that may be the
+/// snapshot persisted by the previous run); and when the fleet was healthy on probes made by this process (null if never).
+/// </summary>
+public sealed record Readiness(TimeSpan? GatewayUp, TimeSpan? ReportedHealthy, TimeSpan? Healthy, string LastState);
 
-/// <summary>Polls ListTiers until every expected tier is HEALTHY with every replica healthy.</summary>
+/// <summary>
+/// Polls ListTiers until every expected tier is HEALTHY with every replica healthy, and every replica's last probe is
+/// newer than the launch of the silo: a restarted silo serves its tiers' persisted snapshots before it has probed
+/// anything, and those say "healthy" because the previous run left them so.
+/// </summary>
 public static class FleetReadiness
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
@@ -18,17 +25,19 @@ public static class FleetReadiness
         ArgumentNullException.ThrowIfNull(silo);
         using var client = new ControlPlaneClient(silo.GrpcEndpoint, new ControlPlaneClientOptions { ConnectTimeout = TimeSpan.FromSeconds(1) });
         TimeSpan? gatewayUp = null;
+        TimeSpan? reported = null;
         var last = "no answer yet";
         while (silo.Elapsed < timeout)
         {
             ct.ThrowIfCancellationRequested();
-            if (silo.HasExited) return new Readiness(gatewayUp, null, $"silo exited with code {silo.ExitCode}; last state: {last}");
+            if (silo.HasExited) return new Readiness(gatewayUp, reported, null, $"silo exited with code {silo.ExitCode}; last state: {last}");
             try
             {
                 var response = await client.Fleet.ListTiersAsync(new ListTiersRequest(), deadline: DateTime.UtcNow + CallTimeout, cancellationToken: ct);
                 gatewayUp ??= silo.Elapsed;
                 last = Describe(response);
-                if (IsHealthy(response, tiers, replicas)) return new Readiness(gatewayUp, silo.Elapsed, last);
+                if (IsHealthy(response, tiers, replicas, DateTimeOffset.MinValue)) reported ??= silo.Elapsed;
+                if (IsHealthy(response, tiers, replicas, silo.LaunchedAt)) return new Readiness(gatewayUp, reported, silo.Elapsed, last);
             }
             catch (RpcException ex) when (!ct.IsCancellationRequested)
             {
@@ -36,15 +45,19 @@ public static class FleetReadiness
             }
             await Task.Delay(PollInterval, ct);
         }
-        return new Readiness(gatewayUp, null, $"not healthy after {timeout.TotalSeconds:F0}s; last state: {last}");
+        return new Readiness(gatewayUp, reported, null, $"not healthy after {timeout.TotalSeconds:F0}s; last state: {last}");
     }
 
-    /// <summary>All <paramref name="tiers"/> tiers healthy, <paramref name="replicas"/> replicas in all, every one healthy.</summary>
-    public static bool IsHealthy(ListTiersResponse response, int tiers, int replicas)
+    /// <summary>
+    /// All <paramref name="tiers"/> tiers healthy, <paramref name="replicas"/> replicas in all, every one healthy and
+    /// probed at or after <paramref name="probedSince"/>.
+    /// </summary>
+    public static bool IsHealthy(ListTiersResponse response, int tiers, int replicas, DateTimeOffset probedSince)
     {
         ArgumentNullException.ThrowIfNull(response);
         return response.Tiers.Count == tiers
-            && response.Tiers.All(t => t.Health == TierHealth.Healthy && t.Replicas.All(r => r.Healthy))
+            && response.Tiers.All(t => t.Health == TierHealth.Healthy
+                && t.Replicas.All(r => r.Healthy && r.LastProbeAt is { } at && at.ToDateTimeOffset() >= probedSince))
             && response.Tiers.Sum(t => t.Replicas.Count) == replicas;
     }
 

@@ -18,11 +18,12 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly long _started;
     private readonly Lock _logLock = new();
 
-    private SiloProcess(Process process, StreamWriter log, long started, Uri endpoint, string dataDirectory, string logFile)
+    private SiloProcess(Process process, StreamWriter log, long started, DateTimeOffset launchedAt, Uri endpoint, string dataDirectory, string logFile)
     {
         _process = process;
         _log = log;
         _started = started;
+        LaunchedAt = launchedAt;
         GrpcEndpoint = endpoint;
         DataDirectory = dataDirectory;
         LogFile = logFile;
@@ -31,6 +32,8 @@ public sealed class SiloProcess : IAsyncDisposable
     public Uri GrpcEndpoint { get; }
     public string DataDirectory { get; }
     public string LogFile { get; }
+    /// <summary>Wall-clock time of the launch, to tell this run's probes from those a previous run persisted.</summary>
+    public DateTimeOffset LaunchedAt { get; }
     public bool HasExited => _process.HasExited;
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
@@ -59,13 +62,14 @@ public sealed class SiloProcess : IAsyncDisposable
 
         var log = new StreamWriter(logFile, append: false) { AutoFlush = true };
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var launchedAt = DateTimeOffset.UtcNow;
         var started = Stopwatch.GetTimestamp();
         if (!process.Start())
         {
             log.Dispose();
             throw new InvalidOperationException($"could not start the silo '{silo.FullName}'.");
         }
-        var running = new SiloProcess(process, log, started, new Uri($"http://127.0.0.1:{P(grpcPort)}"), dataDirectory, logFile);
+        var running = new SiloProcess(process, log, started, launchedAt, new Uri($"http://127.0.0.1:{P(grpcPort)}"), dataDirectory, logFile);
         process.OutputDataReceived += (_, e) => running.Append(e.Data);
         process.ErrorDataReceived += (_, e) => running.Append(e.Data);
         process.BeginOutputReadLine();

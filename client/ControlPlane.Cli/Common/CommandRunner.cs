@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ControlPlane.Client;
+using ControlPlane.Client.Security;
 using Grpc.Core;
 
 namespace ControlPlane.Cli.Common;
@@ -27,7 +28,18 @@ internal static class CommandRunner
                 return ExitCodes.Usage;
             }
 
-            using var client = new ControlPlaneClient(endpoint);
+            ResolvedToken? token;
+            try
+            {
+                token = ControlPlaneToken.Resolve(parsed.GetValue(globals.Token), parsed.GetValue(globals.TokenFile));
+            }
+            catch (InvalidTokenSourceException e)
+            {
+                await io.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+
+            using var client = new ControlPlaneClient(endpoint, new ControlPlaneClientOptions { Token = token?.Token });
             var context = new CommandContext(
                 client,
                 parsed.GetValue(globals.Environment) ?? string.Empty,

@@ -27,6 +27,8 @@ internal static class ExitCodes
 
         Environment:
           CONTROLPLANE_ENDPOINT  endpoint used when --endpoint is not given (default http://127.0.0.1:7400)
+          CONTROLPLANE_TOKEN     bearer token used when --token and --token-file are not given
+                                 (then ./.controlplane/admin.token, when present)
           NO_COLOR               disables colour
         """;
 }

@@ -26,6 +26,20 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
+    public Option<string?> Token { get; } = new("--token")
+    {
+        Description = "Bearer token (visible in the process list: prefer --token-file or $CONTROLPLANE_TOKEN). Default: ./.controlplane/admin.token when present",
+        HelpName = "TOKEN",
+        Recursive = true,
+    };
+
+    public Option<string?> TokenFile { get; } = new("--token-file")
+    {
+        Description = "File holding the bearer token (first line)",
+        HelpName = "FILE",
+        Recursive = true,
+    };
+
     public GlobalOptions()
     {
         Environment.Validators.Add(result =>
@@ -43,5 +57,7 @@ internal sealed class GlobalOptions
         root.Add(Endpoint);
         root.Add(Json);
         root.Add(Environment);
+        root.Add(Token);
+        root.Add(TokenFile);
     }
 }

@@ -38,6 +38,16 @@ internal static class FleetRendering
             line += $"  [dim]({Markup.Escape(tier.HealthReason)})[/]";
         }
 
+        if (tier.Paused)
+        {
+            line += "  [yellow]PAUSED[/]";
+        }
+
+        if (!string.IsNullOrEmpty(tier.Alert))
+        {
+            line += $"  [red]ALERT: {Markup.Escape(tier.Alert)}[/]";
+        }
+
         return new Markup(line);
     }
 

@@ -1,3 +1,4 @@
+using ControlPlane.Grains.Failover;
 using ControlPlane.Grains.Health;
 
 namespace ControlPlane.Grains.Fleet;
@@ -27,6 +28,44 @@ public interface ITierGrain : IGrainWithStringKey
     [Alias("GetSnapshot"), AlwaysInterleave]
     Task<TierSnapshot?> GetSnapshot();
 
+    /// <summary>Makes sure the tier is active and managing its replicas (a no-op when it is).</summary>
+    [Alias("Ensure"), AlwaysInterleave]
+    Task Ensure();
+
+    /// <summary>Starts a planned switchover to <paramref name="target"/> (or the best standby).</summary>
+    [Alias("StartSwitchover")]
+    Task<OperationRecord> StartSwitchover(string? target, string principal);
+
+    /// <summary>Starts a manual failover to <paramref name="target"/> (or the best standby).</summary>
+    [Alias("StartFailover")]
+    Task<OperationRecord> StartFailover(string? target, bool allowDataLoss, string principal);
+
+    /// <summary>Stops automatic decisions (probes go on).</summary>
+    [Alias("Pause")]
+    Task<OperationRecord> Pause(string principal, string reason);
+
+    /// <summary>Restarts automatic decisions.</summary>
+    [Alias("Resume")]
+    Task<OperationRecord> Resume(string principal);
+
+    /// <summary>Carries out a pending operation. One-way to itself, so the command that started it answers at once.</summary>
+    [Alias("RunOperation"), OneWay]
+    Task RunOperation(string operationId);
+
+    [Alias("GetOperation"), AlwaysInterleave]
+    Task<OperationRecord?> GetOperation(string operationId);
+
+    /// <summary>The decision log, newest last.</summary>
+    [Alias("ListDecisions"), AlwaysInterleave]
+    Task<IReadOnlyList<DecisionRecord>> ListDecisions(int limit);
+
+    [Alias("GetSettings"), AlwaysInterleave]
+    Task<FailoverSettings> GetSettings();
+
+    /// <summary>Replaces the tier's HA settings (validated); recorded in the decision log.</summary>
+    [Alias("SetSettings")]
+    Task SetSettings(FailoverSettings settings, string principal);
+
     /// <summary>A replica grain's latest observation of its instance. One-way: a replica never waits on its tier,
     /// so a tier busy commanding its replicas cannot deadlock with a replica reporting to it.</summary>
     [Alias("ReportProbe"), OneWay]
@@ -37,9 +76,9 @@ public interface ITierGrain : IGrainWithStringKey
 [Alias("controlplane.IReplicaGrain")]
 public interface IReplicaGrain : IGrainWithStringKey
 {
-    /// <summary>Sets where the instance is; starts probing.</summary>
+    /// <summary>Sets where the instance is and how often to probe it; starts probing.</summary>
     [Alias("Configure")]
-    Task Configure(ReplicaSpec spec);
+    Task Configure(ReplicaSpec spec, ProbeSchedule schedule);
 
     /// <summary>Makes sure the grain is active and probing (a no-op when it is).</summary>
     [Alias("Ensure"), AlwaysInterleave]
@@ -48,4 +87,33 @@ public interface IReplicaGrain : IGrainWithStringKey
     /// <summary>The latest observation, or null before the first probe.</summary>
     [Alias("GetHealth"), AlwaysInterleave]
     Task<ReplicaHealth?> GetHealth();
+
+    /// <summary>Probes now (not waiting for the timer), reports to the tier, and answers the observation.</summary>
+    [Alias("ProbeNow")]
+    Task<ReplicaHealth?> ProbeNow();
+
+    /// <summary>Makes the instance unable to take writes, even when it hangs (local driver: kills it).</summary>
+    [Alias("Fence")]
+    Task Fence(long term);
+
+    /// <summary>Promotes the standby; true when it left recovery.</summary>
+    [Alias("Promote")]
+    Task<bool> Promote(long term);
+
+    /// <summary>Stops the instance cleanly (its standbys receive everything first); answers its final checkpoint LSN.</summary>
+    [Alias("StopClean")]
+    Task<ulong> StopClean(long term);
+
+    /// <summary>Turns this (old primary) into a streaming standby of <paramref name="newPrimary"/>: rewind, or a fresh base backup.
+    /// One-way: it can take minutes, and the tier learns the outcome from probes.</summary>
+    [Alias("Rejoin"), OneWay]
+    Task Rejoin(ReplicaSpec newPrimary, long term);
+
+    /// <summary>Points this running standby at <paramref name="newPrimary"/>.</summary>
+    [Alias("Repoint")]
+    Task Repoint(ReplicaSpec newPrimary, long term);
+
+    /// <summary>Sets synchronous_standby_names on this primary.</summary>
+    [Alias("SetSynchronousStandbys")]
+    Task SetSynchronousStandbys(string value, long term);
 }

@@ -12,13 +12,22 @@ namespace ControlPlane.Grains.Health;
 public sealed class ReplicaState
 {
     [Id(0)] public ReplicaSpec? Spec { get; set; }
+
+    /// <summary>Highest term of any command this replica obeyed; a command from an older term is refused.</summary>
+    [Id(1)] public long HighestTerm { get; set; }
+
+    [Id(2)] public ProbeSchedule? Schedule { get; set; }
 }
+
+/// <summary>How often a replica is probed and how long one probe may take; set by its tier.</summary>
+[GenerateSerializer, Immutable, Alias("controlplane.ProbeSchedule")]
+public sealed record ProbeSchedule([property: Id(0)] TimeSpan Interval, [property: Id(1)] TimeSpan Timeout);
 
 /// <summary>
 /// Probes one instance on a grain timer and reports every observation to its tier (facts flow up).
 /// The timer keeps the activation alive; the tier re-activates a replica that stops reporting.
 /// </summary>
-public sealed class ReplicaGrain(
+public sealed partial class ReplicaGrain(
     [PersistentState("replica", FleetKeys.Storage)] IPersistentState<ReplicaState> state,
     IOptions<FleetOptions> options,
     FleetMetrics metrics,
@@ -29,6 +38,7 @@ public sealed class ReplicaGrain(
     private IGrainTimer? _timer;
     private ReplicaHealth? _latest;
     private int _failures;
+    private ulong? _lastWritableLsn;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -43,11 +53,13 @@ public sealed class ReplicaGrain(
         if (state.State.Spec is { } spec) metrics.ForgetReplica(spec.Environment, spec.Tier, spec.Name);
     }
 
-    public async Task Configure(ReplicaSpec spec)
+    public async Task Configure(ReplicaSpec spec, ProbeSchedule schedule)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        if (spec == state.State.Spec && _timer is not null) return;
+        ArgumentNullException.ThrowIfNull(schedule);
+        if (spec == state.State.Spec && schedule == state.State.Schedule && _timer is not null) return;
         state.State.Spec = spec;
+        state.State.Schedule = schedule;
         await state.WriteStateAsync();
         StartProbing(spec);
     }
@@ -56,23 +68,27 @@ public sealed class ReplicaGrain(
 
     public Task<ReplicaHealth?> GetHealth() => Task.FromResult(_latest);
 
+    private ProbeSchedule Schedule => state.State.Schedule ?? new ProbeSchedule(_options.Interval, _options.Timeout);
+
     private void StartProbing(ReplicaSpec spec)
     {
         _timer?.Dispose();
+        _driver = spec.DataDirectory is null ? null : CreateDriver(spec);
         if (_probe is not null)
         {
             var old = _probe;
             _ = old.DisposeAsync().AsTask();
         }
         _probe = new ReplicaProbe(
-            new ReplicaEndpoint(spec.Tier, spec.Name, spec.Host, spec.Port, spec.Database, spec.User, spec.PasswordFile, spec.DataDirectory),
-            _options.Timeout);
+            Endpoint(spec),
+            Schedule.Timeout);
         _timer = this.RegisterGrainTimer(ProbeOnce, new GrainTimerCreationOptions
         {
             DueTime = TimeSpan.Zero,
-            Period = _options.Interval,
+            Period = Schedule.Interval,
             KeepAlive = true,
-            Interleave = false,
+            // Probes go on while a long command (a rejoin, a clean stop) runs, so the tier keeps seeing the truth.
+            Interleave = true,
         });
     }
 
@@ -81,11 +97,12 @@ public sealed class ReplicaGrain(
         if (_probe is null || state.State.Spec is not { } spec) return;
         var result = await _probe.ProbeAsync(cancellationToken);
         _failures = result.Reachable ? 0 : _failures + 1;
+        if (result is { Reachable: true, InRecovery: false, CurrentLsn: { } lsn }) _lastWritableLsn = lsn.Value;
         if (!result.Reachable && _failures == 1)
         {
             logger.LogWarning("Replica {Environment}/{Tier}/{Replica} probe failed: {Error}", spec.Environment, spec.Tier, spec.Name, result.Error);
         }
-        _latest = ToHealth(spec.Name, result, _failures);
+        _latest = ToHealth(spec.Name, result, _failures, _lastWritableLsn);
         metrics.RecordProbe(spec.Environment, spec.Tier, _latest);
         try
         {
@@ -98,9 +115,16 @@ public sealed class ReplicaGrain(
         }
     }
 
-    internal static ReplicaHealth ToHealth(string name, ProbeResult r, int failures) => new(
+    internal static ReplicaHealth ToHealth(string name, ProbeResult r, int failures, ulong? lastWritableLsn) => new(
         name, r.At, r.Reachable, r.Error, r.InRecovery, r.Timeline,
         r.CurrentLsn?.Value, r.ReceiveLsn?.Value, r.ReplayLsn?.Value, r.ReplayLagSeconds,
         r.WalReceiverStatus, r.Connections, r.MaxConnections, r.ServerVersion,
-        r.Latency.TotalMilliseconds, failures);
+        r.Latency.TotalMilliseconds, failures,
+        r.WalReceiverUpstream,
+        r.Replication.Where(p => p.SyncState is "sync" or "quorum").Select(p => p.ApplicationName).ToList(),
+        r.WalReceiverLastMessageAgeSeconds,
+        lastWritableLsn);
+
+    internal static ReplicaEndpoint Endpoint(ReplicaSpec spec) =>
+        new(spec.Tier, spec.Name, spec.Host, spec.Port, spec.Database, spec.User, spec.PasswordFile, spec.DataDirectory);
 }

@@ -11,7 +11,12 @@ public sealed record ReplicaSpec(
     [property: Id(5)] string Database,
     [property: Id(6)] string User,
     [property: Id(7)] string PasswordFile,
-    [property: Id(8)] string? DataDirectory);
+    [property: Id(8)] string? DataDirectory,
+    [property: Id(9)] string? ReplicatorPasswordFile = null)
+{
+    /// <summary>host:port as a standby's WAL receiver names its upstream.</summary>
+    public string Address => $"{Host}:{Port}";
+}
 
 /// <summary>Role a replica reports for itself.</summary>
 public enum ReplicaRole
@@ -42,7 +47,11 @@ public sealed record ReplicaHealth(
     [property: Id(12)] int MaxConnections,
     [property: Id(13)] string? ServerVersion,
     [property: Id(14)] double ProbeLatencyMs,
-    [property: Id(15)] int ConsecutiveFailures);
+    [property: Id(15)] int ConsecutiveFailures,
+    [property: Id(16)] string? WalReceiverUpstream = null,
+    [property: Id(17)] IReadOnlyList<string>? SyncStandbys = null,
+    [property: Id(18)] double? WalReceiverLastMessageAgeSeconds = null,
+    [property: Id(19)] ulong? LastWritableLsn = null);
 
 /// <summary>A replica as its tier presents it: observation plus the tier's verdict.</summary>
 [GenerateSerializer, Immutable, Alias("controlplane.ReplicaStatus")]

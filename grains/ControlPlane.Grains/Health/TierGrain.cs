@@ -1,3 +1,4 @@
+using ControlPlane.Grains.Failover;
 using ControlPlane.Grains.Fleet;
 using ControlPlane.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -14,6 +15,12 @@ public sealed class TierState
     [Id(1)] public long Term { get; set; }
     [Id(2)] public string Primary { get; set; } = "";
     [Id(3)] public TierSnapshot? Snapshot { get; set; }
+    [Id(4)] public FailoverSettings Settings { get; set; } = new();
+    [Id(5)] public bool Paused { get; set; }
+    [Id(6)] public List<DecisionRecord> Decisions { get; set; } = [];
+    [Id(7)] public List<OperationRecord> Operations { get; set; } = [];
+    [Id(8)] public long LastDecision { get; set; }
+    [Id(9)] public long LastOperation { get; set; }
 }
 
 /// <summary>
@@ -21,7 +28,7 @@ public sealed class TierState
 /// on the tier's stream. Persisting first means a watcher never sees a version the catalog does not hold, and an
 /// activation that lost the compare-and-set write (a stale duplicate) publishes nothing.
 /// </summary>
-public sealed class TierGrain(
+public sealed partial class TierGrain(
     [PersistentState("tier", FleetKeys.Storage)] IPersistentState<TierState> state,
     IOptions<FleetOptions> options,
     FleetMetrics metrics,
@@ -35,7 +42,12 @@ public sealed class TierGrain(
     private DateTimeOffset _lastPublish;
     private bool _measurementsPending;
 
-    private TimeSpan StaleAfter => _options.Interval * _options.StaleAfterIntervals;
+    private TimeSpan StaleAfter => Schedule.Interval * _options.StaleAfterIntervals;
+
+    /// <summary>Failover-enabled tiers probe faster: detection time is threshold × interval.</summary>
+    private ProbeSchedule Schedule => state.State.Settings.AutoFailover
+        ? new ProbeSchedule(state.State.Settings.ProbeInterval, state.State.Settings.ProbeTimeout)
+        : new ProbeSchedule(_options.Interval, _options.Timeout);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -44,6 +56,7 @@ public sealed class TierGrain(
         if (state.State.Spec is { } spec)
         {
             await StartAsync(spec);
+            await ResumeUnfinishedAsync(spec);
         }
     }
 
@@ -69,7 +82,7 @@ public sealed class TierGrain(
         await state.WriteStateAsync();
         foreach (var replica in spec.Replicas)
         {
-            await GrainFactory.GetGrain<IReplicaGrain>(FleetKeys.Replica(spec.Environment, spec.Name, replica.Name)).Configure(replica);
+            await Replica(spec, replica.Name).Configure(replica, Schedule);
         }
         await StartAsync(spec);
         await EvaluateAsync(forcePublish: false);
@@ -91,6 +104,8 @@ public sealed class TierGrain(
     {
         ArgumentNullException.ThrowIfNull(health);
         if (state.State.Spec is not { } spec || spec.Replicas.All(r => r.Name != health.Name)) return;
+        // Reports are one-way and may queue behind a failover; an older one must not undo what a fresher probe saw.
+        if (_latest.TryGetValue(health.Name, out var known) && known.ProbedAt > health.ProbedAt) return;
         _latest[health.Name] = health;
         await EvaluateAsync(forcePublish: false);
     }
@@ -99,6 +114,11 @@ public sealed class TierGrain(
     {
         if (state.State.Spec is { } spec) await EnsureReplicasAsync(spec, onlyStale: false);
     }
+
+    public Task Ensure() => Task.CompletedTask;
+
+    private IReplicaGrain Replica(TierSpec spec, string name) =>
+        GrainFactory.GetGrain<IReplicaGrain>(FleetKeys.Replica(spec.Environment, spec.Name, name));
 
     private async Task StartAsync(TierSpec spec)
     {
@@ -128,7 +148,7 @@ public sealed class TierGrain(
             if (onlyStale && _latest.TryGetValue(replica.Name, out var h) && now - h.ProbedAt < StaleAfter) continue;
             try
             {
-                await GrainFactory.GetGrain<IReplicaGrain>(FleetKeys.Replica(spec.Environment, spec.Name, replica.Name)).Ensure();
+                await Replica(spec, replica.Name).Ensure();
             }
             catch (Exception ex) when (ex is TimeoutException or OrleansException)
             {
@@ -139,18 +159,24 @@ public sealed class TierGrain(
 
     private async Task EvaluateAsync(bool forcePublish)
     {
+        await PublishAsync(forcePublish);
+        if (state.State.Spec is { } spec) await DecideAsync(spec);
+    }
+
+    private async Task PublishAsync(bool forcePublish)
+    {
         var current = state.State;
         if (current.Spec is not { } spec) return;
         var now = DateTimeOffset.UtcNow;
         var view = TierHealthPolicy.Evaluate(spec, current.Primary, current.Term, _latest, now, StaleAfter);
-        var diff = TierChangeDetector.Diff(current.Snapshot, view, current.Primary, current.Term);
+        var diff = TierChangeDetector.Diff(current.Snapshot, view, current.Primary, current.Term, current.Paused, _alert);
         _measurementsPending |= diff.Measurements.Count > 0;
         var due = _measurementsPending && now - _lastPublish >= _options.PublishInterval;
         if (diff.Structural.Count == 0 && !due && !forcePublish) return;
 
         var changes = diff.Structural.Concat(diff.Measurements).ToList();
         var snapshot = new TierSnapshot(spec.Environment, spec.Name, view.Health, view.HealthReason, current.Primary,
-            current.Term, (current.Snapshot?.Version ?? 0) + 1, view.Replicas, now);
+            current.Term, (current.Snapshot?.Version ?? 0) + 1, view.Replicas, now, current.Paused, _alert);
         var previous = current.Snapshot;
         current.Snapshot = snapshot;
         try

@@ -56,13 +56,13 @@ public static class TierHealthPolicy
         var age = now - h.ProbedAt;
         if (age > staleAfter)
         {
+            // Worded without the age itself: a problem that changes every second would be a new event every second.
             return Status(spec, h, ReplicaRole.Unknown, healthy: false, reachable: false, 0, 0,
-                $"no probe for {age.TotalSeconds:0.0}s");
+                $"no probe for more than {staleAfter.TotalSeconds:0.#}s");
         }
         if (!h.Reachable)
         {
-            return Status(spec, h, ReplicaRole.Unknown, healthy: false, reachable: false, 0, 0,
-                $"unreachable ({h.ConsecutiveFailures} failed probes): {h.Error}");
+            return Status(spec, h, ReplicaRole.Unknown, healthy: false, reachable: false, 0, 0, $"unreachable: {h.Error}");
         }
 
         var role = h.InRecovery ? ReplicaRole.Standby : ReplicaRole.Primary;

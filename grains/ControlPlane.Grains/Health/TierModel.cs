@@ -31,7 +31,9 @@ public sealed record TierSnapshot(
     [property: Id(5)] long Term,
     [property: Id(6)] long Version,
     [property: Id(7)] IReadOnlyList<ReplicaStatus> Replicas,
-    [property: Id(8)] DateTimeOffset UpdatedAt);
+    [property: Id(8)] DateTimeOffset UpdatedAt,
+    [property: Id(9)] bool Paused = false,
+    [property: Id(10)] string Alert = "");
 
 /// <summary>Published on the tier's stream after every change, in version order.</summary>
 [GenerateSerializer, Immutable, Alias("controlplane.TierChanged")]

@@ -1,6 +1,9 @@
 namespace ControlPlane.Postgres.Health;
 
 /// <summary>What one probe of one instance saw. Unreachable probes carry only <see cref="Error"/>.</summary>
+/// <param name="WalReceiverLastMessageAgeSeconds">On a standby, seconds since its WAL receiver last heard from the
+/// upstream (<c>pg_stat_wal_receiver.last_msg_receipt_time</c>); null without a WAL receiver. A live primary sends
+/// at least every second or so (<c>wal_receiver_timeout</c> / 2 pings), so a growing age means a silent upstream.</param>
 public sealed record ProbeResult(
     DateTimeOffset At,
     bool Reachable,
@@ -17,7 +20,8 @@ public sealed record ProbeResult(
     int Connections,
     int MaxConnections,
     string? ServerVersion,
-    IReadOnlyList<ReplicationPeer> Replication)
+    IReadOnlyList<ReplicationPeer> Replication,
+    double? WalReceiverLastMessageAgeSeconds = null)
 {
     /// <summary>A failed probe: the instance did not answer in time, refused, or errored.</summary>
     public static ProbeResult Unreachable(DateTimeOffset at, TimeSpan latency, string error) =>

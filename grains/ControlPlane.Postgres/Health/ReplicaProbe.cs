@@ -41,9 +41,11 @@ public sealed class ReplicaProbe : IAsyncDisposable
                (SELECT COALESCE(json_agg(json_build_object(
                            'application_name', application_name, 'state', state, 'sync_state', sync_state,
                            'sent_lsn', sent_lsn::text, 'replay_lsn', replay_lsn::text) ORDER BY application_name), '[]')
-                  FROM pg_stat_replication)::text AS replication
+                  FROM pg_stat_replication)::text AS replication,
+               EXTRACT(EPOCH FROM clock_timestamp() - w.last_msg_receipt_time)::float8 AS wal_receiver_last_msg_age_seconds
           FROM (SELECT pg_is_in_recovery() AS in_recovery) r
-          LEFT JOIN (SELECT status, received_tli, sender_host, sender_port FROM pg_stat_wal_receiver LIMIT 1) w ON true
+          LEFT JOIN (SELECT status, received_tli, sender_host, sender_port, last_msg_receipt_time
+                       FROM pg_stat_wal_receiver LIMIT 1) w ON true
         """;
 
     public const string ApplicationName = "controlplane-probe";
@@ -132,7 +134,8 @@ public sealed class ReplicaProbe : IAsyncDisposable
             Connections: reader.GetInt32(8),
             MaxConnections: reader.GetInt32(9),
             ServerVersion: reader.GetString(10),
-            Replication: ParseReplication(reader.GetString(11)));
+            Replication: ParseReplication(reader.GetString(11)),
+            WalReceiverLastMessageAgeSeconds: reader.IsDBNull(12) ? null : Math.Max(0, reader.GetDouble(12)));
     }
 
     /// <summary>Parses the json aggregate of pg_stat_replication rows.</summary>

@@ -32,6 +32,16 @@ public static class InstanceConfig
         b.AppendLine("hot_standby_feedback = on");
         // pg_rewind needs hint bits WAL-logged (checksums are on too, which also suffices).
         b.AppendLine("wal_log_hints = on");
+        // Failure detection. A SIGSTOPped (hung) primary keeps its standbys' TCP connections open: the kernel still
+        // ACKs, so with the defaults (60s) their WAL receivers would go on reporting 'streaming' for a minute, and
+        // the failover policy reads "standbys still stream from the primary" as evidence that it is alive. A
+        // receiver hearing nothing for 2s drops the connection (it pings after half that, and a live walsender
+        // answers at once), reports status every second, and retries every 500ms; a walsender drops a silent
+        // standby after 5s. Cost: a network stall longer than 2s costs a reconnect, nothing more.
+        b.AppendLine("wal_receiver_timeout = '2s'");
+        b.AppendLine("wal_receiver_status_interval = '1s'");
+        b.AppendLine("wal_retrieve_retry_interval = '500ms'");
+        b.AppendLine("wal_sender_timeout = '5s'");
         b.AppendLine("shared_buffers = '32MB'");
         b.AppendLine("max_connections = 100");
         b.AppendLine("password_encryption = 'scram-sha-256'");
@@ -47,6 +57,8 @@ public static class InstanceConfig
                 Pair("passfile", upstream.PassFile));
             b.AppendLine(CultureInfo.InvariantCulture, $"primary_conninfo = {Quote(conninfo)}");
             b.AppendLine(CultureInfo.InvariantCulture, $"primary_slot_name = {Quote(upstream.SlotName)}");
+            // Follow the upstream across promotions (a repointed or rejoined standby must switch timelines).
+            b.AppendLine("recovery_target_timeline = 'latest'");
         }
         return b.ToString();
     }

@@ -10,7 +10,7 @@ namespace ControlPlane.Postgres.Instances;
 /// The driver owns <c>controlplane.conf</c> and rewrites it before every start from its current port and
 /// upstream, so a restart always reflects the current topology.
 /// </summary>
-public sealed class LocalInstanceDriver(LocalInstanceOptions options, ILogger logger, PgBinaries? binaries = null)
+public sealed partial class LocalInstanceDriver(LocalInstanceOptions options, ILogger logger, PgBinaries? binaries = null)
 {
     private const string Host = "127.0.0.1";
     private readonly PgBinaries _bin = binaries ?? PgBinaries.Shared;
@@ -116,12 +116,7 @@ public sealed class LocalInstanceDriver(LocalInstanceOptions options, ILogger lo
         {
             await AdminSql.ScalarAsync(connection, AdminSql.CreatePhysicalSlot, ct, slotName).ConfigureAwait(false);
         }
-        logger.LogInformation("Base backup of {Tier}/{Primary} into {Replica} through slot {Slot}", Tier, primary.Name, Name, slotName);
-        await RunPgAsync("pg_basebackup",
-            ["-h", primary.Host, "-p", primary.Port.ToString(CultureInfo.InvariantCulture), "-U", InstanceConfig.ReplicationUser,
-             "-D", DataDirectory, "-X", "stream", "-S", slotName, "-c", "fast", "-w", "--no-password"],
-            TimeSpan.FromMinutes(10), ct,
-            new Dictionary<string, string> { ["PGPASSFILE"] = ReplicationPassFile }).ConfigureAwait(false);
+        await BaseBackupAsync(primary, slotName, ct).ConfigureAwait(false);
         await OsUser.WriteFileAsync(Path.Combine(DataDirectory, "standby.signal"), "", (UnixFileMode)0b110_000_000, forPostgres: true, ct).ConfigureAwait(false);
         SetUpstream(primary, slotName);
         await StartAsync(ct).ConfigureAwait(false);

@@ -70,9 +70,10 @@ public sealed class EmbeddedInstances
             switch (options.Fleet)
             {
                 case FleetSource.Local:
-                    fleet = new LocalFleet(new LocalFleetOptions(options.DataDirectory) { Environment = options.Environment, StandbysPerTier = options.StandbysPerTier }, logger);
+                    var fleetOptions = new LocalFleetOptions(options.DataDirectory) { Environment = options.Environment, StandbysPerTier = options.StandbysPerTier };
+                    fleet = new LocalFleet(fleetOptions, logger);
                     var topology = await fleet.ProvisionAsync(ct);
-                    tiers = ToSpecs(options.Environment, topology);
+                    tiers = ToSpecs(options.Environment, topology, fleetOptions.ReplicatorPasswordFile);
                     break;
                 case FleetSource.Config:
                     tiers = options.Tiers.Select(t => new TierSpec(options.Environment, t.Name, t.Primary,
@@ -102,10 +103,10 @@ public sealed class EmbeddedInstances
         NpgsqlConnection.ClearPool(pooled);
     }
 
-    internal static IReadOnlyList<TierSpec> ToSpecs(string environment, FleetTopology topology) =>
+    internal static IReadOnlyList<TierSpec> ToSpecs(string environment, FleetTopology topology, Func<string, string> replicatorPasswordFile) =>
         topology.Tiers.Select(t => new TierSpec(environment, t.Name, t.InitialPrimary,
-            t.Replicas.Select(r => new ReplicaSpec(environment, t.Name, r.Name, r.Host, r.Port, r.Database, r.User, r.PasswordFile, r.DataDirectory))
-                .ToList())).ToList();
+            t.Replicas.Select(r => new ReplicaSpec(environment, t.Name, r.Name, r.Host, r.Port, r.Database, r.User, r.PasswordFile, r.DataDirectory,
+                replicatorPasswordFile(t.Name))).ToList())).ToList();
 
     private static string ExternalCatalog(CatalogOptions catalog)
     {

@@ -88,18 +88,7 @@ internal sealed class FleetGrpcService(IClusterClient cluster, IOptions<ControlP
         }
     }
 
-    private async Task<TierSnapshot> SnapshotAsync(string env, string tier)
-    {
-        var names = await TierNamesAsync(env);
-        if (!names.Contains(tier))
-        {
-            throw RequestValidation.NotFound(names.Count == 0
-                ? $"tier '{tier}' not found: environment '{env}' has no tiers."
-                : $"tier '{tier}' not found in environment '{env}'; its tiers are: {string.Join(", ", names)}.");
-        }
-        return await Tier(env, tier).GetSnapshot()
-            ?? throw new RpcException(new Status(StatusCode.Unavailable, $"tier '{tier}' is registered but has not reported yet; retry in a second."));
-    }
+    private Task<TierSnapshot> SnapshotAsync(string env, string tier) => TierLookup.SnapshotAsync(cluster, env, tier);
 
     private Task<IReadOnlyList<string>> TierNamesAsync(string env) => cluster.GetGrain<IFleetGrain>(env).ListTiers();
 

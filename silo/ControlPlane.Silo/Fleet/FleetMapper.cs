@@ -20,6 +20,8 @@ internal static class FleetMapper
             Term = s.Term,
             Version = s.Version,
             UpdatedAt = Timestamp.FromDateTimeOffset(s.UpdatedAt),
+            Paused = s.Paused,
+            Alert = s.Alert,
         };
         tier.Replicas.AddRange(s.Replicas.Select(r => ToProto(s.Environment, s.Name, r)));
         return tier;

@@ -1,5 +1,6 @@
 using ControlPlane.Grains.Fleet;
 using ControlPlane.Silo.Bootstrap;
+using ControlPlane.Silo.Security;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -43,12 +44,16 @@ public static class ControlPlaneHost
         return 0;
     }
 
-    /// <summary>Provisions, builds and starts a silo. Tests call this with their own data directory and ports.</summary>
+    /// <summary>
+    /// Provisions, builds and starts a silo. Tests call this with their own data directory and ports, and may adjust the
+    /// host (e.g. add a log sink) through <paramref name="configureHost"/> just before it is built.
+    /// </summary>
     public static async Task<RunningSilo> StartAsync(
-        string[] args, Action<IConfigurationBuilder>? configure, TextWriter output, CancellationToken cancellationToken)
+        string[] args, Action<IConfigurationBuilder>? configure, TextWriter output, CancellationToken cancellationToken,
+        Action<WebApplicationBuilder>? configureHost = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Configuration.AddCommandLine(args, SiloCommandLine.Switches.ToDictionary(kv => kv.Key, kv => kv.Value));
+        builder.Configuration.AddCommandLine(SiloCommandLine.Normalize(args), SiloCommandLine.Switches.ToDictionary(kv => kv.Key, kv => kv.Value));
         configure?.Invoke(builder.Configuration);
 
         var options = builder.Configuration.GetSection(ControlPlaneOptions.Section).Get<ControlPlaneOptions>() ?? new ControlPlaneOptions();
@@ -75,8 +80,10 @@ public static class ControlPlaneHost
             builder.AddControlPlaneOrleans(options, instances.CatalogConnectionString);
             builder.AddControlPlaneTelemetry();
             builder.AddControlPlaneGateway();
+            builder.AddControlPlaneSecurity(instances.CatalogConnectionString);
             builder.Services.AddHostedService<FleetRegistration>();
 
+            configureHost?.Invoke(builder);
             var app = builder.Build();
             app.MapControlPlaneEndpoints(ports);
             await app.StartAsync(cancellationToken);
@@ -102,7 +109,8 @@ public static class ControlPlaneHost
         var metricsPort = options.MetricsPort != 0 ? options.MetricsPort : uris.ElementAtOrDefault(1)?.Port ?? 0;
         ports.Grpc = grpcPort;
         ports.Metrics = metricsPort;
-        return (new Uri($"http://{options.ListenAddress}:{grpcPort}", UriKind.Absolute), new Uri($"http://{options.ListenAddress}:{metricsPort}/metrics"));
+        var scheme = options.Tls.Enabled ? "https" : "http";
+        return (new Uri($"{scheme}://{options.ListenAddress}:{grpcPort}", UriKind.Absolute), new Uri($"http://{options.ListenAddress}:{metricsPort}/metrics"));
     }
 
     private static void PrintBanner(TextWriter output, RunningSilo silo)
@@ -117,6 +125,7 @@ public static class ControlPlaneHost
               data         : {o.DataDirectory}
               catalog      : {silo.Instances.CatalogDescription}
               fleet        : {o.Fleet} environment '{o.Environment}', {tiers.Count} tier(s){(tiers.Count > 0 ? ": " + string.Join(", ", tiers.Select(t => t.Name)) : "")}
+            {SecurityHosting.Banner(o)}
             Try:
               dotnet run --project client/ControlPlane.Cli -- status --endpoint {silo.GrpcEndpoint.GetLeftPart(UriPartial.Authority)}
             Ctrl-C stops the silo and the local instances.

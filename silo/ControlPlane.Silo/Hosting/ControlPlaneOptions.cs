@@ -1,5 +1,6 @@
 using System.Net;
 using ControlPlane.Grains.Fleet;
+using ControlPlane.Silo.Security;
 
 namespace ControlPlane.Silo.Hosting;
 
@@ -31,6 +32,8 @@ public sealed class ControlPlaneOptions
     public CatalogOptions Catalog { get; set; } = new();
     public ClusterOptionsSection Cluster { get; set; } = new();
     public List<ConfiguredTier> Tiers { get; set; } = [];
+    public SecurityOptions Security { get; set; } = new();
+    public TlsOptions Tls { get; set; } = new();
 
     /// <summary>The problems with these settings, each naming the key, the value and what was expected.</summary>
     public IReadOnlyList<string> Validate()
@@ -41,8 +44,10 @@ public sealed class ControlPlaneOptions
             errors.Add($"ControlPlane:Environment is '{Environment}'; expected a name matching {FleetKeys.NamePattern}.");
         if (!IPAddress.TryParse(ListenAddress, out var address))
             errors.Add($"ControlPlane:ListenAddress is '{ListenAddress}'; expected an IP address such as 127.0.0.1.");
-        else if (!IPAddress.IsLoopback(address) && !AllowPlaintextOnNetwork)
-            errors.Add($"ControlPlane:ListenAddress is {ListenAddress}, which is not loopback; plaintext gRPC stays on loopback unless ControlPlane:AllowPlaintextOnNetwork is true.");
+        else if (!IPAddress.IsLoopback(address) && !AllowPlaintextOnNetwork && !Tls.Enabled)
+            errors.Add($"ControlPlane:ListenAddress is {ListenAddress}, which is not loopback; plaintext gRPC stays on loopback unless ControlPlane:Tls:CertificateFile is set or ControlPlane:AllowPlaintextOnNetwork is true.");
+        errors.AddRange(Security.Validate());
+        errors.AddRange(Tls.Validate());
         if (GrpcPort is < 1 or > 65535) errors.Add($"ControlPlane:GrpcPort is {GrpcPort}; expected 1 to 65535.");
         if (MetricsPort is < 0 or > 65535) errors.Add($"ControlPlane:MetricsPort is {MetricsPort}; expected 0 (any free port) to 65535.");
         if (MetricsPort == GrpcPort) errors.Add($"ControlPlane:MetricsPort and ControlPlane:GrpcPort are both {GrpcPort}; they need their own ports.");

@@ -3,6 +3,7 @@ using ControlPlane.Grains.Fleet;
 using ControlPlane.Grains.Telemetry;
 using ControlPlane.Silo.Fleet;
 using ControlPlane.Silo.Gateway;
+using ControlPlane.Silo.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Npgsql;
 using OpenTelemetry.Metrics;
@@ -23,7 +24,11 @@ internal static class HostingExtensions
         var address = IPAddress.Parse(options.ListenAddress);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(address, options.GrpcPort, l => l.Protocols = HttpProtocols.Http2);
+            k.Listen(address, options.GrpcPort, l =>
+            {
+                l.Protocols = HttpProtocols.Http2;
+                GatewayTls.Apply(l, options.Tls);
+            });
             k.Listen(address, options.MetricsPort, l => l.Protocols = HttpProtocols.Http1);
             k.Limits.MaxRequestBodySize = 4 * 1024 * 1024;
         });
@@ -97,6 +102,8 @@ internal static class HostingExtensions
     {
         builder.Services.AddGrpc(o =>
         {
+            // Security first: it must see every call, and the final status of mutating ones, to audit them.
+            o.Interceptors.Add<SecurityInterceptor>();
             o.Interceptors.Add<ErrorMappingInterceptor>();
             o.MaxReceiveMessageSize = 1024 * 1024;
             o.EnableDetailedErrors = false;
@@ -111,6 +118,8 @@ internal static class HostingExtensions
         app.UseOpenTelemetryPrometheusScrapingEndpoint(
             ctx => ctx.Request.Path == "/metrics" && ctx.Connection.LocalPort == ports.Metrics);
         app.MapGrpcService<FleetGrpcService>();
+        app.MapGrpcService<SecurityGrpcService>();
+        app.MapGrpcService<Failover.FailoverGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
     }

@@ -13,7 +13,14 @@ internal static class SiloCommandLine
         ["--listen"] = "ControlPlane:ListenAddress",
         ["--silo-port"] = "ControlPlane:Cluster:SiloPort",
         ["--catalog"] = "ControlPlane:Catalog:ConnectionString",
+        ["--insecure-no-auth"] = "ControlPlane:Security:InsecureNoAuth",
     };
+
+    /// <summary>Flags that take no value; the configuration reader needs one, so they become "--flag=true".</summary>
+    private static readonly string[] BareFlags = ["--insecure-no-auth"];
+
+    public static string[] Normalize(IEnumerable<string> args) =>
+        args.Select(a => BareFlags.Contains(a, StringComparer.Ordinal) ? a + "=true" : a).ToArray();
 
     public const string Usage = """
         ControlPlane silo: the control plane of the PenguinMails PostgreSQL fleet.
@@ -30,6 +37,8 @@ internal static class SiloCommandLine
           --silo-port N        Orleans silo-to-silo port (default 0: a free port)
           --catalog CONNSTR    use this catalog database instead of the embedded one (password from
                                ControlPlane:Catalog:PasswordFile)
+          --insecure-no-auth   turn authentication off: every caller is an admin (local experiments only;
+                               says so loudly at start-up)
           --help               this text
 
         Every option is also a configuration key (appsettings.json, CONTROLPLANE__* variables); see docs/configuration.md.

@@ -15,7 +15,7 @@ public sealed class CpctlEndToEndTests(SiloFixture fixture)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var exit = await CpctlApp.RunAsync([.. args, "--endpoint", fixture.Endpoint], stdout, stderr, CancellationToken.None);
+        var exit = await CpctlApp.RunAsync([.. args, "--endpoint", fixture.Endpoint, "--token-file", fixture.AdminTokenFile], stdout, stderr, CancellationToken.None);
         return (exit, stdout.ToString(), stderr.ToString());
     }
 
@@ -66,7 +66,7 @@ public sealed class CpctlEndToEndTests(SiloFixture fixture)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
         var stdout = new StringWriter();
-        var exit = await CpctlApp.RunAsync(["watch", "oltp", "--json", "--endpoint", fixture.Endpoint], stdout, new StringWriter(), cts.Token);
+        var exit = await CpctlApp.RunAsync(["watch", "oltp", "--json", "--endpoint", fixture.Endpoint, "--token-file", fixture.AdminTokenFile], stdout, new StringWriter(), cts.Token);
         Assert.Equal(0, exit);
         var first = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)[0];
         var e = JsonParser.Default.Parse<TierEvent>(first);

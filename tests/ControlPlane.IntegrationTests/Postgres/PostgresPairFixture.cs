@@ -56,7 +56,7 @@ public sealed class PostgresPairFixture : IAsyncLifetime
 }
 
 [CollectionDefinition(Name)]
-public sealed class PostgresCollection : ICollectionFixture<PostgresPairFixture>
+public sealed class PostgresCollection : ICollectionFixture<PostgresPairFixture>, ICollectionFixture<Failover.FailoverPairTemplate>
 {
     public const string Name = "Postgres";
 }

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using ControlPlane.Protos.V1;
 using ControlPlane.Silo.Hosting;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Xunit;
 
@@ -22,6 +24,21 @@ public sealed class SiloFixture : IAsyncLifetime
     public int MetricsPort { get; } = FreePort();
     public string Endpoint => $"http://127.0.0.1:{GrpcPort}";
     public StringWriter Output { get; } = new();
+
+    /// <summary>Every log line of every silo this fixture started.</summary>
+    public LogSink Logs { get; } = new();
+
+    /// <summary>The admin token the silo wrote on first start, as a user finds it.</summary>
+    public string AdminTokenFile => Path.Combine(DataDirectory, "admin.token");
+    public string AdminToken { get; private set; } = "";
+
+    /// <summary>Calls with <paramref name="token"/> as bearer token (none when null), over the fixture's channel.</summary>
+    public CallInvoker Invoker(string? token) =>
+        token is null ? Channel.CreateCallInvoker() : Channel.Intercept(m =>
+        {
+            m.Add("authorization", "Bearer " + token);
+            return m;
+        });
 
     public FleetService.FleetServiceClient Fleet { get; private set; } = null!;
     public GrpcChannel Channel => _channel!;
@@ -95,9 +112,10 @@ public sealed class SiloFixture : IAsyncLifetime
     {
         Silo = await ControlPlaneHost.StartAsync(
             ["--data-dir", DataDirectory, "--grpc-port", GrpcPort.ToString(), "--metrics-port", MetricsPort.ToString()],
-            configure: null, Output, CancellationToken.None);
+            configure: null, Output, CancellationToken.None, configureHost: Logs.AttachTo);
         _channel = GrpcChannel.ForAddress(Endpoint);
-        Fleet = new FleetService.FleetServiceClient(_channel);
+        AdminToken = File.ReadAllText(AdminTokenFile).Trim();
+        Fleet = new FleetService.FleetServiceClient(Invoker(AdminToken));
     }
 
     private static int FreePort()

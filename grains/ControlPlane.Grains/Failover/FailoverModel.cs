@@ -1,0 +1,60 @@
+namespace ControlPlane.Grains.Failover;
+
+/// <summary>What the tier knows of one replica when it decides. Built from the replicas' latest reports.</summary>
+/// <param name="Fresh">The replica reported recently enough to be believed.</param>
+/// <param name="StreamingFromPrimary">A standby whose WAL receiver is streaming from the tier's primary right now.</param>
+/// <param name="LastKnownSynchronous">The primary last listed this standby as sync or quorum.</param>
+public sealed record ReplicaFacts(
+    string Name,
+    bool Reachable,
+    bool Fresh,
+    int ConsecutiveFailures,
+    bool InRecovery,
+    ulong? ReceiveLsn,
+    ulong? ReplayLsn,
+    bool StreamingFromPrimary,
+    bool LastKnownSynchronous,
+    int Priority)
+{
+    /// <summary>How far this replica has WAL: what it received, else what it replayed.</summary>
+    public ulong Position => Math.Max(ReceiveLsn ?? 0, ReplayLsn ?? 0);
+
+    public bool Answering => Reachable && Fresh;
+}
+
+/// <summary>Everything the policy needs, and nothing it could fetch for itself.</summary>
+/// <param name="PrimaryLastLsn">The primary's current LSN in its last successful probe.</param>
+public sealed record FailoverView(
+    FailoverSettings Settings,
+    bool Paused,
+    long Term,
+    string Primary,
+    ulong? PrimaryLastLsn,
+    IReadOnlyList<ReplicaFacts> Replicas);
+
+public enum FailoverVerdict
+{
+    /// <summary>The primary answers: nothing to do.</summary>
+    PrimaryHealthy,
+    /// <summary>The primary misses probes but fewer than the threshold.</summary>
+    Suspect,
+    /// <summary>Automatic decisions are off (paused or disabled); the primary is failed.</summary>
+    Suspended,
+    /// <summary>No replica answers: the control plane itself is probably cut off. Alert, do not act.</summary>
+    Blind,
+    /// <summary>Standbys still stream from the primary: it is alive, only we cannot reach it. Alert, do not act.</summary>
+    PrimaryAliveToStandbys,
+    /// <summary>The primary is failed and no standby may be promoted. Alert.</summary>
+    NoCandidate,
+    /// <summary>Promote <see cref="FailoverDecision.Candidate"/>.</summary>
+    Promote,
+}
+
+/// <summary>The policy's answer, with the evidence that led to it (kept in the decision log).</summary>
+public sealed record FailoverDecision(FailoverVerdict Verdict, string Reason, string? Candidate, IReadOnlyList<string> Evidence)
+{
+    public bool IsAlert => Verdict is FailoverVerdict.Blind or FailoverVerdict.PrimaryAliveToStandbys or FailoverVerdict.NoCandidate;
+}
+
+/// <summary>The outcome of an election: a candidate, or why there is none.</summary>
+public sealed record Election(string? Candidate, string Reason, IReadOnlyList<string> Evidence);

@@ -1,0 +1,59 @@
+namespace ControlPlane.Grains.Failover;
+
+/// <summary>How a tier keeps its primary synchronous standbys.</summary>
+public enum SynchronousMode
+{
+    /// <summary>Asynchronous replication: fastest writes, a failover may lose the last transactions.</summary>
+    Off = 0,
+    /// <summary>Commits wait for one healthy standby; with none healthy the primary goes asynchronous (availability first).</summary>
+    On = 1,
+    /// <summary>Commits always wait for a standby; with none healthy writes block (no acknowledged write is ever lost).</summary>
+    Strict = 2,
+}
+
+/// <summary>
+/// The HA policy of one tier. Detection speed trades against false positives:
+/// <see cref="FailureThreshold"/> × <see cref="ProbeInterval"/> is the shortest outage that triggers a failover.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("controlplane.FailoverSettings")]
+public sealed record FailoverSettings
+{
+    /// <summary>Whether the tier fails over on its own (pausing the tier suspends this too).</summary>
+    [Id(0)] public bool AutoFailover { get; init; } = true;
+
+    /// <summary>Consecutive failed probes of the primary before it is declared failed.</summary>
+    [Id(1)] public int FailureThreshold { get; init; } = 3;
+
+    /// <summary>Probe period of the tier's replicas while failover is enabled.</summary>
+    [Id(2)] public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Deadline of one probe (connect + query); below the interval.</summary>
+    [Id(3)] public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromMilliseconds(400);
+
+    /// <summary>A candidate further behind the primary's last known position than this is refused unless forced.</summary>
+    [Id(4)] public long MaxLagOnFailoverBytes { get; init; } = 16L * 1024 * 1024;
+
+    [Id(5)] public SynchronousMode SynchronousMode { get; init; } = SynchronousMode.Off;
+
+    /// <summary>Promotion priority per replica (default 1); ties in WAL position go to the higher; 0 is never promoted.</summary>
+    [Id(6)] public IReadOnlyDictionary<string, int> Priorities { get; init; } = new Dictionary<string, int>();
+
+    public int PriorityOf(string replica) => Priorities.TryGetValue(replica, out var p) ? p : 1;
+
+    /// <summary>The problems with these settings, each naming the setting, the value and what was expected.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (FailureThreshold is < 1 or > 100) errors.Add($"failure_threshold is {FailureThreshold}; expected 1 to 100.");
+        if (ProbeInterval < TimeSpan.FromMilliseconds(100) || ProbeInterval > TimeSpan.FromMinutes(1))
+            errors.Add($"probe_interval is {ProbeInterval.TotalMilliseconds} ms; expected 100 ms to 60 s.");
+        if (ProbeTimeout <= TimeSpan.Zero || ProbeTimeout >= ProbeInterval)
+            errors.Add($"probe_timeout is {ProbeTimeout.TotalMilliseconds} ms; expected more than 0 and less than the probe interval.");
+        if (MaxLagOnFailoverBytes < 0) errors.Add($"max_lag_on_failover is {MaxLagOnFailoverBytes}; expected 0 or more bytes.");
+        foreach (var (name, priority) in Priorities)
+        {
+            if (priority is < 0 or > 1000) errors.Add($"priority of {name} is {priority}; expected 0 (never promote) to 1000.");
+        }
+        return errors;
+    }
+}

@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using ControlPlane.Grains.Failover;
+using Microsoft.Extensions.Logging;
+
+namespace ControlPlane.Grains.Health;
+
+/// <summary>
+/// The tier's own decisions: fail over a failed primary, fence replicas writable outside their term, keep
+/// synchronous standbys. Every decision is written to the catalog with a new term (compare-and-set on the grain
+/// state's ETag) before anything is done; an activation that loses that write is stale and does nothing.
+/// </summary>
+public sealed partial class TierGrain
+{
+    private const string Controlplane = "controlplane";
+    private const int DecisionLogLength = 200;
+    private static readonly TimeSpan RogueRetry = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan AlertRepeat = TimeSpan.FromMinutes(5);
+    private readonly Dictionary<string, DateTimeOffset> _rogueFencedAt = new(StringComparer.Ordinal);
+    private bool _busy;
+    private string _alert = "";
+    private DateTimeOffset _alertRecordedAt;
+    private string? _appliedSynchronousNames;
+
+    private async Task DecideAsync(TierSpec spec)
+    {
+        if (_busy) return;
+        var current = state.State;
+        var now = DateTimeOffset.UtcNow;
+
+        foreach (var rogue in FailoverFacts.Rogues(spec, current.Primary, _latest, now, StaleAfter))
+        {
+            if (_rogueFencedAt.TryGetValue(rogue, out var at) && now - at < RogueRetry) continue;
+            _rogueFencedAt[rogue] = now;
+            await FenceRogueAsync(spec, rogue);
+        }
+
+        var view = FailoverFacts.Build(spec, current.Settings, current.Paused, current.Term, current.Primary, _latest, now, StaleAfter);
+        var decision = FailoverPolicy.Decide(view);
+        switch (decision.Verdict)
+        {
+            case FailoverVerdict.Promote:
+                await FailOverAsync(spec, decision.Candidate!, DecisionKind.AutomaticFailover, decision.Reason, decision.Evidence, Controlplane, null);
+                break;
+            case FailoverVerdict.Blind or FailoverVerdict.PrimaryAliveToStandbys or FailoverVerdict.NoCandidate or FailoverVerdict.Suspended:
+                await AlertAsync(decision.Reason, decision.Evidence);
+                break;
+            case FailoverVerdict.PrimaryHealthy:
+                if (_alert.Length > 0) await AlertAsync("", []);
+                await KeepSynchronousStandbysAsync(spec);
+                break;
+            case FailoverVerdict.Suspect:
+                break;
+        }
+    }
+
+    /// <summary>Persists a failover decision in a new term, then carries it out. Null when this activation is stale.</summary>
+    private async Task<DecisionRecord?> FailOverAsync(
+        TierSpec spec, string candidate, DecisionKind kind, string reason, IReadOnlyList<string> evidence, string principal, string? operationId)
+    {
+        var current = state.State;
+        var record = new DecisionRecord(current.LastDecision + 1, DateTimeOffset.UtcNow, kind, current.Term + 1, current.Primary, candidate,
+            reason, evidence, principal, operationId, DecisionOutcome.Decided, [], null);
+        if (!await PersistDecisionAsync(record, newPrimary: candidate)) return null;
+        logger.LogWarning("Tier {Environment}/{Tier} term {Term}: {Kind} {Old} -> {New}: {Reason}",
+            spec.Environment, spec.Name, record.Term, kind, record.OldPrimary, candidate, reason);
+        return await CarryOutFailoverAsync(spec, record);
+    }
+
+    /// <summary>Fence the old primary, promote the new one, repoint the rest, publish, then rejoin the old one.
+    /// Every step is idempotent, so a new activation can carry out a decision a dead one left half done.</summary>
+    private async Task<DecisionRecord> CarryOutFailoverAsync(TierSpec spec, DecisionRecord record)
+    {
+        _busy = true;
+        var steps = new List<string>(record.Steps);
+        var clock = Stopwatch.StartNew();
+        var term = record.Term;
+        var newPrimary = spec.Replicas.First(r => r.Name == record.NewPrimary);
+        var outcome = DecisionOutcome.Completed;
+        try
+        {
+            var old = spec.Replicas.FirstOrDefault(r => r.Name == record.OldPrimary);
+            if (old is not null && old.Name != newPrimary.Name && record.Kind != DecisionKind.Switchover)
+            {
+                try
+                {
+                    await Replica(spec, old.Name).Fence(term);
+                    steps.Add($"{clock.ElapsedMilliseconds} ms: fenced {old.Name}");
+                }
+                catch (Exception ex) when (ex is not StaleTermException)
+                {
+                    steps.Add($"{clock.ElapsedMilliseconds} ms: could not fence {old.Name} ({ex.Message}); it is unreachable, proceeding");
+                }
+            }
+
+            var promoted = await Replica(spec, newPrimary.Name).Promote(term);
+            var health = await Replica(spec, newPrimary.Name).ProbeNow();
+            if (health is not null) _latest[newPrimary.Name] = health;
+            if (!promoted && health is not { Reachable: true, InRecovery: false })
+            {
+                throw new InvalidOperationException($"{newPrimary.Name} did not leave recovery");
+            }
+            steps.Add($"{clock.ElapsedMilliseconds} ms: promoted {newPrimary.Name}{(promoted ? "" : " (already primary)")}");
+            await PublishAsync(forcePublish: false);
+            steps.Add($"{clock.ElapsedMilliseconds} ms: published term {term} with primary {newPrimary.Name}");
+
+            foreach (var standby in spec.Replicas.Where(r => r.Name != newPrimary.Name && r.Name != record.OldPrimary))
+            {
+                try
+                {
+                    await Replica(spec, standby.Name).Repoint(newPrimary, term);
+                    steps.Add($"{clock.ElapsedMilliseconds} ms: repointed {standby.Name} at {newPrimary.Name}");
+                }
+                catch (Exception ex) when (ex is not StaleTermException)
+                {
+                    steps.Add($"{clock.ElapsedMilliseconds} ms: could not repoint {standby.Name}: {ex.Message}");
+                }
+            }
+            if (old is not null && old.Name != newPrimary.Name)
+            {
+                await Replica(spec, old.Name).Rejoin(newPrimary, term);
+                steps.Add($"{clock.ElapsedMilliseconds} ms: rejoining {old.Name} as a standby of {newPrimary.Name}");
+            }
+        }
+        catch (Exception ex)
+        {
+            outcome = DecisionOutcome.Failed;
+            steps.Add($"{clock.ElapsedMilliseconds} ms: failed: {ex.Message}");
+            logger.LogError(ex, "Tier {Environment}/{Tier} term {Term}: failover to {New} failed", spec.Environment, spec.Name, term, newPrimary.Name);
+        }
+        finally
+        {
+            _busy = false;
+        }
+        var done = record with { Outcome = outcome, Steps = steps, CompletedAt = DateTimeOffset.UtcNow };
+        await ReplaceDecisionAsync(done);
+        return done;
+    }
+
+    private async Task FenceRogueAsync(TierSpec spec, string rogue)
+    {
+        var current = state.State;
+        var record = new DecisionRecord(current.LastDecision + 1, DateTimeOffset.UtcNow, DecisionKind.FenceRogue, current.Term,
+            current.Primary, current.Primary, $"{rogue} is writable but the primary of term {current.Term} is {current.Primary}",
+            [$"{rogue} reports not in recovery"], Controlplane, null, DecisionOutcome.Decided, [], null);
+        if (!await PersistDecisionAsync(record, newPrimary: null)) return;
+        var steps = new List<string>();
+        var outcome = DecisionOutcome.Completed;
+        try
+        {
+            await Replica(spec, rogue).Fence(current.Term);
+            steps.Add($"fenced {rogue}");
+            var primary = spec.Replicas.First(r => r.Name == current.Primary);
+            await Replica(spec, rogue).Rejoin(primary, current.Term);
+            steps.Add($"rejoining {rogue} as a standby of {primary.Name}");
+        }
+        catch (Exception ex)
+        {
+            outcome = DecisionOutcome.Failed;
+            steps.Add($"failed: {ex.Message}");
+        }
+        await ReplaceDecisionAsync(record with { Outcome = outcome, Steps = steps, CompletedAt = DateTimeOffset.UtcNow });
+    }
+
+    private async Task AlertAsync(string alert, IReadOnlyList<string> evidence)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (alert == _alert && (alert.Length == 0 || now - _alertRecordedAt < AlertRepeat)) return;
+        _alert = alert;
+        if (alert.Length > 0)
+        {
+            _alertRecordedAt = now;
+            logger.LogError("Tier {Environment}/{Tier} term {Term} alert: {Alert}", state.State.Spec?.Environment, state.State.Spec?.Name, state.State.Term, alert);
+            var current = state.State;
+            await PersistDecisionAsync(new DecisionRecord(current.LastDecision + 1, now, DecisionKind.Alert, current.Term, current.Primary, current.Primary,
+                alert, evidence, Controlplane, null, DecisionOutcome.Recorded, [], now), newPrimary: null);
+        }
+        await PublishAsync(forcePublish: false);
+    }
+
+    private async Task KeepSynchronousStandbysAsync(TierSpec spec)
+    {
+        var current = state.State;
+        var mode = current.Settings.SynchronousMode;
+        if (mode == SynchronousMode.Off && _appliedSynchronousNames is null or "") return;
+        var standbys = spec.Replicas.Where(r => r.Name != current.Primary).Select(r => r.Name).ToList();
+        var healthy = current.Snapshot?.Replicas.Where(r => r.Healthy && r.Name != current.Primary).Select(r => r.Name) ?? [];
+        var desired = FailoverFacts.SynchronousStandbyNames(mode, healthy, standbys);
+        if (desired == _appliedSynchronousNames) return;
+        try
+        {
+            await Replica(spec, current.Primary).SetSynchronousStandbys(desired, current.Term);
+            var previous = _appliedSynchronousNames;
+            _appliedSynchronousNames = desired;
+            await PersistDecisionAsync(new DecisionRecord(current.LastDecision + 1, DateTimeOffset.UtcNow, DecisionKind.SynchronousStandbys,
+                current.Term, current.Primary, current.Primary,
+                $"synchronous_standby_names '{previous ?? "(unknown)"}' -> '{desired}' ({mode} mode)", [], Controlplane, null,
+                DecisionOutcome.Completed, [], DateTimeOffset.UtcNow), newPrimary: null);
+        }
+        catch (Exception ex) when (ex is not StaleTermException)
+        {
+            logger.LogWarning(ex, "Tier {Environment}/{Tier}: could not set synchronous standbys on {Primary}", spec.Environment, spec.Name, current.Primary);
+        }
+    }
+
+    /// <summary>A decision a previous activation persisted but did not finish (its silo died): finish it.</summary>
+    private async Task ResumeUnfinishedAsync(TierSpec spec)
+    {
+        var pending = state.State.Decisions.LastOrDefault();
+        if (pending is { Outcome: DecisionOutcome.Decided, Kind: DecisionKind.AutomaticFailover or DecisionKind.ManualFailover }
+            && pending.Term == state.State.Term)
+        {
+            logger.LogWarning("Tier {Environment}/{Tier} resumes unfinished decision {Sequence} of term {Term}", spec.Environment, spec.Name, pending.Sequence, pending.Term);
+            await CarryOutFailoverAsync(spec, pending with { Steps = [.. pending.Steps, "resumed by a new activation"] });
+        }
+    }
+
+    /// <summary>Appends the decision (and, for a failover, the new term and primary) with a compare-and-set write.</summary>
+    private async Task<bool> PersistDecisionAsync(DecisionRecord record, string? newPrimary)
+    {
+        var current = state.State;
+        var (term, primary, last) = (current.Term, current.Primary, current.LastDecision);
+        current.Term = record.Term;
+        if (newPrimary is not null) current.Primary = newPrimary;
+        current.LastDecision = record.Sequence;
+        current.Decisions.Add(record);
+        if (current.Decisions.Count > DecisionLogLength) current.Decisions.RemoveRange(0, current.Decisions.Count - DecisionLogLength);
+        try
+        {
+            await state.WriteStateAsync();
+            return true;
+        }
+        catch (InconsistentStateException ex)
+        {
+            current.Term = term;
+            current.Primary = primary;
+            current.LastDecision = last;
+            current.Decisions.Remove(record);
+            logger.LogError(ex, "Tier {Tier} lost the write of decision {Sequence} (term {Term}): a newer activation owns the tier; this one stops",
+                this.GetPrimaryKeyString(), record.Sequence, record.Term);
+            DeactivateOnIdle();
+            return false;
+        }
+    }
+
+    private async Task ReplaceDecisionAsync(DecisionRecord record)
+    {
+        var list = state.State.Decisions;
+        var index = list.FindIndex(d => d.Sequence == record.Sequence);
+        if (index >= 0) list[index] = record;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (InconsistentStateException ex)
+        {
+            logger.LogError(ex, "Tier {Tier} lost the write of the outcome of decision {Sequence}; deactivating", this.GetPrimaryKeyString(), record.Sequence);
+            DeactivateOnIdle();
+        }
+    }
+}

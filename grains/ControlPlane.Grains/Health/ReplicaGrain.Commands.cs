@@ -1,0 +1,134 @@
+using ControlPlane.Grains.Failover;
+using ControlPlane.Postgres.Failover;
+using ControlPlane.Postgres.Fleet;
+using ControlPlane.Postgres.Instances;
+using Microsoft.Extensions.Logging;
+
+namespace ControlPlane.Grains.Health;
+
+/// <summary>
+/// What a replica does when its tier commands it. Every command carries the tier's term: the replica remembers
+/// the highest term it obeyed (persisted first) and refuses older ones, so a stale tier activation cannot fence,
+/// promote or rewind anything after a newer one has acted.
+/// </summary>
+public sealed partial class ReplicaGrain
+{
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan RejoinTimeout = TimeSpan.FromMinutes(10);
+    private LocalInstanceDriver? _driver;
+
+    public async Task Fence(long term)
+    {
+        var spec = await AcceptAsync(term, "fence");
+        using var cts = new CancellationTokenSource(CommandTimeout);
+        if (_driver is not null)
+        {
+            await _driver.FenceAsync(cts.Token);
+        }
+        else
+        {
+            // Over SQL we can only make it refuse writes, and only if it answers.
+            await SqlFailoverOps.FenceWritesAsync(Endpoint(spec), cts.Token);
+        }
+        logger.LogWarning("Replica {Environment}/{Tier}/{Replica} fenced in term {Term}", spec.Environment, spec.Tier, spec.Name, term);
+    }
+
+    public async Task<bool> Promote(long term)
+    {
+        var spec = await AcceptAsync(term, "promote");
+        using var cts = new CancellationTokenSource(CommandTimeout);
+        var promoted = await SqlFailoverOps.PromoteAsync(Endpoint(spec), TimeSpan.FromSeconds(30), cts.Token);
+        logger.LogWarning("Replica {Environment}/{Tier}/{Replica} promoted in term {Term}: {Promoted}", spec.Environment, spec.Tier, spec.Name, term, promoted);
+        await ProbeOnce(cts.Token);
+        return promoted;
+    }
+
+    public async Task<ulong> StopClean(long term)
+    {
+        var spec = await AcceptAsync(term, "stop cleanly");
+        var driver = _driver ?? throw new NeedsOperatorException(
+            $"replica {spec.Tier}/{spec.Name} is reached over SQL only; stopping it for a switchover needs an operator");
+        using var cts = new CancellationTokenSource(CommandTimeout);
+        var checkpoint = await driver.StopCleanAsync(cts.Token);
+        logger.LogWarning("Replica {Environment}/{Tier}/{Replica} stopped cleanly in term {Term} at {Checkpoint}", spec.Environment, spec.Tier, spec.Name, term, checkpoint);
+        return checkpoint.Value;
+    }
+
+    public async Task Rejoin(ReplicaSpec newPrimary, long term)
+    {
+        ArgumentNullException.ThrowIfNull(newPrimary);
+        ReplicaSpec spec;
+        try
+        {
+            spec = await AcceptAsync(term, "rejoin");
+        }
+        catch (StaleTermException ex)
+        {
+            logger.LogWarning(ex, "Rejoin refused");
+            return;
+        }
+        if (_driver is null)
+        {
+            logger.LogError("Replica {Environment}/{Tier}/{Replica} is fenced and needs an operator to rejoin it to {Primary}: it is reached over SQL only",
+                spec.Environment, spec.Tier, spec.Name, newPrimary.Name);
+            return;
+        }
+        using var cts = new CancellationTokenSource(RejoinTimeout);
+        try
+        {
+            await _driver.RejoinAsStandbyAsync(Endpoint(newPrimary), LocalFleetOptions.SlotName(spec.Name), cts.Token);
+            logger.LogWarning("Replica {Environment}/{Tier}/{Replica} rejoined as a standby of {Primary} in term {Term}",
+                spec.Environment, spec.Tier, spec.Name, newPrimary.Name, term);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            logger.LogError(ex, "Replica {Environment}/{Tier}/{Replica} failed to rejoin {Primary} in term {Term}",
+                spec.Environment, spec.Tier, spec.Name, newPrimary.Name, term);
+        }
+    }
+
+    public async Task Repoint(ReplicaSpec newPrimary, long term)
+    {
+        ArgumentNullException.ThrowIfNull(newPrimary);
+        var spec = await AcceptAsync(term, "repoint");
+        var driver = _driver ?? throw new NeedsOperatorException(
+            $"replica {spec.Tier}/{spec.Name} is reached over SQL only; pointing it at {newPrimary.Name} needs an operator");
+        using var cts = new CancellationTokenSource(CommandTimeout);
+        await driver.RepointAsync(Endpoint(newPrimary), LocalFleetOptions.SlotName(spec.Name), cts.Token);
+    }
+
+    public async Task SetSynchronousStandbys(string value, long term)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var spec = await AcceptAsync(term, "set synchronous standbys");
+        using var cts = new CancellationTokenSource(CommandTimeout);
+        await SqlFailoverOps.SetSynchronousStandbyNamesAsync(Endpoint(spec), value, cts.Token);
+    }
+
+    public async Task<ReplicaHealth?> ProbeNow()
+    {
+        using var cts = new CancellationTokenSource(CommandTimeout);
+        await ProbeOnce(cts.Token);
+        return _latest;
+    }
+
+    private async Task<ReplicaSpec> AcceptAsync(long term, string what)
+    {
+        var spec = state.State.Spec ?? throw new InvalidOperationException($"replica {this.GetPrimaryKeyString()} is not configured; cannot {what}");
+        if (term < state.State.HighestTerm)
+        {
+            throw new StaleTermException(
+                $"replica {spec.Tier}/{spec.Name} refuses to {what} for term {term}: it already obeyed term {state.State.HighestTerm}");
+        }
+        if (term > state.State.HighestTerm)
+        {
+            state.State.HighestTerm = term;
+            await state.WriteStateAsync();
+        }
+        return spec;
+    }
+
+    private LocalInstanceDriver CreateDriver(ReplicaSpec spec) => new(
+        new LocalInstanceOptions(spec.Tier, spec.Name, spec.DataDirectory!, spec.Port, spec.PasswordFile, spec.ReplicatorPasswordFile),
+        logger);
+}

@@ -1,0 +1,62 @@
+using System.Security.Cryptography.X509Certificates;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+
+namespace ControlPlane.Silo.Security;
+
+/// <summary>Who a call comes from, or why that could not be established (the UNAUTHENTICATED message).</summary>
+internal readonly record struct Authentication(Principal? Principal, string Failure);
+
+/// <summary>
+/// Establishes the caller: a bearer token when the call carries one, else a mapped client certificate, else nobody.
+/// Messages never echo the presented token.
+/// </summary>
+internal sealed class Authenticator(TokenStore tokens, IOptions<SecurityOptions> security, IOptions<TlsOptions> tls, TimeProvider clock)
+{
+    public const string Hint = "send 'authorization: Bearer <token>' (cpctl: --token, --token-file, CONTROLPLANE_TOKEN, or ./.controlplane/admin.token)";
+
+    public async Task<Authentication> AuthenticateAsync(ServerCallContext context)
+    {
+        if (security.Value.InsecureNoAuth) return new Authentication(Principal.Anonymous, "");
+
+        var header = context.RequestHeaders.GetValue("authorization");
+        if (header is not null) return await FromBearerAsync(header, context.CancellationToken);
+
+        var certificate = context.GetHttpContext().Connection.ClientCertificate;
+        if (certificate is not null)
+        {
+            return FromCertificate(certificate) is { } principal
+                ? new Authentication(principal, "")
+                : new Authentication(null, $"client certificate '{certificate.Subject}' (thumbprint {certificate.Thumbprint}) is not mapped to a principal in ControlPlane:Tls:ClientPrincipals.");
+        }
+        return new Authentication(null, $"missing credentials: {Hint}.");
+    }
+
+    private async Task<Authentication> FromBearerAsync(string header, CancellationToken ct)
+    {
+        const string scheme = "Bearer ";
+        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+            return new Authentication(null, $"the authorization header is not a bearer token; {Hint}.");
+        if (!BearerToken.TryParse(header[scheme.Length..].Trim(), out var id, out var secret))
+            return new Authentication(null, "malformed bearer token: expected cpt_<16 hex>_<43 base64url characters>.");
+
+        var record = await tokens.FindAsync(id, ct);
+        if (record is null || !BearerToken.Verify(record.Salt, record.Hash, secret))
+            return new Authentication(null, "invalid bearer token: unknown token or wrong secret.");
+        // From here on the caller proved it holds the secret, so saying why the token no longer works leaks nothing.
+        if (record.RevokedAt is { } revoked)
+            return new Authentication(null, $"token '{record.Name}' ({record.Id}) was revoked at {revoked:u}.");
+        if (record.ExpiresAt is { } expires && expires <= clock.GetUtcNow())
+            return new Authentication(null, $"token '{record.Name}' ({record.Id}) expired at {expires:u}.");
+        return new Authentication(new Principal(record.Name, Principal.TokenKind, record.Role, record.Tenants, record.Id), "");
+    }
+
+    /// <summary>The chain was already checked against ClientCaFile by the TLS handshake; here only the mapping is looked up.</summary>
+    private Principal? FromCertificate(X509Certificate2 certificate)
+    {
+        var mapping = tls.Value.ClientPrincipals.FirstOrDefault(p =>
+            (p.Thumbprint.Length > 0 && string.Equals(p.Thumbprint.Replace(":", "", StringComparison.Ordinal), certificate.Thumbprint, StringComparison.OrdinalIgnoreCase))
+            || (p.Thumbprint.Length == 0 && string.Equals(p.Subject, certificate.Subject, StringComparison.Ordinal)));
+        return mapping is null ? null : new Principal(mapping.Principal, Principal.CertificateKind, mapping.ParsedRole, mapping.Tenants);
+    }
+}

@@ -1,0 +1,87 @@
+using ControlPlane.Grains.Failover;
+using CsCheck;
+using Xunit;
+
+namespace ControlPlane.Tests.Failover;
+
+/// <summary>The policy over the whole input space: random tiers of one primary and up to five standbys.</summary>
+public sealed class FailoverPropertyTests
+{
+    private static readonly Gen<ReplicaFacts> StandbyGen =
+        Gen.Select(Gen.Select(Gen.Bool, Gen.Bool, Gen.Int[0, 6], Gen.Bool), Gen.Select(Gen.ULong[0, 10_000], Gen.Bool, Gen.Bool, Gen.Int[0, 3]),
+            (a, b) => new ReplicaFacts("s", a.Item1, a.Item2, a.Item3, a.Item4, b.Item1, b.Item1, b.Item2, b.Item3, b.Item4));
+
+    private static readonly Gen<ReplicaFacts> PrimaryGen =
+        Gen.Select(Gen.Bool, Gen.Bool, Gen.Int[0, 6], Gen.Bool,
+            (reachable, fresh, failures, inRecovery) => new ReplicaFacts("p", reachable, fresh, failures, inRecovery, null, null, false, false, 1));
+
+    private static readonly Gen<FailoverView> ViewGen =
+        Gen.Select(PrimaryGen, StandbyGen.List[0, 5], Gen.Int[1, 4], Gen.Long[0, 5_000], Gen.Int[0, 2], Gen.Bool, Gen.ULong[0, 12_000],
+            (primary, standbys, threshold, maxLag, sync, paused, primaryLsn) =>
+            {
+                var named = standbys.Select((s, i) => s with { Name = $"s{i}" }).ToList();
+                var settings = new FailoverSettings
+                {
+                    FailureThreshold = threshold,
+                    MaxLagOnFailoverBytes = maxLag,
+                    SynchronousMode = (SynchronousMode)sync,
+                    Priorities = named.ToDictionary(s => s.Name, s => s.Priority),
+                };
+                return new FailoverView(settings, paused, 1, "p", primaryLsn, [primary, .. named]);
+            });
+
+    [Fact]
+    public void Never_promotes_a_node_behind_the_best_eligible_one() =>
+        ViewGen.Sample(view =>
+        {
+            var decision = FailoverPolicy.Decide(view);
+            if (decision.Verdict != FailoverVerdict.Promote) return;
+            var chosen = view.Replicas.Single(r => r.Name == decision.Candidate);
+            var eligible = view.Replicas.Where(r => r.Name != "p" && r.Answering && r.InRecovery && r.Priority > 0
+                && (view.Settings.SynchronousMode == SynchronousMode.Off || r.LastKnownSynchronous));
+            Assert.All(eligible, r => Assert.True(r.Position <= chosen.Position, $"{r.Name} at {r.Position} is ahead of {chosen.Name} at {chosen.Position}"));
+        });
+
+    [Fact]
+    public void Never_acts_when_no_replica_answers() =>
+        ViewGen.Sample(view =>
+        {
+            if (view.Replicas.Any(r => r.Answering)) return;
+            Assert.NotEqual(FailoverVerdict.Promote, FailoverPolicy.Decide(view).Verdict);
+        });
+
+    [Fact]
+    public void Never_acts_while_the_primary_answers_writable_or_a_standby_streams_from_it() =>
+        ViewGen.Sample(view =>
+        {
+            var primary = view.Replicas[0];
+            var aliveToStandbys = view.Replicas.Skip(1).Any(r => r.Answering && r.StreamingFromPrimary);
+            if ((primary.Answering && !primary.InRecovery) || aliveToStandbys)
+                Assert.NotEqual(FailoverVerdict.Promote, FailoverPolicy.Decide(view).Verdict);
+        });
+
+    [Fact]
+    public void Never_acts_below_the_failure_threshold_or_when_paused() =>
+        ViewGen.Sample(view =>
+        {
+            var primary = view.Replicas[0];
+            if (view.Paused || (!primary.Answering && primary.ConsecutiveFailures < view.Settings.FailureThreshold))
+                Assert.NotEqual(FailoverVerdict.Promote, FailoverPolicy.Decide(view).Verdict);
+        });
+
+    [Fact]
+    public void A_promoted_candidate_is_an_answering_standby_with_priority_and_within_the_lag_limit() =>
+        ViewGen.Sample(view =>
+        {
+            var decision = FailoverPolicy.Decide(view);
+            if (decision.Verdict != FailoverVerdict.Promote) return;
+            var chosen = view.Replicas.Single(r => r.Name == decision.Candidate);
+            Assert.True(chosen.Answering && chosen.InRecovery && chosen.Priority > 0);
+            var lag = view.PrimaryLastLsn is { } last && last > chosen.Position ? (long)(last - chosen.Position) : 0;
+            Assert.True(lag <= view.Settings.MaxLagOnFailoverBytes);
+        });
+
+    [Fact]
+    public void Deciding_is_deterministic() =>
+        ViewGen.Sample(view => Assert.Equal(FailoverPolicy.Decide(view).Candidate, FailoverPolicy.Decide(view).Candidate));
+}
