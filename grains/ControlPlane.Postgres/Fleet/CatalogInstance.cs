@@ -73,6 +73,33 @@ public sealed class CatalogInstance
         return new CatalogInstance(driver, cs.ConnectionString);
     }
 
+    /// <summary>
+    /// The connection string of a catalog instance another silo on this host runs under <paramref name="dataDirectory"/>,
+    /// so more silos can join its cluster. Reads the remembered port and the secret; starts nothing.
+    /// </summary>
+    public static string ConnectionStringOf(string dataDirectory)
+    {
+        var full = Path.GetFullPath(dataDirectory);
+        var manifestPath = Path.Combine(full, "catalog.json");
+        var passwordFile = Path.Combine(full, "secrets", "catalog.superuser");
+        if (!File.Exists(manifestPath) || !File.Exists(passwordFile))
+        {
+            throw new FileNotFoundException(
+                $"no embedded catalog under {full}: expected catalog.json and secrets/catalog.superuser there (start the first silo with --data-dir {full})");
+        }
+        var manifest = JsonSerializer.Deserialize<CatalogManifest>(File.ReadAllText(manifestPath))
+            ?? throw new InvalidDataException($"{manifestPath} is empty");
+        return new NpgsqlConnectionStringBuilder
+        {
+            Host = "127.0.0.1",
+            Port = manifest.Port,
+            Database = DatabaseName,
+            Username = "postgres",
+            Password = SecretFile.Read(passwordFile),
+            ApplicationName = "controlplane",
+        }.ConnectionString;
+    }
+
     /// <summary>Stops the catalog instance (fast shutdown).</summary>
     public Task StopAsync(CancellationToken ct) => Driver.StopAsync(StopMode.Fast, ct);
 

@@ -46,7 +46,20 @@ public sealed class EmbeddedInstances
         {
             string connectionString;
             string description;
-            if (string.IsNullOrWhiteSpace(options.Catalog.ConnectionString))
+            if (!string.IsNullOrWhiteSpace(options.Join))
+            {
+                try
+                {
+                    connectionString = CatalogInstance.ConnectionStringOf(options.Join);
+                }
+                catch (Exception ex) when (ex is IOException or InvalidDataException or System.Text.Json.JsonException)
+                {
+                    throw new ControlPlaneConfigurationException($"ControlPlane:Join '{options.Join}': {ex.Message}");
+                }
+                var csb = new NpgsqlConnectionStringBuilder(connectionString);
+                description = $"joined, embedded catalog of {Path.GetFullPath(options.Join)} at {csb.Host}:{csb.Port}";
+            }
+            else if (string.IsNullOrWhiteSpace(options.Catalog.ConnectionString))
             {
                 catalog = await CatalogInstance.EnsureAsync(options.DataDirectory, logger, ct);
                 connectionString = catalog.ConnectionString;

@@ -82,6 +82,7 @@ public static class ControlPlaneHost
             builder.AddControlPlaneGateway();
             builder.AddControlPlaneSecurity(instances.CatalogConnectionString);
             builder.Services.AddHostedService<FleetRegistration>();
+            builder.Services.AddHostedService<TierKeeper>();
 
             configureHost?.Invoke(builder);
             var app = builder.Build();

@@ -30,6 +30,12 @@ public sealed class ControlPlaneOptions
     public bool AllowPlaintextOnNetwork { get; set; }
     public int StandbysPerTier { get; set; } = 1;
     public CatalogOptions Catalog { get; set; } = new();
+
+    /// <summary>
+    /// Data directory of another silo on this host whose embedded catalog this silo joins (same cluster). A joining
+    /// silo runs no catalog and no fleet of its own; it hosts grains of the first silo's fleet.
+    /// </summary>
+    public string? Join { get; set; }
     public ClusterOptionsSection Cluster { get; set; } = new();
     public List<ConfiguredTier> Tiers { get; set; } = [];
     public SecurityOptions Security { get; set; } = new();
@@ -55,6 +61,10 @@ public sealed class ControlPlaneOptions
         if (Cluster.SiloPort is < 0 or > 65535) errors.Add($"ControlPlane:Cluster:SiloPort is {Cluster.SiloPort}; expected 0 (any free port) to 65535.");
         if (string.IsNullOrWhiteSpace(Cluster.ClusterId)) errors.Add("ControlPlane:Cluster:ClusterId is empty.");
         if (string.IsNullOrWhiteSpace(Cluster.ServiceId)) errors.Add("ControlPlane:Cluster:ServiceId is empty.");
+        if (!string.IsNullOrWhiteSpace(Join) && !string.IsNullOrWhiteSpace(Catalog.ConnectionString))
+            errors.Add("ControlPlane:Join and ControlPlane:Catalog:ConnectionString both name a catalog; give one.");
+        if (!string.IsNullOrWhiteSpace(Join) && Fleet == FleetSource.Local)
+            errors.Add("ControlPlane:Join joins another silo's fleet; this silo cannot also run a local fleet: use --fleet none.");
         if (Fleet == FleetSource.Config && Tiers.Count == 0)
             errors.Add("ControlPlane:Fleet is Config but ControlPlane:Tiers is empty; describe at least one tier.");
         if (Fleet != FleetSource.Config && Tiers.Count > 0)
@@ -81,6 +91,12 @@ public sealed class ClusterOptionsSection
     public string ServiceId { get; set; } = "controlplane";
     /// <summary>Silo-to-silo port; 0 picks a free one at each start.</summary>
     public int SiloPort { get; set; }
+
+    /// <summary>
+    /// How long a membership probe of another silo may take; a silo missing three in a row is voted dead and its
+    /// grains move. Short, because a dead silo's tiers are unmanaged until then.
+    /// </summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>A tier reached over the network (instead of the local fleet).</summary>

@@ -39,7 +39,7 @@ internal static class HostingExtensions
     /// <summary>Orleans with membership, grain state and reminders in the catalog; tier changes on memory streams.</summary>
     public static void AddControlPlaneOrleans(this WebApplicationBuilder builder, ControlPlaneOptions options, string catalog)
     {
-        var siloPort = options.Cluster.SiloPort != 0 ? options.Cluster.SiloPort : FreeTcpPort();
+        var siloPort = options.Cluster.SiloPort != 0 ? options.Cluster.SiloPort : ControlPlane.Postgres.Instances.FreePort.Pick();
         builder.Services.AddSingleton<FleetMetrics>();
         builder.UseOrleans(silo =>
         {
@@ -48,7 +48,14 @@ internal static class HostingExtensions
                 o.ClusterId = options.Cluster.ClusterId;
                 o.ServiceId = options.Cluster.ServiceId;
             });
-            silo.ConfigureEndpoints(IPAddress.Loopback, siloPort, FreeTcpPort(), listenOnAnyHostAddress: false);
+            silo.ConfigureEndpoints(IPAddress.Loopback, siloPort, ControlPlane.Postgres.Instances.FreePort.Pick(), listenOnAnyHostAddress: false);
+            silo.Configure<Orleans.Configuration.ClusterMembershipOptions>(o =>
+            {
+                // A killed silo leaves its tiers unmanaged until it is declared dead: find out in seconds, not a minute.
+                o.ProbeTimeout = options.Cluster.ProbeTimeout;
+                o.NumMissedProbesLimit = 3;
+                o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
+            });
             silo.UseAdoNetClustering(o =>
             {
                 o.Invariant = Invariant;
@@ -122,12 +129,5 @@ internal static class HostingExtensions
         app.MapGrpcService<Failover.FailoverGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -13,6 +13,8 @@ internal static class SiloCommandLine
         ["--listen"] = "ControlPlane:ListenAddress",
         ["--silo-port"] = "ControlPlane:Cluster:SiloPort",
         ["--catalog"] = "ControlPlane:Catalog:ConnectionString",
+        ["--catalog-password-file"] = "ControlPlane:Catalog:PasswordFile",
+        ["--join"] = "ControlPlane:Join",
         ["--insecure-no-auth"] = "ControlPlane:Security:InsecureNoAuth",
     };
 
@@ -35,8 +37,11 @@ internal static class SiloCommandLine
           --environment NAME   environment name of the fleet (default local)
           --listen ADDRESS     listen address (default 127.0.0.1)
           --silo-port N        Orleans silo-to-silo port (default 0: a free port)
-          --catalog CONNSTR    use this catalog database instead of the embedded one (password from
-                               ControlPlane:Catalog:PasswordFile)
+          --catalog CONNSTR    use this catalog database instead of the embedded one (no password in it)
+          --catalog-password-file FILE
+                               file holding the catalog password
+          --join DIR           join the cluster of the silo whose data directory is DIR (its embedded catalog);
+                               use with --fleet none: this silo then hosts grains of that silo's fleet
           --insecure-no-auth   turn authentication off: every caller is an admin (local experiments only;
                                says so loudly at start-up)
           --help               this text

@@ -67,7 +67,7 @@ public sealed class FuzzTests(SiloFixture fixture)
 
     private static string Show(Google.Protobuf.IMessage request)
     {
-        var text = request.ToString();
+        var text = request.ToString() ?? "";
         return text.Length > 300 ? text[..300] + "…" : text;
     }
 }
