@@ -14,6 +14,8 @@ public enum DecisionKind
     /// <summary>synchronous_standby_names changed on the primary.</summary>
     SynchronousStandbys = 7,
     Settings = 8,
+    /// <summary>A standby that stayed unreachable was restarted (rewound or rebuilt if needed) as a standby of the primary.</summary>
+    HealStandby = 9,
 }
 
 public enum DecisionOutcome

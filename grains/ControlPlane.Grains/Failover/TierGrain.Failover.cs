@@ -14,8 +14,10 @@ public sealed partial class TierGrain
     private const string Controlplane = "controlplane";
     private const int DecisionLogLength = 200;
     private static readonly TimeSpan RogueRetry = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan RejoinGrace = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan AlertRepeat = TimeSpan.FromMinutes(5);
     private readonly Dictionary<string, DateTimeOffset> _rogueFencedAt = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _rejoinedAt = new(StringComparer.Ordinal);
     private bool _busy;
     private string _alert = "";
     private DateTimeOffset _alertRecordedAt;
@@ -47,6 +49,7 @@ public sealed partial class TierGrain
             case FailoverVerdict.PrimaryHealthy:
                 if (_alert.Length > 0) await AlertAsync("", []);
                 await KeepSynchronousStandbysAsync(spec);
+                await HealStandbysAsync(spec);
                 break;
             case FailoverVerdict.Suspect:
                 break;
@@ -117,6 +120,7 @@ public sealed partial class TierGrain
             }
             if (old is not null && old.Name != newPrimary.Name)
             {
+                _rejoinedAt[old.Name] = DateTimeOffset.UtcNow;
                 await Replica(spec, old.Name).Rejoin(newPrimary, term);
                 steps.Add($"{clock.ElapsedMilliseconds} ms: rejoining {old.Name} as a standby of {newPrimary.Name}");
             }
@@ -150,6 +154,7 @@ public sealed partial class TierGrain
             await Replica(spec, rogue).Fence(current.Term);
             steps.Add($"fenced {rogue}");
             var primary = spec.Replicas.First(r => r.Name == current.Primary);
+            _rejoinedAt[rogue] = DateTimeOffset.UtcNow;
             await Replica(spec, rogue).Rejoin(primary, current.Term);
             steps.Add($"rejoining {rogue} as a standby of {primary.Name}");
         }
@@ -159,6 +164,30 @@ public sealed partial class TierGrain
             steps.Add($"failed: {ex.Message}");
         }
         await ReplaceDecisionAsync(record with { Outcome = outcome, Steps = steps, CompletedAt = DateTimeOffset.UtcNow });
+    }
+
+    /// <summary>
+    /// A local standby that stays unreachable (killed, hung, crashed) is brought back as a standby of the primary:
+    /// killed if it hangs, restarted, rewound or rebuilt as needed. Not retried within <see cref="RejoinGrace"/>,
+    /// since a rejoin itself makes the standby unreachable for a while.
+    /// </summary>
+    private async Task HealStandbysAsync(TierSpec spec)
+    {
+        var current = state.State;
+        var now = DateTimeOffset.UtcNow;
+        var primary = spec.Replicas.First(r => r.Name == current.Primary);
+        foreach (var standby in spec.Replicas.Where(r => r.Name != current.Primary && r.DataDirectory is not null))
+        {
+            if (!_latest.TryGetValue(standby.Name, out var h) || h.Reachable || now - h.ProbedAt > StaleAfter) continue;
+            if (h.ConsecutiveFailures < 2 * current.Settings.FailureThreshold) continue;
+            if (_rejoinedAt.TryGetValue(standby.Name, out var at) && now - at < RejoinGrace) continue;
+            _rejoinedAt[standby.Name] = now;
+            var record = new DecisionRecord(current.LastDecision + 1, now, DecisionKind.HealStandby, current.Term, current.Primary, current.Primary,
+                $"standby {standby.Name} unreachable for {h.ConsecutiveFailures} probes: restarting it as a standby of {primary.Name}",
+                [h.Error ?? "unreachable"], Controlplane, null, DecisionOutcome.Completed, [$"rejoining {standby.Name}"], now);
+            if (!await PersistDecisionAsync(record, newPrimary: null)) return;
+            await Replica(spec, standby.Name).Rejoin(primary, current.Term);
+        }
     }
 
     private async Task AlertAsync(string alert, IReadOnlyList<string> evidence)

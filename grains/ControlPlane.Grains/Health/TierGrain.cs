@@ -97,7 +97,7 @@ public sealed partial class TierGrain(
                 ? r with { LastProbeAt = h.ProbedAt, ProbeLatencyMs = h.ProbeLatencyMs }
                 : r)
             .ToList();
-        return Task.FromResult<TierSnapshot?>(snapshot with { Replicas = replicas });
+        return Task.FromResult<TierSnapshot?>(snapshot with { Replicas = replicas, Silo = RuntimeIdentity });
     }
 
     public async Task ReportProbe(ReplicaHealth health)

@@ -83,7 +83,12 @@ public sealed class EmbeddedInstances
             switch (options.Fleet)
             {
                 case FleetSource.Local:
-                    var fleetOptions = new LocalFleetOptions(options.DataDirectory) { Environment = options.Environment, StandbysPerTier = options.StandbysPerTier };
+                    var fleetOptions = new LocalFleetOptions(options.DataDirectory)
+                    {
+                        Environment = options.Environment,
+                        StandbysPerTier = options.StandbysPerTier,
+                        Tiers = options.LocalTiers.Count > 0 ? options.LocalTiers : LocalFleetOptions.DefaultTiers,
+                    };
                     fleet = new LocalFleet(fleetOptions, logger);
                     var topology = await fleet.ProvisionAsync(ct);
                     tiers = ToSpecs(options.Environment, topology, fleetOptions.ReplicatorPasswordFile);

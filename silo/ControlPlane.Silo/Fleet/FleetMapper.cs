@@ -22,6 +22,7 @@ internal static class FleetMapper
             UpdatedAt = Timestamp.FromDateTimeOffset(s.UpdatedAt),
             Paused = s.Paused,
             Alert = s.Alert,
+            Silo = s.Silo,
         };
         tier.Replicas.AddRange(s.Replicas.Select(r => ToProto(s.Environment, s.Name, r)));
         return tier;

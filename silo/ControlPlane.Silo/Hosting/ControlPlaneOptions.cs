@@ -29,6 +29,9 @@ public sealed class ControlPlaneOptions
     /// <summary>Allow the gateway on a non-loopback address without TLS. Off: plaintext stays on loopback.</summary>
     public bool AllowPlaintextOnNetwork { get; set; }
     public int StandbysPerTier { get; set; } = 1;
+
+    /// <summary>Tiers of the local fleet (default the four: oltp, content, queue, olap).</summary>
+    public List<string> LocalTiers { get; set; } = [];
     public CatalogOptions Catalog { get; set; } = new();
 
     /// <summary>
@@ -58,6 +61,8 @@ public sealed class ControlPlaneOptions
         if (MetricsPort is < 0 or > 65535) errors.Add($"ControlPlane:MetricsPort is {MetricsPort}; expected 0 (any free port) to 65535.");
         if (MetricsPort == GrpcPort) errors.Add($"ControlPlane:MetricsPort and ControlPlane:GrpcPort are both {GrpcPort}; they need their own ports.");
         if (StandbysPerTier is < 0 or > 5) errors.Add($"ControlPlane:StandbysPerTier is {StandbysPerTier}; expected 0 to 5.");
+        foreach (var tier in LocalTiers.Where(t => !FleetKeys.IsValidName(t)))
+            errors.Add($"ControlPlane:LocalTiers names '{tier}'; expected names matching {FleetKeys.NamePattern}.");
         if (Cluster.SiloPort is < 0 or > 65535) errors.Add($"ControlPlane:Cluster:SiloPort is {Cluster.SiloPort}; expected 0 (any free port) to 65535.");
         if (string.IsNullOrWhiteSpace(Cluster.ClusterId)) errors.Add("ControlPlane:Cluster:ClusterId is empty.");
         if (string.IsNullOrWhiteSpace(Cluster.ServiceId)) errors.Add("ControlPlane:Cluster:ServiceId is empty.");

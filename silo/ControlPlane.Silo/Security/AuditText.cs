@@ -26,7 +26,16 @@ internal static class AuditText
         if (request is null) return "{}";
         var copy = request.Descriptor.Parser.ParseFrom(request.ToByteString());
         Blank(copy);
-        var json = Json.Format(copy);
+        string json;
+        try
+        {
+            json = Json.Format(copy);
+        }
+        catch (InvalidOperationException)
+        {
+            // Out-of-range timestamps and durations cannot be canonical JSON; the diagnostic form still shows them.
+            json = copy.ToString() ?? "{}";
+        }
         if (json.Length <= MaxArgumentsLength) return json;
         // Never cut between the halves of a surrogate pair: the catalog refuses a lone half.
         var cut = char.IsHighSurrogate(json[MaxArgumentsLength - 1]) ? MaxArgumentsLength - 1 : MaxArgumentsLength;
