@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using ControlPlane.Bench.Failover;
 using ControlPlane.Bench.Fleet;
 
 namespace ControlPlane.Bench;
@@ -11,10 +12,12 @@ public static class BenchApp
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var root = new RootCommand("Benchmarks of the ControlPlane: gRPC query load and silo cold start.")
+        var root = new RootCommand("Benchmarks of the ControlPlane: gRPC query load, silo cold start and failover.")
         {
             GetTierCommand.Create(stdout, stderr),
             ColdStartCommand.Create(stdout, stderr),
+            FailoverCommand.Create(stdout, stderr),
+            Pools.PoolsCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Action is ParseErrorAction)

@@ -48,6 +48,7 @@ public sealed class ControlPlaneClient : IDisposable
         Fleet = new FleetService.FleetServiceClient(channel);
         Security = new SecurityService.SecurityServiceClient(channel);
         Failover = new FailoverService.FailoverServiceClient(channel);
+        Pools = new PoolService.PoolServiceClient(channel);
     }
 
     /// <summary>Resolves the endpoint as <see cref="ControlPlaneEndpoint.Resolve(string?)"/> does, then connects.</summary>
@@ -65,6 +66,9 @@ public sealed class ControlPlaneClient : IDisposable
 
     /// <summary>Switchover, failover, pause/resume, decision log, HA settings and routing.</summary>
     public FailoverService.FailoverServiceClient Failover { get; }
+
+    /// <summary>Tenants and their plans, pool leases and budgets (see <see cref="Pools.ControlPlaneDataSource"/>).</summary>
+    public PoolService.PoolServiceClient Pools { get; }
 
     /// <summary>Follows one tier, surviving version gaps and silo restarts.</summary>
     public TierWatch WatchTiers(string environment = "", TierWatchOptions? options = null) =>

@@ -21,7 +21,10 @@ public static class ColdStartRun
         {
             for (var trial = 1; trial <= settings.Trials; trial++)
             {
-                Clean(settings.DataDirectory);
+                if (!await CleanAsync(settings.DataDirectory))
+                {
+                    throw new IOException($"could not empty '{settings.DataDirectory}' before trial {trial}; a first start needs an empty directory.");
+                }
                 foreach (var kind in new[] { "first", "restart" })
                 {
                     var start = await MeasureAsync(settings, trial, kind, ct);
@@ -36,10 +39,9 @@ public static class ColdStartRun
         }
         finally
         {
-            if (!settings.Keep)
+            if (!settings.Keep && !await CleanAsync(settings.DataDirectory))
             {
-                await PostmasterSweep.StopLeftoversAsync(settings.DataDirectory, TimeSpan.FromSeconds(30));
-                Clean(settings.DataDirectory);
+                await progress.WriteLineAsync($"warning: could not delete '{settings.DataDirectory}'; check for PostgreSQL servers still using it.");
             }
         }
     }
@@ -88,9 +90,27 @@ public static class ColdStartRun
         return (warnings, errors);
     }
 
-    private static void Clean(string dataDirectory)
+    /// <summary>
+    /// Deletes the data directory. A silo killed while it was still starting an instance can leave a postmaster
+    /// that appears (and writes its files) a moment later, so: sweep, delete, and retry for a few seconds.
+    /// </summary>
+    private static async Task<bool> CleanAsync(string dataDirectory)
     {
-        if (Directory.Exists(dataDirectory)) Directory.Delete(dataDirectory, recursive: true);
+        for (var attempt = 1; attempt <= 20; attempt++)
+        {
+            if (!Directory.Exists(dataDirectory)) return true;
+            await PostmasterSweep.StopLeftoversAsync(dataDirectory, TimeSpan.FromSeconds(30));
+            try
+            {
+                Directory.Delete(dataDirectory, recursive: true);
+                return true;
+            }
+            catch (IOException)
+            {
+                await Task.Delay(500);
+            }
+        }
+        return !Directory.Exists(dataDirectory);
     }
 
     private static double? Seconds(TimeSpan? span) => span is { } s ? Math.Round(s.TotalSeconds, 3) : null;

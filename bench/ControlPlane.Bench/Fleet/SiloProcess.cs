@@ -41,7 +41,8 @@ public sealed class SiloProcess : IAsyncDisposable
     public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_started);
 
     /// <summary>Launches <paramref name="silo"/> on free loopback ports with <paramref name="dataDirectory"/>.</summary>
-    public static SiloProcess Start(FileInfo silo, string dataDirectory, string logFile)
+    /// <param name="environment">Extra environment variables, e.g. <c>ControlPlane__LocalTiers__0</c> for a smaller fleet.</param>
+    public static SiloProcess Start(FileInfo silo, string dataDirectory, string logFile, IReadOnlyDictionary<string, string>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(silo);
         var grpcPort = LoopbackPorts.Free();
@@ -55,6 +56,7 @@ public sealed class SiloProcess : IAsyncDisposable
             WorkingDirectory = silo.DirectoryName ?? Environment.CurrentDirectory,
         };
         if (silo.Extension == ".dll") start.ArgumentList.Add(silo.FullName);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         foreach (var arg in new[] { "--data-dir", dataDirectory, "--grpc-port", P(grpcPort), "--metrics-port", P(metricsPort), "--listen", "127.0.0.1" })
         {
             start.ArgumentList.Add(arg);

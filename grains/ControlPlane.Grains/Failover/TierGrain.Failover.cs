@@ -79,6 +79,7 @@ public sealed partial class TierGrain
         var term = record.Term;
         var newPrimary = spec.Replicas.First(r => r.Name == record.NewPrimary);
         var outcome = DecisionOutcome.Completed;
+        var promoting = false;
         try
         {
             var old = spec.Replicas.FirstOrDefault(r => r.Name == record.OldPrimary);
@@ -95,6 +96,7 @@ public sealed partial class TierGrain
                 }
             }
 
+            promoting = true;
             var promoted = await Replica(spec, newPrimary.Name).Promote(term);
             var health = await Replica(spec, newPrimary.Name).ProbeNow();
             if (health is not null) _latest[newPrimary.Name] = health;
@@ -105,6 +107,11 @@ public sealed partial class TierGrain
             steps.Add($"{clock.ElapsedMilliseconds} ms: promoted {newPrimary.Name}{(promoted ? "" : " (already primary)")}");
             await PublishAsync(forcePublish: false);
             steps.Add($"{clock.ElapsedMilliseconds} ms: published term {term} with primary {newPrimary.Name}");
+
+            // A promoted standby does not inherit the old primary's synchronous_standby_names: set them now, before
+            // the writes of the new term pile up unprotected.
+            _appliedSynchronousNames = null;
+            await KeepSynchronousStandbysAsync(spec);
 
             foreach (var standby in spec.Replicas.Where(r => r.Name != newPrimary.Name && r.Name != record.OldPrimary))
             {
@@ -121,7 +128,7 @@ public sealed partial class TierGrain
             if (old is not null && old.Name != newPrimary.Name)
             {
                 _rejoinedAt[old.Name] = DateTimeOffset.UtcNow;
-                await Replica(spec, old.Name).Rejoin(newPrimary, term);
+                await Replica(spec, old.Name).Rejoin(newPrimary, term, Untrusted(old.Name));
                 steps.Add($"{clock.ElapsedMilliseconds} ms: rejoining {old.Name} as a standby of {newPrimary.Name}");
             }
         }
@@ -130,6 +137,7 @@ public sealed partial class TierGrain
             outcome = DecisionOutcome.Failed;
             steps.Add($"{clock.ElapsedMilliseconds} ms: failed: {ex.Message}");
             logger.LogError(ex, "Tier {Environment}/{Tier} term {Term}: failover to {New} failed", spec.Environment, spec.Name, term, newPrimary.Name);
+            if (promoting) steps.Add(await AbandonPromotionAsync(spec, newPrimary.Name, term));
         }
         finally
         {
@@ -139,6 +147,27 @@ public sealed partial class TierGrain
         await ReplaceDecisionAsync(done);
         return done;
     }
+
+    /// <summary>
+    /// A promotion that failed or timed out may still complete later: fence the candidate now, so it cannot take
+    /// writes, and remember that its history is untrustworthy (it may carry a timeline numbered like the next
+    /// primary's), so it is rebuilt from a base backup rather than rewound when it rejoins.
+    /// </summary>
+    private async Task<string> AbandonPromotionAsync(TierSpec spec, string candidate, long term)
+    {
+        if (!state.State.Untrusted.Contains(candidate)) state.State.Untrusted.Add(candidate);
+        try
+        {
+            await Replica(spec, candidate).Fence(term);
+            return $"fenced {candidate}: its abandoned promotion must not complete; it will be rebuilt";
+        }
+        catch (Exception ex) when (ex is not StaleTermException)
+        {
+            return $"could not fence {candidate} after the failed promotion: {ex.Message}";
+        }
+    }
+
+    private bool Untrusted(string replica) => state.State.Untrusted.Contains(replica);
 
     private async Task FenceRogueAsync(TierSpec spec, string rogue)
     {
@@ -155,7 +184,7 @@ public sealed partial class TierGrain
             steps.Add($"fenced {rogue}");
             var primary = spec.Replicas.First(r => r.Name == current.Primary);
             _rejoinedAt[rogue] = DateTimeOffset.UtcNow;
-            await Replica(spec, rogue).Rejoin(primary, current.Term);
+            await Replica(spec, rogue).Rejoin(primary, current.Term, Untrusted(rogue));
             steps.Add($"rejoining {rogue} as a standby of {primary.Name}");
         }
         catch (Exception ex)
@@ -176,6 +205,12 @@ public sealed partial class TierGrain
         var current = state.State;
         var now = DateTimeOffset.UtcNow;
         var primary = spec.Replicas.First(r => r.Name == current.Primary);
+        // A rebuilt replica streaming from the primary has a history we know again.
+        if (current.Untrusted.RemoveAll(n => n != current.Primary
+                && current.Snapshot?.Replicas.Any(r => r.Name == n && r.Healthy && r.Role == ReplicaRole.Standby) == true) > 0)
+        {
+            await state.WriteStateAsync();
+        }
         foreach (var standby in spec.Replicas.Where(r => r.Name != current.Primary && r.DataDirectory is not null))
         {
             if (!_latest.TryGetValue(standby.Name, out var h) || h.Reachable || now - h.ProbedAt > StaleAfter) continue;
@@ -186,7 +221,7 @@ public sealed partial class TierGrain
                 $"standby {standby.Name} unreachable for {h.ConsecutiveFailures} probes: restarting it as a standby of {primary.Name}",
                 [h.Error ?? "unreachable"], Controlplane, null, DecisionOutcome.Completed, [$"rejoining {standby.Name}"], now);
             if (!await PersistDecisionAsync(record, newPrimary: null)) return;
-            await Replica(spec, standby.Name).Rejoin(primary, current.Term);
+            await Replica(spec, standby.Name).Rejoin(primary, current.Term, Untrusted(standby.Name));
         }
     }
 
@@ -256,7 +291,6 @@ public sealed partial class TierGrain
         try
         {
             await state.WriteStateAsync();
-            return true;
         }
         catch (InconsistentStateException ex)
         {
@@ -268,6 +302,37 @@ public sealed partial class TierGrain
                 this.GetPrimaryKeyString(), record.Sequence, record.Term);
             DeactivateOnIdle();
             return false;
+        }
+        // Not awaited: the decision is already durable in the tier's state, and a slow audit insert must not delay acting.
+        _ = AuditAsync(record);
+        return true;
+    }
+
+    /// <summary>Decisions the tier takes on its own go to the audit log under the control plane's name;
+    /// operators' commands are audited by the gateway already.</summary>
+    private async Task AuditAsync(DecisionRecord record)
+    {
+        if (record.Principal != Controlplane) return;
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await audit.AppendAsync(new ControlPlane.Grains.Security.AuditEntry
+            {
+                Principal = ControlPlane.Grains.Security.AuditEntry.ControlPlane,
+                Rpc = "tier/" + record.Kind.ToString(),
+                Outcome = ControlPlane.Grains.Security.AuditOutcome.Ok,
+                Target = this.GetPrimaryKeyString(),
+                Arguments = System.Text.Json.JsonSerializer.Serialize(new
+                {
+                    record.Sequence, record.Term, record.OldPrimary, record.NewPrimary, record.Evidence,
+                }),
+                Detail = record.Reason,
+            }, cts.Token);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The decision stands in the tier's own log; a catalog hiccup must not undo or delay a failover.
+            logger.LogWarning(ex, "Tier {Tier}: could not audit decision {Sequence}", this.GetPrimaryKeyString(), record.Sequence);
         }
     }
 

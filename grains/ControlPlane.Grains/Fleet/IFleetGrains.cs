@@ -104,10 +104,11 @@ public interface IReplicaGrain : IGrainWithStringKey
     [Alias("StopClean")]
     Task<ulong> StopClean(long term);
 
-    /// <summary>Turns this (old primary) into a streaming standby of <paramref name="newPrimary"/>: rewind, or a fresh base backup.
-    /// One-way: it can take minutes, and the tier learns the outcome from probes.</summary>
+    /// <summary>Turns this (old primary) into a streaming standby of <paramref name="newPrimary"/>: restart, rewind, or a
+    /// fresh base backup (always, with <paramref name="rebuild"/>). One-way: it can take minutes, and the tier learns
+    /// the outcome from probes.</summary>
     [Alias("Rejoin"), OneWay]
-    Task Rejoin(ReplicaSpec newPrimary, long term);
+    Task Rejoin(ReplicaSpec newPrimary, long term, bool rebuild);
 
     /// <summary>Points this running standby at <paramref name="newPrimary"/>.</summary>
     [Alias("Repoint")]

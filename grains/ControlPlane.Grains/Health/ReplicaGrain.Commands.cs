@@ -37,7 +37,8 @@ public sealed partial class ReplicaGrain
     {
         var spec = await AcceptAsync(term, "promote");
         using var cts = new CancellationTokenSource(CommandTimeout);
-        var promoted = await SqlFailoverOps.PromoteAsync(Endpoint(spec), TimeSpan.FromSeconds(30), cts.Token);
+        // Well under the grain call timeout, so a promotion that cannot finish fails the decision instead of timing out the call.
+        var promoted = await SqlFailoverOps.PromoteAsync(Endpoint(spec), TimeSpan.FromSeconds(20), cts.Token);
         logger.LogWarning("Replica {Environment}/{Tier}/{Replica} promoted in term {Term}: {Promoted}", spec.Environment, spec.Tier, spec.Name, term, promoted);
         await ProbeOnce(cts.Token);
         return promoted;
@@ -54,7 +55,7 @@ public sealed partial class ReplicaGrain
         return checkpoint.Value;
     }
 
-    public async Task Rejoin(ReplicaSpec newPrimary, long term)
+    public async Task Rejoin(ReplicaSpec newPrimary, long term, bool rebuild)
     {
         ArgumentNullException.ThrowIfNull(newPrimary);
         ReplicaSpec spec;
@@ -76,7 +77,7 @@ public sealed partial class ReplicaGrain
         using var cts = new CancellationTokenSource(RejoinTimeout);
         try
         {
-            await _driver.RejoinAsStandbyAsync(Endpoint(newPrimary), LocalFleetOptions.SlotName(spec.Name), cts.Token);
+            await _driver.RejoinAsync(Endpoint(newPrimary), LocalFleetOptions.SlotName(spec.Name), rebuild, cts.Token);
             logger.LogWarning("Replica {Environment}/{Tier}/{Replica} rejoined as a standby of {Primary} in term {Term}",
                 spec.Environment, spec.Tier, spec.Name, newPrimary.Name, term);
         }

@@ -39,6 +39,7 @@ public sealed partial class ReplicaGrain(
     private ReplicaHealth? _latest;
     private int _failures;
     private ulong? _lastWritableLsn;
+    private IReadOnlyList<string> _lastSyncStandbys = [];
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -50,6 +51,7 @@ public sealed partial class ReplicaGrain(
     {
         _timer?.Dispose();
         if (_probe is not null) await _probe.DisposeAsync();
+        await StopSamplingAsync();
         if (state.State.Spec is { } spec) metrics.ForgetReplica(spec.Environment, spec.Tier, spec.Name);
     }
 
@@ -90,6 +92,7 @@ public sealed partial class ReplicaGrain(
             // Probes go on while a long command (a rejoin, a clean stop) runs, so the tier keeps seeing the truth.
             Interleave = true,
         });
+        StartSampling(spec);
     }
 
     private async Task ProbeOnce(CancellationToken cancellationToken)
@@ -98,11 +101,15 @@ public sealed partial class ReplicaGrain(
         var result = await _probe.ProbeAsync(cancellationToken);
         _failures = result.Reachable ? 0 : _failures + 1;
         if (result is { Reachable: true, InRecovery: false, CurrentLsn: { } lsn }) _lastWritableLsn = lsn.Value;
+        // Like the LSN, the synchronous standbys are remembered from the last probe that saw the instance writable:
+        // synchronous-mode election needs them exactly when the primary stops answering.
+        if (result is { Reachable: true, InRecovery: false }) _lastSyncStandbys = SyncStandbysOf(result);
+        else if (result.Reachable) _lastSyncStandbys = [];
         if (!result.Reachable && _failures == 1)
         {
             logger.LogWarning("Replica {Environment}/{Tier}/{Replica} probe failed: {Error}", spec.Environment, spec.Tier, spec.Name, result.Error);
         }
-        _latest = ToHealth(spec.Name, result, _failures, _lastWritableLsn);
+        _latest = ToHealth(spec.Name, result, _failures, _lastWritableLsn, _lastSyncStandbys);
         metrics.RecordProbe(spec.Environment, spec.Tier, _latest);
         try
         {
@@ -115,15 +122,18 @@ public sealed partial class ReplicaGrain(
         }
     }
 
-    internal static ReplicaHealth ToHealth(string name, ProbeResult r, int failures, ulong? lastWritableLsn) => new(
+    internal static ReplicaHealth ToHealth(string name, ProbeResult r, int failures, ulong? lastWritableLsn, IReadOnlyList<string>? lastSyncStandbys = null) => new(
         name, r.At, r.Reachable, r.Error, r.InRecovery, r.Timeline,
         r.CurrentLsn?.Value, r.ReceiveLsn?.Value, r.ReplayLsn?.Value, r.ReplayLagSeconds,
         r.WalReceiverStatus, r.Connections, r.MaxConnections, r.ServerVersion,
         r.Latency.TotalMilliseconds, failures,
         r.WalReceiverUpstream,
-        r.Replication.Where(p => p.SyncState is "sync" or "quorum").Select(p => p.ApplicationName).ToList(),
+        r.Reachable ? SyncStandbysOf(r) : lastSyncStandbys ?? [],
         r.WalReceiverLastMessageAgeSeconds,
         lastWritableLsn);
+
+    private static IReadOnlyList<string> SyncStandbysOf(ProbeResult r) =>
+        r.Replication.Where(p => p.SyncState is "sync" or "quorum").Select(p => p.ApplicationName).ToList();
 
     internal static ReplicaEndpoint Endpoint(ReplicaSpec spec) =>
         new(spec.Tier, spec.Name, spec.Host, spec.Port, spec.Database, spec.User, spec.PasswordFile, spec.DataDirectory);

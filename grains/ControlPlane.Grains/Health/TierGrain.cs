@@ -21,6 +21,9 @@ public sealed class TierState
     [Id(7)] public List<OperationRecord> Operations { get; set; } = [];
     [Id(8)] public long LastDecision { get; set; }
     [Id(9)] public long LastOperation { get; set; }
+
+    /// <summary>Replicas on which a promotion was started and abandoned: their history is rebuilt, never rewound.</summary>
+    [Id(10)] public List<string> Untrusted { get; set; } = [];
 }
 
 /// <summary>
@@ -32,6 +35,7 @@ public sealed partial class TierGrain(
     [PersistentState("tier", FleetKeys.Storage)] IPersistentState<TierState> state,
     IOptions<FleetOptions> options,
     FleetMetrics metrics,
+    ControlPlane.Grains.Security.IAuditLog audit,
     ILogger<TierGrain> logger) : Grain, ITierGrain, IRemindable
 {
     private const string KeepAliveReminder = "keepalive";
@@ -40,6 +44,7 @@ public sealed partial class TierGrain(
     private IGrainTimer? _timer;
     private IAsyncStream<TierChanged>? _stream;
     private DateTimeOffset _lastPublish;
+    private readonly DateTimeOffset _activatedAt = DateTimeOffset.UtcNow;
     private bool _measurementsPending;
 
     private TimeSpan StaleAfter => Schedule.Interval * _options.StaleAfterIntervals;
@@ -168,6 +173,10 @@ public sealed partial class TierGrain(
         var current = state.State;
         if (current.Spec is not { } spec) return;
         var now = DateTimeOffset.UtcNow;
+        // A fresh activation has not heard from every replica yet: "not probed yet" is our ignorance, not news.
+        // Keep the last published view until each replica reported or the grace ran out.
+        if (current.Snapshot is not null && !forcePublish && now - _activatedAt < StaleAfter
+            && spec.Replicas.Any(r => !_latest.ContainsKey(r.Name))) return;
         var view = TierHealthPolicy.Evaluate(spec, current.Primary, current.Term, _latest, now, StaleAfter);
         var diff = TierChangeDetector.Diff(current.Snapshot, view, current.Primary, current.Term, current.Paused, _alert);
         _measurementsPending |= diff.Measurements.Count > 0;

@@ -13,7 +13,7 @@ namespace ControlPlane.Postgres.Instances;
 /// </summary>
 public sealed partial class LocalInstanceDriver
 {
-    /// <summary>Rejoins this instance as a streaming standby of <paramref name="newPrimary"/>; see <see cref="RejoinAsync"/>.</summary>
+    /// <summary>Rejoins this instance as a streaming standby of <paramref name="newPrimary"/>; see <see cref="RejoinAsync(ReplicaEndpoint, string, bool, CancellationToken)"/>.</summary>
     public async Task RejoinAsStandbyAsync(ReplicaEndpoint newPrimary, string slotName, CancellationToken ct) =>
         await RejoinAsync(newPrimary, slotName, ct).ConfigureAwait(false);
 
@@ -24,7 +24,13 @@ public sealed partial class LocalInstanceDriver
     /// from its primary days, writes standby.signal and the configuration, and starts it. Returns when it
     /// runs; probes tell when it streams. The report says which path was taken.
     /// </summary>
-    public async Task<RejoinReport> RejoinAsync(ReplicaEndpoint newPrimary, string slotName, CancellationToken ct)
+    public Task<RejoinReport> RejoinAsync(ReplicaEndpoint newPrimary, string slotName, CancellationToken ct) =>
+        RejoinAsync(newPrimary, slotName, rebuild: false, ct);
+
+    /// <param name="rebuild">Take a fresh base backup whatever the control file says: for an instance whose
+    /// history cannot be trusted (a promotion was started on it and abandoned, so it may carry a timeline with the
+    /// same number as the new primary's but a different past).</param>
+    public async Task<RejoinReport> RejoinAsync(ReplicaEndpoint newPrimary, string slotName, bool rebuild, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(newPrimary);
         ArgumentException.ThrowIfNullOrEmpty(slotName);
@@ -37,9 +43,11 @@ public sealed partial class LocalInstanceDriver
         await EnsureStoppedForRejoinAsync(ct).ConfigureAwait(false);
         await SqlFailoverOps.EnsureReservedSlotAsync(newPrimary, slotName, ct).ConfigureAwait(false);
         var source = await SqlFailoverOps.ReadSourceTimelineAsync(newPrimary, ct).ConfigureAwait(false);
-        var decision = IsInitialized
-            ? RejoinPlanner.Choose(await ReadControlDataAsync(ct).ConfigureAwait(false), source)
-            : new RejoinDecision(RejoinPath.BaseBackup, $"'{DataDirectory}' holds no cluster");
+        var decision = !IsInitialized
+            ? new RejoinDecision(RejoinPath.BaseBackup, $"'{DataDirectory}' holds no cluster")
+            : rebuild
+                ? new RejoinDecision(RejoinPath.BaseBackup, "its history cannot be trusted (a promotion on it was abandoned)")
+                : RejoinPlanner.Choose(await ReadControlDataAsync(ct).ConfigureAwait(false), source);
         logger.LogWarning("Rejoin of {Tier}/{Replica}: {Path}, because {Reason}", Tier, Name, decision.Path, decision.Reason);
 
         var (path, reason) = (decision.Path, decision.Reason);

@@ -33,6 +33,23 @@ public static class RejoinPlanner
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(source);
+        // A standby writes no WAL of its own: on the new primary's timeline, or on an older one it left no later than
+        // the fork, it holds a prefix of that history and only needs restarting. Rewinding it instead runs single-user
+        // crash recovery, which leaves it unable to stream.
+        if (target.State is "in archive recovery" or "shut down in recovery")
+        {
+            if (target.CheckpointTimeline == source.Timeline)
+            {
+                return new(RejoinPath.StartAsStandby, $"it was a standby ('{target.State}') on timeline {source.Timeline}, the new primary's own timeline");
+            }
+            var reached = target.MinRecoveryEnd > target.CheckpointLsn ? target.MinRecoveryEnd : target.CheckpointLsn;
+            var left = source.History.LastOrDefault(e => e.Timeline == target.CheckpointTimeline);
+            if (left is not null && reached <= left.SwitchPoint)
+            {
+                return new(RejoinPath.StartAsStandby,
+                    $"it was a standby that replayed up to {reached} on timeline {target.CheckpointTimeline}, not past the fork at {left.SwitchPoint}");
+            }
+        }
         if (!target.IsCleanPrimaryShutdown)
         {
             return new(RejoinPath.Rewind, $"its control file says '{target.State}', not a clean primary shutdown, so where its WAL ends is unknown");

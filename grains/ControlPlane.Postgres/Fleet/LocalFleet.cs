@@ -62,19 +62,22 @@ public sealed class LocalFleet(LocalFleetOptions options, ILogger logger)
     public async Task StopAsync(CancellationToken ct)
     {
         if (_drivers.IsEmpty) LoadDrivers(FleetManifest.Load(options.ManifestPath));
-        // Standbys first, so they do not log a burst of reconnect failures against a stopping primary.
-        var ordered = _drivers.Values.OrderByDescending(d => d.IsStandby).ToList();
-        var failures = new List<Exception>();
-        foreach (var driver in ordered)
+        // Standbys first (all at once), then primaries (all at once): standbys do not log a burst of reconnect
+        // failures against a stopping primary, and nine instances stop in two rounds instead of nine.
+        var failures = new System.Collections.Concurrent.ConcurrentBag<Exception>();
+        foreach (var round in _drivers.Values.GroupBy(d => d.IsStandby).OrderByDescending(g => g.Key))
         {
-            try { await driver.StopAsync(StopMode.Fast, ct).ConfigureAwait(false); }
-            catch (Exception e) when (e is ProcessFailedException or TimeoutException)
+            await Task.WhenAll(round.Select(async driver =>
             {
-                logger.LogError(e, "Could not stop {Tier}/{Replica}", driver.Tier, driver.Name);
-                failures.Add(e);
-            }
+                try { await driver.StopAsync(StopMode.Fast, ct).ConfigureAwait(false); }
+                catch (Exception e) when (e is ProcessFailedException or TimeoutException)
+                {
+                    logger.LogError(e, "Could not stop {Tier}/{Replica}", driver.Tier, driver.Name);
+                    failures.Add(e);
+                }
+            })).ConfigureAwait(false);
         }
-        if (failures.Count > 0) throw new AggregateException("Some local fleet instances did not stop.", failures);
+        if (!failures.IsEmpty) throw new AggregateException("Some local fleet instances did not stop.", failures);
     }
 
     private async Task<TierTopology> ProvisionTierAsync(string tier, FleetManifest manifest, CancellationToken ct)

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace ControlPlane.Postgres.Instances;
 
 /// <summary>
-/// What a replica grain may do to an instance on this host: initdb, base backup, start, stop, kill, promote.
+/// What a replica grain may do to an instance on this host: initdb, base backup, start, stop, kill, promote; the
+/// failover operations (fence, clean stop, rejoin, repoint) live in the partial files under Failover/.
 /// Every PostgreSQL binary runs as the postgres user when the control plane is root (see <see cref="OsUser"/>).
 /// The driver owns <c>controlplane.conf</c> and rewrites it before every start from its current port and
 /// upstream, so a restart always reflects the current topology.

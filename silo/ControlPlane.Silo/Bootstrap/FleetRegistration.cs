@@ -21,6 +21,7 @@ internal sealed class FleetRegistration(
             try
             {
                 await cluster.GetGrain<IFleetGrain>(env).Register(instances.Tiers);
+                if (options.Value.Fleet == FleetSource.Local) await Pools.DemoTenants.RegisterAsync(cluster, env, instances.Tiers);
                 logger.LogInformation("Environment {Environment} registered with {Count} tier(s)", env, instances.Tiers.Count);
                 return;
             }

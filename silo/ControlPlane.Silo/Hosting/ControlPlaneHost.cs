@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ControlPlane.Grains.Fleet;
 using ControlPlane.Silo.Bootstrap;
 using ControlPlane.Silo.Security;
@@ -27,14 +28,26 @@ public static class ControlPlaneHost
             return 2;
         }
         RunningSilo silo;
-        try
+        // Until the host is up it cannot see SIGTERM or Ctrl-C: cancel the start-up instead, which stops whatever
+        // instances were already started rather than leaving them running.
+        using (var startup = new CancellationTokenSource())
+        using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; startup.Cancel(); }))
+        using (PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; startup.Cancel(); }))
         {
-            silo = await StartAsync(args, configure: null, Console.Out, CancellationToken.None);
-        }
-        catch (ControlPlaneConfigurationException ex)
-        {
-            await Console.Error.WriteLineAsync($"error: {ex.Message}");
-            return 2;
+            try
+            {
+                silo = await StartAsync(args, configure: null, Console.Out, startup.Token);
+            }
+            catch (ControlPlaneConfigurationException ex)
+            {
+                await Console.Error.WriteLineAsync($"error: {ex.Message}");
+                return 2;
+            }
+            catch (OperationCanceledException) when (startup.IsCancellationRequested)
+            {
+                await Console.Error.WriteLineAsync("Start-up cancelled; the instances it had started are stopped.");
+                return 130;
+            }
         }
         await using (silo)
         {

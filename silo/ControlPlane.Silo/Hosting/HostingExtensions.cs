@@ -41,6 +41,7 @@ internal static class HostingExtensions
     {
         var siloPort = options.Cluster.SiloPort != 0 ? options.Cluster.SiloPort : ControlPlane.Postgres.Instances.FreePort.Pick();
         builder.Services.AddSingleton<FleetMetrics>();
+        builder.Services.AddSingleton<ControlPlane.Grains.Pools.PoolMetrics>();
         builder.UseOrleans(silo =>
         {
             silo.Configure<Orleans.Configuration.ClusterOptions>(o =>
@@ -89,7 +90,7 @@ internal static class HostingExtensions
             .ConfigureResource(r => r.AddService("controlplane-silo"))
             .WithMetrics(m =>
             {
-                m.AddMeter(FleetMetrics.MeterName, "Microsoft.Orleans")
+                m.AddMeter(FleetMetrics.MeterName, ControlPlane.Grains.Pools.PoolMetrics.MeterName, "Microsoft.Orleans")
                     .AddAspNetCoreInstrumentation()
                     .AddRuntimeInstrumentation()
                     .AddNpgsqlInstrumentation()
@@ -127,6 +128,7 @@ internal static class HostingExtensions
         app.MapGrpcService<FleetGrpcService>();
         app.MapGrpcService<SecurityGrpcService>();
         app.MapGrpcService<Failover.FailoverGrpcService>();
+        app.MapGrpcService<Pools.PoolGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
     }

@@ -66,9 +66,24 @@ public sealed class FailoverOpsTests
     [Theory]
     [InlineData("in production")]
     [InlineData("in crash recovery")]
-    [InlineData(ControlData.ShutDownInRecovery)]
-    public void A_crashed_or_standby_control_file_is_rewound(string state) =>
+    public void A_crashed_primary_control_file_is_rewound(string state) =>
         Assert.Equal(RejoinPath.Rewind, RejoinPlanner.Choose(new ControlData(state, Lsn.Parse("0/1000000"), 1, default), Promoted("0/3021948")).Path);
+
+    [Theory]
+    [InlineData("in archive recovery")]
+    [InlineData(ControlData.ShutDownInRecovery)]
+    public void A_standby_that_replayed_no_further_than_the_fork_just_restarts_as_a_standby(string state)
+    {
+        var behind = RejoinPlanner.Choose(new ControlData(state, Lsn.Parse("0/1000000"), 1, Lsn.Parse("0/2000000")), Promoted("0/3021948"));
+        Assert.True(behind.Path == RejoinPath.StartAsStandby, behind.Reason);
+        Assert.Equal(RejoinPath.StartAsStandby,
+            RejoinPlanner.Choose(new ControlData(state, Lsn.Parse("0/9000000"), 2, default), Promoted("0/3021948")).Path);
+    }
+
+    [Fact]
+    public void A_standby_that_replayed_past_the_fork_is_rewound() =>
+        Assert.Equal(RejoinPath.Rewind,
+            RejoinPlanner.Choose(new ControlData("in archive recovery", Lsn.Parse("0/1000000"), 1, Lsn.Parse("0/4000000")), Promoted("0/3021948")).Path);
 
     [Fact]
     public void A_timeline_outside_the_new_primarys_history_is_rewound() =>

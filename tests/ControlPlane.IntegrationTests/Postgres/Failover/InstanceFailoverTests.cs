@@ -39,6 +39,26 @@ public sealed class InstanceFailoverTests(FailoverPairTemplate template, ITestOu
     }
 
     [Fact]
+    public async Task An_old_primary_that_pg_rewind_cannot_repair_is_rebuilt_from_a_base_backup()
+    {
+        await using var pair = await template.CreatePairAsync(output);
+        var (old, standby) = (pair.Primary, pair.Standby);
+        await old.SignalAllAsync(InstanceSignal.Kill, None);
+        // Without its WAL the crashed instance cannot finish crash recovery, so pg_rewind gives up.
+        foreach (var segment in Directory.GetFiles(Path.Combine(old.DataDirectory, "pg_wal"), "0000*")) File.Delete(segment);
+        Assert.True(await SqlFailoverOps.PromoteAsync(standby.Endpoint, PromoteWait, None));
+        await Sql.ScalarAsync(standby.Endpoint, "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (2)");
+
+        var report = await old.RejoinAsync(standby.Endpoint, FailoverPairTemplate.SlotOf(old.Name), None);
+
+        Assert.Equal(RejoinPath.BaseBackup, report.Path);
+        Assert.Contains("pg_rewind failed", report.Reason, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetDirectories(Path.GetDirectoryName(old.DataDirectory)!, "data.failed-*"));
+        await AwaitStreamingFromAsync(old, standby, timeline: 2);
+        await AwaitRowAsync(old, 2);
+    }
+
+    [Fact]
     public async Task A_frozen_primary_is_fenced_with_no_process_left_and_rejoins()
     {
         await using var pair = await template.CreatePairAsync(output);

@@ -1,0 +1,82 @@
+using System.Globalization;
+using ControlPlane.Protos.V1;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace ControlPlane.Cli.Pools;
+
+/// <summary>Pure views of pool responses.</summary>
+internal static class PoolRendering
+{
+    public static IRenderable Budget(PoolBudget b)
+    {
+        var rows = new Rows(
+            new Text($"tier {b.Tier}: capacity {b.Capacity} of max_connections {b.MaxConnections} on {(b.Primary.Length == 0 ? "(no primary sampled)" : b.Primary)}, "
+                     + $"granted {b.Granted}, unmanaged {b.Unmanaged}, read-only capacity {b.ReadOnlyCapacity}"),
+            Tenants(b),
+            b.Alerts.Count == 0 ? new Text("no alerts") : new Rows(b.Alerts.Select(a => new Markup("[red]ALERT[/] " + Markup.Escape(a)))));
+        return rows;
+    }
+
+    private static Table Tenants(PoolBudget b)
+    {
+        var table = new Table().Border(TableBorder.Simple)
+            .AddColumns("TENANT", "PLAN (W/MIN/MAX)", "LEASES", "GRANTED", "CONNECTIONS", "IN USE", "IDLE", "WAITING", "OVERRUNS", "LEAK SUSPECTS");
+        foreach (var t in b.Tenants)
+        {
+            table.AddRow(t.Tenant, $"{t.Weight}/{t.Min}/{t.Max}", N(t.Leases), N(t.Granted), N(t.Connections), N(t.InUse), N(t.Idle), N(t.Waiting),
+                t.Overruns > 0 ? $"[red]{t.Overruns}[/]" : "0", t.LeakSuspects > 0 ? $"[red]{t.LeakSuspects}[/]" : "0");
+        }
+        return table;
+    }
+
+    public static IRenderable Leases(ListLeasesResponse response)
+    {
+        if (response.Leases.Count == 0) return new Text($"no live leases on tier {response.Tier}");
+        var table = new Table().Border(TableBorder.Simple)
+            .AddColumns("LEASE", "TENANT", "SERVICE", "ACCESS", "REQUESTED", "GRANTED", "CONNECTIONS", "IDLE IN TX", "EXPIRES (UTC)");
+        foreach (var l in response.Leases) table.AddRow(LeaseCells(l));
+        return table;
+    }
+
+    public static string LeaseLine(Lease l) =>
+        $"lease {l.LeaseId}: {l.Tenant}/{l.Service} on {l.Tier} {Access(l.Access)}, granted {l.Granted} of {l.Requested}, "
+        + $"{State(l.State)}, ttl {l.TtlSeconds}s, expires {Time(l.ExpiresAt)}, tag {l.Tag}";
+
+    public static IRenderable Tenant(Tenant t)
+    {
+        var table = new Table().Border(TableBorder.Simple).AddColumns("TIER", "WEIGHT", "MIN", "MAX");
+        foreach (var p in t.Plans) table.AddRow(p.Tier, N(p.Weight), N(p.Min), N(p.Max));
+        return new Rows(new Text($"tenant {t.Name} (registered {Time(t.CreatedAt)})"), table);
+    }
+
+    public static IRenderable TenantList(ListTenantsResponse response)
+    {
+        if (response.Tenants.Count == 0) return new Text("no tenants registered");
+        var table = new Table().Border(TableBorder.Simple).AddColumns("TENANT", "PLANS (TIER W/MIN/MAX)");
+        foreach (var t in response.Tenants)
+            table.AddRow(Markup.Escape(t.Name), Markup.Escape(string.Join("  ", t.Plans.Select(p => $"{p.Tier} {p.Weight}/{p.Min}/{p.Max}"))));
+        return table;
+    }
+
+    private static string[] LeaseCells(Lease l) =>
+    [
+        l.LeaseId, l.Tenant, l.Service, Access(l.Access), N(l.Requested), N(l.Granted), N(l.Connections),
+        l.IdleInTransaction == 0 ? "0" : $"{l.IdleInTransaction} ({l.LongestIdleInTransactionSeconds:0}s)", Time(l.ExpiresAt),
+    ];
+
+    private static string Access(LeaseAccess a) => a == LeaseAccess.ReadOnly ? "read-only" : "read-write";
+
+    private static string State(LeaseState s) => s switch
+    {
+        LeaseState.Active => "active",
+        LeaseState.Released => "released",
+        LeaseState.Expired => "expired",
+        _ => "unknown",
+    };
+
+    private static string N(int n) => n.ToString(CultureInfo.InvariantCulture);
+
+    private static string Time(Google.Protobuf.WellKnownTypes.Timestamp? t) =>
+        t is null ? "-" : t.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+}

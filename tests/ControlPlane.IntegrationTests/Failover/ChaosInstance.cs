@@ -1,0 +1,37 @@
+using Npgsql;
+
+namespace ControlPlane.IntegrationTests.Failover;
+
+/// <summary>One PostgreSQL instance of the tier as the chaos harness reaches it: its own connections, never the silo's.</summary>
+public sealed record ChaosInstance(string Name, string Host, int Port, string PasswordFile)
+{
+    /// <summary>No pooling: a pooled connection to a dead or frozen instance would hide what a new client sees.</summary>
+    public string ConnectionString(int timeoutSeconds, int commandTimeoutSeconds) => new NpgsqlConnectionStringBuilder
+    {
+        Host = Host,
+        Port = Port,
+        Database = "postgres",
+        Username = "postgres",
+        Password = File.ReadAllText(PasswordFile).Trim(),
+        Pooling = false,
+        Timeout = timeoutSeconds,
+        CommandTimeout = commandTimeoutSeconds,
+        CancellationTimeout = -1,
+        ApplicationName = "chaos",
+    }.ConnectionString;
+
+    public async Task<NpgsqlConnection> OpenAsync(int timeoutSeconds, int commandTimeoutSeconds, CancellationToken ct)
+    {
+        var connection = new NpgsqlConnection(ConnectionString(timeoutSeconds, commandTimeoutSeconds));
+        try
+        {
+            await connection.OpenAsync(ct);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+}

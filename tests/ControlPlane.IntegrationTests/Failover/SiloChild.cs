@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace ControlPlane.IntegrationTests.Failover;
+
+/// <summary>
+/// A silo run as a child process (the built ControlPlane.Silo.dll under <c>dotnet</c>), so a test can SIGKILL it
+/// like a crashed host. Its output goes to a log file next to its data directory. Disposing stops it.
+/// </summary>
+public sealed partial class SiloChild : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+    private readonly Lock _logLock = new();
+
+    private SiloChild(Process process, StreamWriter log, int grpcPort, int siloPort)
+    {
+        _process = process;
+        _log = log;
+        GrpcPort = grpcPort;
+        SiloPort = siloPort;
+    }
+
+    public int GrpcPort { get; }
+    public int SiloPort { get; }
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The silo assembly the test project's build produced (Debug or Release, as the tests were built).</summary>
+    public static string SiloAssembly()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (!File.Exists(Path.Combine(dir.FullName, "ControlPlane.sln"))) continue;
+            var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+            var dll = Path.Combine(dir.FullName, "silo", "ControlPlane.Silo", "bin", configuration, "net10.0", "ControlPlane.Silo.dll");
+            return File.Exists(dll) ? dll : throw new FileNotFoundException($"the silo is not built: {dll}");
+        }
+        throw new DirectoryNotFoundException($"no ControlPlane.sln above {AppContext.BaseDirectory}");
+    }
+
+    public static SiloChild Start(IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, string logFile, int grpcPort, int siloPort)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(SiloAssembly());
+        foreach (var a in args) start.ArgumentList.Add(a);
+        foreach (var (k, v) in environment) start.Environment[k] = v;
+        var log = new StreamWriter(logFile, append: false) { AutoFlush = true };
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the silo");
+        var child = new SiloChild(process, log, grpcPort, siloPort);
+        process.OutputDataReceived += (_, e) => child.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => child.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>SIGKILL: the silo dies without leaving the cluster, as a crashed host does.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited) _ = SendSignal(_process.Id, 9);
+        _process.WaitForExit(10_000);
+    }
+
+    /// <summary>SIGTERM (a clean stop that leaves the cluster), then SIGKILL after 30 s.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _ = SendSignal(_process.Id, 15);
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                await _process.WaitForExitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync(CancellationToken.None);
+            }
+        }
+        lock (_logLock) _log.Dispose();
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_logLock)
+        {
+            if (_log.BaseStream.CanWrite) _log.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SendSignal(int pid, int signal);
+}

@@ -1,0 +1,123 @@
+using ControlPlane.Protos.V1;
+using Grpc.Core;
+
+namespace ControlPlane.IntegrationTests.Failover;
+
+/// <summary>What the chaos tests ask the control plane about one tier, over its gateway, with bounded waits.</summary>
+public sealed class TierControl(FleetService.FleetServiceClient fleet, FailoverService.FailoverServiceClient failover, string tier, string passwordFile)
+{
+    /// <summary>How long a tier may take to converge after a scenario (the issue's bound).</summary>
+    public static readonly TimeSpan ConvergeTimeout = TimeSpan.FromSeconds(60);
+
+    public string Name => tier;
+    public FleetService.FleetServiceClient Fleet => fleet;
+    public FailoverService.FailoverServiceClient Failover => failover;
+
+    public Task<Tier> GetAsync() => fleet.GetTierAsync(new GetTierRequest { Tier = tier }, deadline: DateTime.UtcNow.AddSeconds(10)).ResponseAsync;
+
+    public async Task<IReadOnlyList<Decision>> DecisionsAsync() =>
+        (await failover.ListDecisionsAsync(new ListDecisionsRequest { Tier = tier, Limit = 200 }, deadline: DateTime.UtcNow.AddSeconds(10))).Decisions;
+
+    /// <summary>The tier's instances with the ports the tier reports, reached with the tier's superuser password.</summary>
+    public async Task<IReadOnlyList<ChaosInstance>> InstancesAsync() =>
+        (await GetAsync()).Replicas.Select(r => new ChaosInstance(r.Name, r.Host, r.Port, passwordFile)).ToList();
+
+    public async Task<ChaosInstance> InstanceAsync(string replica) => (await InstancesAsync()).Single(i => i.Name == replica);
+
+    /// <summary>Primary writable, every replica healthy, every standby streaming: nothing left to heal.</summary>
+    public static bool IsConverged(Tier t) =>
+        t.Health == TierHealth.Healthy
+        && t.Replicas.All(r => r.Healthy)
+        && t.Replicas.Count(r => r.Role == ReplicaRole.Primary) == 1
+        && t.Replicas.Single(r => r.Role == ReplicaRole.Primary).Name == t.Primary
+        && t.Replicas.Where(r => r.Name != t.Primary).All(r => r.Role == ReplicaRole.Standby && r.WalReceiverStatus == "streaming");
+
+    /// <summary>Polls until the tier converges; the tier as last seen otherwise (the caller asserts).</summary>
+    public async Task<Tier> WaitConvergedAsync() => await WaitAsync(IsConverged, ConvergeTimeout, throwOnTimeout: false);
+
+    /// <summary>Polls GetTier (tolerating a gateway or grain that is moving) until <paramref name="condition"/> holds.</summary>
+    public async Task<Tier> WaitAsync(Func<Tier, bool> condition, TimeSpan timeout, bool throwOnTimeout = true)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        Tier? last = null;
+        string? lastError = null;
+        while (true)
+        {
+            try
+            {
+                last = await GetAsync();
+                if (condition(last)) return last;
+            }
+            catch (RpcException ex)
+            {
+                lastError = ex.Status.ToString();
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                if (throwOnTimeout || last is null)
+                    throw new TimeoutException($"tier {tier}: condition not met within {timeout}; last seen: {last}; last error: {lastError}");
+                return last;
+            }
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>Polls the decision log until a decision matching <paramref name="match"/> appears.</summary>
+    public async Task<Decision> WaitForDecisionAsync(Func<Decision, bool> match, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                if ((await DecisionsAsync()).FirstOrDefault(match) is { } found) return found;
+            }
+            catch (RpcException)
+            {
+                // The tier grain is moving between silos.
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"tier {tier}: no matching decision within {timeout}: {string.Join(" | ", (await DecisionsAsync()).TakeLast(5))}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Polls an operation until it finishes.</summary>
+    public async Task<Operation> WaitOperationAsync(string operationId, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var op = await failover.GetOperationAsync(new GetOperationRequest { OperationId = operationId }, deadline: DateTime.UtcNow.AddSeconds(10));
+            if (op.State is OperationState.Succeeded or OperationState.Failed) return op;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"operation {operationId} still {op.State} after {timeout}: {op}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Back to the defaults the scenarios assume: not paused, automatic failover on, asynchronous.</summary>
+    public async Task ResetAsync()
+    {
+        var t = await GetAsync();
+        if (t.Paused) await failover.ResumeTierAsync(new ResumeTierRequest { Tier = tier });
+        await SetSynchronousModeAsync(SynchronousMode.Off);
+    }
+
+    public async Task SetSynchronousModeAsync(SynchronousMode mode)
+    {
+        var settings = await failover.GetFailoverSettingsAsync(new GetFailoverSettingsRequest { Tier = tier });
+        if (settings.SynchronousMode == mode && settings.AutoFailover) return;
+        settings.SynchronousMode = mode;
+        settings.AutoFailover = true;
+        await failover.SetFailoverSettingsAsync(new SetFailoverSettingsRequest { Tier = tier, Settings = settings });
+    }
+
+    public async Task<string> CreateWritesTableAsync()
+    {
+        var t = await GetAsync();
+        var primary = t.Replicas.Single(r => r.Name == t.Primary);
+        await using var connection = await new ChaosInstance(primary.Name, primary.Host, primary.Port, passwordFile).OpenAsync(5, 30, CancellationToken.None);
+        await using var command = new Npgsql.NpgsqlCommand(AckedWriter.CreateTableSql, connection);
+        await command.ExecuteNonQueryAsync();
+        return primary.Name;
+    }
+}
