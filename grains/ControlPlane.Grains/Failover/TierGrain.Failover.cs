@@ -211,6 +211,8 @@ public sealed partial class TierGrain
         {
             await state.WriteStateAsync();
         }
+        // The grace covers a rejoin in progress; once the standby streamed again, a new failure deserves a new heal.
+        foreach (var healthy in current.Snapshot?.Replicas.Where(r => r.Healthy && r.Role == ReplicaRole.Standby) ?? []) _rejoinedAt.Remove(healthy.Name);
         foreach (var standby in spec.Replicas.Where(r => r.Name != current.Primary && r.DataDirectory is not null))
         {
             if (!_latest.TryGetValue(standby.Name, out var h) || h.Reachable || now - h.ProbedAt > StaleAfter) continue;

@@ -8,7 +8,8 @@ namespace ControlPlane.Postgres.Failover;
 /// <param name="CheckpointLsn">Latest checkpoint location: for a clean shutdown, the shutdown checkpoint record.</param>
 /// <param name="CheckpointTimeline">Latest checkpoint's TimeLineID.</param>
 /// <param name="MinRecoveryEnd">Minimum recovery ending location (0/0 when none).</param>
-public sealed record ControlData(string State, Lsn CheckpointLsn, int CheckpointTimeline, Lsn MinRecoveryEnd)
+/// <param name="MinRecoveryEndTimeline">Timeline of <paramref name="MinRecoveryEnd"/> (0 when none).</param>
+public sealed record ControlData(string State, Lsn CheckpointLsn, int CheckpointTimeline, Lsn MinRecoveryEnd, int MinRecoveryEndTimeline = 0)
 {
     public const string ShutDown = "shut down";
     public const string ShutDownInRecovery = "shut down in recovery";
@@ -34,7 +35,9 @@ public sealed record ControlData(string State, Lsn CheckpointLsn, int Checkpoint
             Field(fields, "Database cluster state"),
             Lsn.Parse(Field(fields, "Latest checkpoint location")),
             int.Parse(Field(fields, "Latest checkpoint's TimeLineID"), NumberStyles.None, CultureInfo.InvariantCulture),
-            Lsn.Parse(Field(fields, "Minimum recovery ending location")));
+            Lsn.Parse(Field(fields, "Minimum recovery ending location")),
+            fields.TryGetValue("Min recovery ending loc's timeline", out var minTli)
+                && int.TryParse(minTli, NumberStyles.None, CultureInfo.InvariantCulture, out var tli) ? tli : 0);
     }
 
     private static string Field(Dictionary<string, string> fields, string name) =>

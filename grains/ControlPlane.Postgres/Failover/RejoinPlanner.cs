@@ -38,7 +38,7 @@ public static class RejoinPlanner
         // crash recovery, which leaves it unable to stream.
         if (target.State is "in archive recovery" or "shut down in recovery")
         {
-            if (target.CheckpointTimeline == source.Timeline)
+            if (target.CheckpointTimeline == source.Timeline || target.MinRecoveryEndTimeline == source.Timeline)
             {
                 return new(RejoinPath.StartAsStandby, $"it was a standby ('{target.State}') on timeline {source.Timeline}, the new primary's own timeline");
             }

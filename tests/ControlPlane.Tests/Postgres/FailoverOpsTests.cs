@@ -81,6 +81,11 @@ public sealed class FailoverOpsTests
     }
 
     [Fact]
+    public void A_standby_already_replaying_the_new_primarys_timeline_just_restarts() =>
+        Assert.Equal(RejoinPath.StartAsStandby,
+            RejoinPlanner.Choose(new ControlData("in archive recovery", Lsn.Parse("0/1000000"), 1, Lsn.Parse("0/4000000"), 2), Promoted("0/3021948")).Path);
+
+    [Fact]
     public void A_standby_that_replayed_past_the_fork_is_rewound() =>
         Assert.Equal(RejoinPath.Rewind,
             RejoinPlanner.Choose(new ControlData("in archive recovery", Lsn.Parse("0/1000000"), 1, Lsn.Parse("0/4000000")), Promoted("0/3021948")).Path);
