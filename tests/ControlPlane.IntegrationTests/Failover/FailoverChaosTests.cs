@@ -179,8 +179,9 @@ public sealed class FailoverChaosTests(ChaosSiloFixture fixture, ITestOutputHelp
                     "CREATE TABLE IF NOT EXISTS chaos_lag AS SELECT 1 AS n WHERE false; INSERT INTO chaos_lag SELECT generate_series(1, 20000)", primary);
                 await command.ExecuteNonQueryAsync();
             }
-            // The tier must have seen the gap before the request, or the election would not know of it.
-            await Tier.WaitAsync(t => Lsn(t, other) > Lsn(t, target), DecisionTimeout);
+            // The tier must have seen the gap before the request, or the election would not know of it. The insert
+            // writes about a megabyte of WAL; a margin of 256 KiB keeps probe-to-probe noise from passing for the gap.
+            await Tier.WaitAsync(t => Lsn(t, other) > Lsn(t, target) + 256 * 1024, DecisionTimeout);
 
             var op = await Tier.Failover.FailoverAsync(new FailoverRequest { Tier = Tier.Name, Target = target, AllowDataLoss = false });
             var done = await Tier.WaitOperationAsync(op.Id, TimeSpan.FromSeconds(30));
