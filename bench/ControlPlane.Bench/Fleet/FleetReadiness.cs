@@ -23,27 +23,49 @@ public static class FleetReadiness
     public static async Task<Readiness> WaitAsync(SiloProcess silo, int tiers, int replicas, TimeSpan timeout, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(silo);
-        using var client = new ControlPlaneClient(silo.GrpcEndpoint, new ControlPlaneClientOptions { ConnectTimeout = TimeSpan.FromSeconds(1) });
+        // The silo writes its admin token on first start; until the file is there, no call can be authorised.
+        var tokenFile = Path.Combine(silo.DataDirectory, "admin.token");
+        ControlPlaneClient? client = null;
         TimeSpan? gatewayUp = null;
         TimeSpan? reported = null;
         var last = "no answer yet";
-        while (silo.Elapsed < timeout)
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            if (silo.HasExited) return new Readiness(gatewayUp, reported, null, $"silo exited with code {silo.ExitCode}; last state: {last}");
-            try
+            while (silo.Elapsed < timeout)
             {
-                var response = await client.Fleet.ListTiersAsync(new ListTiersRequest(), deadline: DateTime.UtcNow + CallTimeout, cancellationToken: ct);
-                gatewayUp ??= silo.Elapsed;
-                last = Describe(response);
-                if (IsHealthy(response, tiers, replicas, DateTimeOffset.MinValue)) reported ??= silo.Elapsed;
-                if (IsHealthy(response, tiers, replicas, silo.LaunchedAt)) return new Readiness(gatewayUp, reported, silo.Elapsed, last);
+                ct.ThrowIfCancellationRequested();
+                if (silo.HasExited) return new Readiness(gatewayUp, reported, null, $"silo exited with code {silo.ExitCode}; last state: {last}");
+                if (client is null)
+                {
+                    if (!File.Exists(tokenFile) || new FileInfo(tokenFile).Length == 0)
+                    {
+                        await Task.Delay(PollInterval, ct);
+                        continue;
+                    }
+                    client = new ControlPlaneClient(silo.GrpcEndpoint, new ControlPlaneClientOptions
+                    {
+                        ConnectTimeout = TimeSpan.FromSeconds(1),
+                        Token = (await File.ReadAllTextAsync(tokenFile, ct)).Trim(),
+                    });
+                }
+                try
+                {
+                    var response = await client.Fleet.ListTiersAsync(new ListTiersRequest(), deadline: DateTime.UtcNow + CallTimeout, cancellationToken: ct);
+                    gatewayUp ??= silo.Elapsed;
+                    last = Describe(response);
+                    if (IsHealthy(response, tiers, replicas, DateTimeOffset.MinValue)) reported ??= silo.Elapsed;
+                    if (IsHealthy(response, tiers, replicas, silo.LaunchedAt)) return new Readiness(gatewayUp, reported, silo.Elapsed, last);
+                }
+                catch (RpcException ex) when (!ct.IsCancellationRequested)
+                {
+                    if (gatewayUp is not null) last = $"{ex.StatusCode}: {ex.Status.Detail}";
+                }
+                await Task.Delay(PollInterval, ct);
             }
-            catch (RpcException ex) when (!ct.IsCancellationRequested)
-            {
-                if (gatewayUp is not null) last = $"{ex.StatusCode}: {ex.Status.Detail}";
-            }
-            await Task.Delay(PollInterval, ct);
+        }
+        finally
+        {
+            client?.Dispose();
         }
         return new Readiness(gatewayUp, reported, null, $"not healthy after {timeout.TotalSeconds:F0}s; last state: {last}");
     }

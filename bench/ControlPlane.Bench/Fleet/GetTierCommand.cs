@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ControlPlane.Bench.Common;
 using ControlPlane.Client;
+using ControlPlane.Client.Security;
 using Grpc.Core;
 
 namespace ControlPlane.Bench.Fleet;
@@ -20,12 +21,17 @@ public static class GetTierCommand
         var timeout = DurationArgument.Option("--call-timeout", TimeSpan.FromSeconds(5), "Deadline of one call");
         var json = new Option<bool>("--json") { Description = "Print the result as JSON instead of a table" };
         var output = new Option<FileInfo?>("--output") { Description = "Also write the JSON result to this file", HelpName = "FILE" };
+        var tokenFile = new Option<string?>("--token-file")
+        {
+            Description = $"File with the bearer token (default ${ControlPlaneToken.EnvironmentVariable}, else {ControlPlaneToken.DefaultFile})",
+            HelpName = "FILE",
+        };
         concurrency.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 4096) r.AddError("--concurrency: expected 1 to 4096."); });
         channels.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 64) r.AddError("--channels: expected 1 to 64."); });
 
         var command = new Command("gettier", "Concurrent GetTier callers for a duration: latency percentiles, throughput, errors.")
         {
-            endpoint, environment, tier, concurrency, channels, duration, warmup, timeout, json, output,
+            endpoint, environment, tier, concurrency, channels, duration, warmup, timeout, json, output, tokenFile,
         };
         command.SetAction(async (parsed, ct) =>
         {
@@ -39,8 +45,18 @@ public static class GetTierCommand
                 await stderr.WriteLineAsync($"error: {ex.Message}");
                 return ExitCodes.Usage;
             }
+            string? token;
+            try
+            {
+                token = ControlPlaneToken.Resolve(null, parsed.GetValue(tokenFile))?.Token;
+            }
+            catch (InvalidTokenSourceException ex)
+            {
+                await stderr.WriteLineAsync($"error: {ex.Message}");
+                return ExitCodes.Usage;
+            }
             var settings = new GetTierSettings(uri, parsed.GetValue(environment) ?? "", parsed.GetValue(tier) ?? "oltp",
-                parsed.GetValue(concurrency), parsed.GetValue(channels), parsed.GetValue(duration), parsed.GetValue(warmup), parsed.GetValue(timeout));
+                parsed.GetValue(concurrency), parsed.GetValue(channels), parsed.GetValue(duration), parsed.GetValue(warmup), parsed.GetValue(timeout), token);
             if (settings.Duration <= TimeSpan.Zero)
             {
                 await stderr.WriteLineAsync("error: --duration must be greater than zero.");

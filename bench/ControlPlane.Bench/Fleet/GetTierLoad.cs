@@ -18,7 +18,7 @@ public static class GetTierLoad
     {
         ArgumentNullException.ThrowIfNull(settings);
         var loadBefore = MachineInfo.LoadAverage();
-        var clients = Enumerable.Range(0, settings.Channels).Select(_ => new ControlPlaneClient(settings.Endpoint)).ToList();
+        var clients = Enumerable.Range(0, settings.Channels).Select(_ => new ControlPlaneClient(settings.Endpoint, new ControlPlaneClientOptions { Token = settings.Token })).ToList();
         try
         {
             var request = new GetTierRequest { Environment = settings.Environment, Tier = settings.Tier };

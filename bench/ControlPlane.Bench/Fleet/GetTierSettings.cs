@@ -9,4 +9,5 @@ public sealed record GetTierSettings(
     int Channels,
     TimeSpan Duration,
     TimeSpan Warmup,
-    TimeSpan CallTimeout);
+    TimeSpan CallTimeout,
+    string? Token = null);

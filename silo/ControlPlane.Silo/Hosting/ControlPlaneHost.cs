@@ -131,6 +131,10 @@ public static class ControlPlaneHost
     {
         var o = silo.Options;
         var tiers = silo.Instances.Tiers;
+        // cpctl finds ./.controlplane/admin.token by itself; from any other data directory it must be told.
+        var defaultTokenFile = Path.GetFullPath(Path.Combine(".controlplane", "admin.token"));
+        var tokenFile = Path.Combine(o.DataDirectory, "admin.token");
+        var tokenFlag = o.Security.InsecureNoAuth || tokenFile == defaultTokenFile || !File.Exists(tokenFile) ? "" : $" --token-file {tokenFile}";
         output.WriteLine($"""
 
             ControlPlane is up.
@@ -141,7 +145,7 @@ public static class ControlPlaneHost
               fleet        : {o.Fleet} environment '{o.Environment}', {tiers.Count} tier(s){(tiers.Count > 0 ? ": " + string.Join(", ", tiers.Select(t => t.Name)) : "")}
             {SecurityHosting.Banner(o)}
             Try:
-              dotnet run --project client/ControlPlane.Cli -- status --endpoint {silo.GrpcEndpoint.GetLeftPart(UriPartial.Authority)}
+              dotnet run --project client/ControlPlane.Cli -- status --endpoint {silo.GrpcEndpoint.GetLeftPart(UriPartial.Authority)}{tokenFlag}
             Ctrl-C stops the silo and the local instances.
 
             """);
