@@ -34,26 +34,8 @@ public static class FailoverCommand
                 await stderr.WriteLineAsync($"error: --data-dir '{data.FullName}' is not empty; the failover benchmark provisions a fresh tier there.");
                 return ExitCodes.Usage;
             }
-            var siloFile = parsed.GetValue(silo) ?? SiloBinary.Default();
-            if (siloFile is null)
-            {
-                await stderr.WriteLineAsync("error: no --silo given and no ControlPlane.sln found above the current directory.");
-                return ExitCodes.Usage;
-            }
-            if (!parsed.GetValue(noBuild) && parsed.GetValue(silo) is null && SiloBinary.RepositoryRoot() is { } root)
-            {
-                await stderr.WriteLineAsync($"building {SiloBinary.ProjectPath} (Release)...");
-                if (await SiloBinary.BuildAsync(root, TimeSpan.FromMinutes(10), ct) is { } failure)
-                {
-                    await stderr.WriteLineAsync($"error: the silo does not build:\n{failure}");
-                    return ExitCodes.Failed;
-                }
-            }
-            if (!siloFile.Exists)
-            {
-                await stderr.WriteLineAsync($"error: silo '{siloFile.FullName}' does not exist; build it with 'dotnet build -c Release {SiloBinary.ProjectPath}'.");
-                return ExitCodes.Usage;
-            }
+            var (siloFile, refused) = await SiloBinary.PrepareAsync(parsed.GetValue(silo), parsed.GetValue(noBuild), stderr, ct);
+            if (siloFile is null) return refused;
             var settings = new FailoverBenchSettings(siloFile, data.FullName, data.FullName.TrimEnd('/') + ".log",
                 parsed.GetValue(trials), parsed.GetValue(pauses), parsed.GetValue(pauseLength), parsed.GetValue(converge), parsed.GetValue(keep));
             try

@@ -52,4 +52,34 @@ public static class SiloBinary
         }
         return process.ExitCode == 0 ? null : (await stdout) + (await stderr);
     }
+
+    /// <summary>
+    /// The silo to run: the given file, else the repository's Release build (built first unless <paramref name="noBuild"/>).
+    /// Null with the exit code to return when there is none; the reason is written to <paramref name="stderr"/>.
+    /// </summary>
+    public static async Task<(FileInfo? Silo, int ExitCode)> PrepareAsync(FileInfo? given, bool noBuild, TextWriter stderr, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(stderr);
+        var silo = given ?? Default();
+        if (silo is null)
+        {
+            await stderr.WriteLineAsync("error: no --silo given and no ControlPlane.sln found above the current directory.");
+            return (null, ExitCodes.Usage);
+        }
+        if (!noBuild && given is null && RepositoryRoot() is { } root)
+        {
+            await stderr.WriteLineAsync($"building {ProjectPath} (Release)...");
+            if (await BuildAsync(root, TimeSpan.FromMinutes(10), ct) is { } failure)
+            {
+                await stderr.WriteLineAsync($"error: the silo does not build:\n{failure}");
+                return (null, ExitCodes.Failed);
+            }
+        }
+        if (!silo.Exists)
+        {
+            await stderr.WriteLineAsync($"error: silo '{silo.FullName}' does not exist; build it with 'dotnet build -c Release {ProjectPath}'.");
+            return (null, ExitCodes.Usage);
+        }
+        return (silo, ExitCodes.Ok);
+    }
 }
