@@ -105,7 +105,9 @@ public sealed partial class TierGrain
                 throw new InvalidOperationException($"{newPrimary.Name} did not leave recovery");
             }
             steps.Add($"{clock.ElapsedMilliseconds} ms: promoted {newPrimary.Name}{(promoted ? "" : " (already primary)")}");
-            await PublishAsync(forcePublish: false);
+            // Forced: a fresh activation finishing a dead one's decision has not heard from every replica yet, and the
+            // new term must reach clients at once all the same.
+            await PublishAsync(forcePublish: true);
             steps.Add($"{clock.ElapsedMilliseconds} ms: published term {term} with primary {newPrimary.Name}");
 
             // A promoted standby does not inherit the old primary's synchronous_standby_names: set them now, before
