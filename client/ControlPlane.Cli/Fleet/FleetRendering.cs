@@ -43,6 +43,11 @@ internal static class FleetRendering
             line += "  [yellow]PAUSED[/]";
         }
 
+        if (!string.IsNullOrEmpty(tier.PoolAlert))
+        {
+            line += $"  [yellow]POOL: {Markup.Escape(tier.PoolAlert)}[/]";
+        }
+
         if (!string.IsNullOrEmpty(tier.Alert))
         {
             line += $"  [red]ALERT: {Markup.Escape(tier.Alert)}[/]";

@@ -28,6 +28,10 @@ public interface ITierGrain : IGrainWithStringKey
     [Alias("GetSnapshot"), AlwaysInterleave]
     Task<TierSnapshot?> GetSnapshot();
 
+    /// <summary>The tier's pool alerts (overruns, leak suspects) as one line, empty when none; published on the watch stream.</summary>
+    [Alias("SetPoolAlert"), OneWay]
+    Task SetPoolAlert(string alert);
+
     /// <summary>Makes sure the tier is active and managing its replicas (a no-op when it is).</summary>
     [Alias("Ensure"), AlwaysInterleave]
     Task Ensure();

@@ -80,6 +80,13 @@ public sealed partial class PoolGrain
         var current = FreshAssessments().SelectMany(a => a.Alerts).ToList();
         var keys = current.Select(AlertKey).ToHashSet(StringComparer.Ordinal);
         var fresh = current.Where(a => !_alertKeys.Contains(AlertKey(a))).ToList();
+        if (!keys.SetEquals(_alertKeys))
+        {
+            // The tier's watch stream carries the pool's standing alerts, worded by their stable keys so that moving
+            // numbers do not turn into a new version every sample.
+            var summary = string.Join("; ", keys.Order(StringComparer.Ordinal));
+            await GrainFactory.GetGrain<ITierGrain>(FleetKeys.Tier(_env, _tier)).SetPoolAlert(summary);
+        }
         _alertKeys.Clear();
         _alertKeys.UnionWith(keys);
         if (fresh.Count == 0) return;

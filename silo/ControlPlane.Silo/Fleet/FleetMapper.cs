@@ -23,6 +23,7 @@ internal static class FleetMapper
             Paused = s.Paused,
             Alert = s.Alert,
             Silo = s.Silo,
+            PoolAlert = s.PoolAlert,
         };
         tier.Replicas.AddRange(s.Replicas.Select(r => ToProto(s.Environment, s.Name, r)));
         return tier;

@@ -31,6 +31,12 @@ public sealed class ChaosSiloFixture : IAsyncLifetime
     public LogSink Logs { get; } = new();
     public TierControl Tier { get; private set; } = null!;
 
+    /// <summary>The gateway, as a service would be configured with it.</summary>
+    public Uri Endpoint { get; private set; } = null!;
+
+    /// <summary>The admin token the silo wrote on first start.</summary>
+    public string Token { get; private set; } = "";
+
     public LocalFleet Fleet => Silo.Instances.LocalFleet ?? throw new InvalidOperationException("the chaos silo runs no local fleet");
 
     /// <summary>The superuser password of the tier's instances, as the local fleet generated it.</summary>
@@ -60,8 +66,10 @@ public sealed class ChaosSiloFixture : IAsyncLifetime
                 ["ControlPlane:StandbysPerTier"] = "2",
             }),
             Output, CancellationToken.None, configureHost: Logs.AttachTo);
-        _channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+        Endpoint = new Uri($"http://127.0.0.1:{grpcPort}");
+        _channel = GrpcChannel.ForAddress(Endpoint);
         var token = File.ReadAllText(Path.Combine(DataDirectory, "admin.token")).Trim();
+        Token = token;
         var invoker = _channel.Intercept(m =>
         {
             m.Add("authorization", "Bearer " + token);

@@ -109,6 +109,9 @@ public sealed class PoolFleetTests(SiloFixture fixture)
 
             var flagged = await WaitForBudgetAsync(client, "queue", b => Tenant(b, "initech").LeakSuspects >= 1);
             Assert.Contains(flagged.Alerts, a => a.StartsWith($"leak suspect: lease {leaky.LeaseId}", StringComparison.Ordinal));
+            // The alert reaches the tier's watch stream too (GetTier reads the same versioned snapshot).
+            await Eventually(async () => (await client.Fleet.GetTierAsync(new GetTierRequest { Tier = "queue" }))
+                .PoolAlert.Contains($"leak suspect: lease {leaky.LeaseId}", StringComparison.Ordinal), "the leak alert on the tier");
 
             await SetPolicyAsync(client, original, suspect: 1, terminate: 3);
             await Eventually(async () =>
