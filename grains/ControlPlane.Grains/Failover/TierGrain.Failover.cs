@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ControlPlane.Grains.Failover;
 using Microsoft.Extensions.Logging;
 
@@ -75,7 +74,8 @@ public sealed partial class TierGrain
     {
         _busy = true;
         var steps = new List<string>(record.Steps);
-        var clock = Stopwatch.StartNew();
+        // Step times count from the decision, so a switchover's clean stop and its promotion read on one clock.
+        long Ms() => (long)(DateTimeOffset.UtcNow - record.At).TotalMilliseconds;
         var term = record.Term;
         var newPrimary = spec.Replicas.First(r => r.Name == record.NewPrimary);
         var outcome = DecisionOutcome.Completed;
@@ -88,11 +88,11 @@ public sealed partial class TierGrain
                 try
                 {
                     await Replica(spec, old.Name).Fence(term);
-                    steps.Add($"{clock.ElapsedMilliseconds} ms: fenced {old.Name}");
+                    steps.Add($"{Ms()} ms: fenced {old.Name}");
                 }
                 catch (Exception ex) when (ex is not StaleTermException)
                 {
-                    steps.Add($"{clock.ElapsedMilliseconds} ms: could not fence {old.Name} ({ex.Message}); it is unreachable, proceeding");
+                    steps.Add($"{Ms()} ms: could not fence {old.Name} ({ex.Message}); it is unreachable, proceeding");
                 }
             }
 
@@ -104,11 +104,11 @@ public sealed partial class TierGrain
             {
                 throw new InvalidOperationException($"{newPrimary.Name} did not leave recovery");
             }
-            steps.Add($"{clock.ElapsedMilliseconds} ms: promoted {newPrimary.Name}{(promoted ? "" : " (already primary)")}");
+            steps.Add($"{Ms()} ms: promoted {newPrimary.Name}{(promoted ? "" : " (already primary)")}");
             // Forced: a fresh activation finishing a dead one's decision has not heard from every replica yet, and the
             // new term must reach clients at once all the same.
             await PublishAsync(forcePublish: true);
-            steps.Add($"{clock.ElapsedMilliseconds} ms: published term {term} with primary {newPrimary.Name}");
+            steps.Add($"{Ms()} ms: published term {term} with primary {newPrimary.Name}");
 
             // A promoted standby does not inherit the old primary's synchronous_standby_names: set them now, before
             // the writes of the new term pile up unprotected.
@@ -120,24 +120,24 @@ public sealed partial class TierGrain
                 try
                 {
                     await Replica(spec, standby.Name).Repoint(newPrimary, term);
-                    steps.Add($"{clock.ElapsedMilliseconds} ms: repointed {standby.Name} at {newPrimary.Name}");
+                    steps.Add($"{Ms()} ms: repointed {standby.Name} at {newPrimary.Name}");
                 }
                 catch (Exception ex) when (ex is not StaleTermException)
                 {
-                    steps.Add($"{clock.ElapsedMilliseconds} ms: could not repoint {standby.Name}: {ex.Message}");
+                    steps.Add($"{Ms()} ms: could not repoint {standby.Name}: {ex.Message}");
                 }
             }
             if (old is not null && old.Name != newPrimary.Name)
             {
                 _rejoinedAt[old.Name] = DateTimeOffset.UtcNow;
                 await Replica(spec, old.Name).Rejoin(newPrimary, term, Untrusted(old.Name));
-                steps.Add($"{clock.ElapsedMilliseconds} ms: rejoining {old.Name} as a standby of {newPrimary.Name}");
+                steps.Add($"{Ms()} ms: rejoining {old.Name} as a standby of {newPrimary.Name}");
             }
         }
         catch (Exception ex)
         {
             outcome = DecisionOutcome.Failed;
-            steps.Add($"{clock.ElapsedMilliseconds} ms: failed: {ex.Message}");
+            steps.Add($"{Ms()} ms: failed: {ex.Message}");
             logger.LogError(ex, "Tier {Environment}/{Tier} term {Term}: failover to {New} failed", spec.Environment, spec.Name, term, newPrimary.Name);
             if (promoting) steps.Add(await AbandonPromotionAsync(spec, newPrimary.Name, term));
         }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ControlPlane.Grains.Failover;
 using ControlPlane.Grains.Fleet;
 using Microsoft.Extensions.Logging;
@@ -115,11 +114,11 @@ public sealed partial class TierGrain
             $"switchover by {op.Principal}", election.Evidence, op.Principal, op.Id, DecisionOutcome.Decided, [], null);
         if (!await PersistDecisionAsync(record, newPrimary: target)) return Finish(op, "a newer activation of the tier took over");
         _busy = true;
-        var clock = Stopwatch.StartNew();
+        long Ms() => (long)(DateTimeOffset.UtcNow - record.At).TotalMilliseconds;
         try
         {
             var checkpoint = await Replica(spec, old.Name).StopClean(record.Term);
-            op = await SaveOperationAsync(op.Step($"{clock.ElapsedMilliseconds} ms: stopped {old.Name} cleanly at checkpoint {checkpoint}"));
+            op = await SaveOperationAsync(op.Step($"{Ms()} ms: stopped {old.Name} cleanly at checkpoint {checkpoint}"));
             var deadline = DateTimeOffset.UtcNow + CatchUpTimeout;
             while (true)
             {
@@ -135,7 +134,7 @@ public sealed partial class TierGrain
                 }
                 await Task.Delay(20);
             }
-            op = await SaveOperationAsync(op.Step($"{clock.ElapsedMilliseconds} ms: {target} received everything up to {checkpoint}"));
+            op = await SaveOperationAsync(op.Step($"{Ms()} ms: {target} received everything up to {checkpoint}"));
         }
         catch (Exception) when (Release())
         {

@@ -182,27 +182,17 @@ public static class SqlFailoverOps
         }
     }
 
-    private static async Task<NpgsqlConnection> OpenAsync(ReplicaEndpoint endpoint, CancellationToken ct)
+    private static Task<NpgsqlConnection> OpenAsync(ReplicaEndpoint endpoint, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(AdminSql.ConnectionString(endpoint))
+        return AdminSql.OpenAsync(new NpgsqlConnectionStringBuilder(AdminSql.ConnectionString(endpoint))
         {
             Timeout = ConnectTimeoutSeconds,
             CommandTimeout = CommandTimeoutSeconds,
             // A frozen server never answers a cancel request; break the connection instead of waiting for it.
             CancellationTimeout = -1,
             ApplicationName = "controlplane-failover",
-        }.ConnectionString);
-        try
-        {
-            await connection.OpenAsync(ct).ConfigureAwait(false);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
+        }.ConnectionString, ct);
     }
 
     private static NpgsqlCommand Command(NpgsqlConnection connection, string sql, int timeoutSeconds) =>

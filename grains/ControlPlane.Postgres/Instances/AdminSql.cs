@@ -31,9 +31,13 @@ internal static class AdminSql
             ApplicationName = "controlplane-admin",
         }.ConnectionString;
 
-    public static async Task<NpgsqlConnection> OpenAsync(ReplicaEndpoint endpoint, CancellationToken ct)
+    public static Task<NpgsqlConnection> OpenAsync(ReplicaEndpoint endpoint, CancellationToken ct) =>
+        OpenAsync(ConnectionString(endpoint), ct);
+
+    /// <summary>An open connection, or nothing left behind when opening fails.</summary>
+    public static async Task<NpgsqlConnection> OpenAsync(string connectionString, CancellationToken ct)
     {
-        var connection = new NpgsqlConnection(ConnectionString(endpoint));
+        var connection = new NpgsqlConnection(connectionString);
         try
         {
             await connection.OpenAsync(ct).ConfigureAwait(false);
