@@ -48,6 +48,11 @@ internal static class FleetRendering
             line += $"  [yellow]POOL: {Markup.Escape(tier.PoolAlert)}[/]";
         }
 
+        if (!string.IsNullOrEmpty(tier.BackupAlert))
+        {
+            line += $"  [red]BACKUP: {Markup.Escape(tier.BackupAlert)}[/]";
+        }
+
         if (!string.IsNullOrEmpty(tier.Alert))
         {
             line += $"  [red]ALERT: {Markup.Escape(tier.Alert)}[/]";

@@ -47,6 +47,7 @@ public static class BackupPlanner
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(backups);
         var reasons = new List<string>();
+        backups = backups.Where(b => b.State != BackupState.Deleted).ToList();
         var restorable = backups.Where(b => b.Restorable).OrderByDescending(b => b.StartedAt).ToList();
         var keep = new HashSet<string>(StringComparer.Ordinal);
 

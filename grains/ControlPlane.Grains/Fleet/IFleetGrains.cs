@@ -32,6 +32,15 @@ public interface ITierGrain : IGrainWithStringKey
     [Alias("SetPoolAlert"), OneWay]
     Task SetPoolAlert(string alert);
 
+    /// <summary>The tier's backup alerts (RPO above target, failed backup or drill, unusable repository) as one line,
+    /// empty when none; published on the watch stream.</summary>
+    [Alias("SetBackupAlert"), OneWay]
+    Task SetBackupAlert(string alert);
+
+    /// <summary>Where the tier's replicas are and how to reach them (null before registration).</summary>
+    [Alias("GetSpec"), AlwaysInterleave]
+    Task<TierSpec?> GetSpec();
+
     /// <summary>Makes sure the tier is active and managing its replicas (a no-op when it is).</summary>
     [Alias("Ensure"), AlwaysInterleave]
     Task Ensure();

@@ -14,7 +14,7 @@ public sealed record TierDiff(IReadOnlyList<string> Structural, IReadOnlyList<st
 /// </summary>
 public static class TierChangeDetector
 {
-    public static TierDiff Diff(TierSnapshot? before, TierView after, string primary, long term, bool paused = false, string alert = "", string poolAlert = "")
+    public static TierDiff Diff(TierSnapshot? before, TierView after, string primary, long term, bool paused = false, string alert = "", string poolAlert = "", string backupAlert = "")
     {
         ArgumentNullException.ThrowIfNull(after);
         var structural = new List<string>();
@@ -29,6 +29,7 @@ public static class TierChangeDetector
         if (before.Alert != alert && alert.Length > 0) structural.Add($"alert: {alert}");
         else if (before.Alert != alert) structural.Add("alert cleared");
         if (before.PoolAlert != poolAlert) structural.Add(poolAlert.Length > 0 ? $"pool: {poolAlert}" : "pool alerts cleared");
+        if (before.BackupAlert != backupAlert) structural.Add(backupAlert.Length > 0 ? $"backup: {backupAlert}" : "backup alerts cleared");
         if (before.Primary != primary) structural.Add($"primary {Show(before.Primary)} -> {Show(primary)}");
         if (before.Health != after.Health) structural.Add($"health {before.Health} -> {after.Health}");
         else if (before.HealthReason != after.HealthReason) structural.Add($"reason: {Show(after.HealthReason)}");

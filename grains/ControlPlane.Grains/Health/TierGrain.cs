@@ -47,6 +47,7 @@ public sealed partial class TierGrain(
     private readonly DateTimeOffset _activatedAt = DateTimeOffset.UtcNow;
     private bool _measurementsPending;
     private string _poolAlert = "";
+    private string _backupAlert = "";
 
     private TimeSpan StaleAfter => Schedule.Interval * _options.StaleAfterIntervals;
 
@@ -131,6 +132,16 @@ public sealed partial class TierGrain(
         await PublishAsync(forcePublish: false);
     }
 
+    public async Task SetBackupAlert(string alert)
+    {
+        ArgumentNullException.ThrowIfNull(alert);
+        if (alert == _backupAlert) return;
+        _backupAlert = alert;
+        await PublishAsync(forcePublish: false);
+    }
+
+    public Task<TierSpec?> GetSpec() => Task.FromResult(state.State.Spec);
+
     private IReplicaGrain Replica(TierSpec spec, string name) =>
         GrainFactory.GetGrain<IReplicaGrain>(FleetKeys.Replica(spec.Environment, spec.Name, name));
 
@@ -187,14 +198,14 @@ public sealed partial class TierGrain(
         if (current.Snapshot is not null && !forcePublish && now - _activatedAt < StaleAfter
             && spec.Replicas.Any(r => !_latest.ContainsKey(r.Name))) return;
         var view = TierHealthPolicy.Evaluate(spec, current.Primary, current.Term, _latest, now, StaleAfter);
-        var diff = TierChangeDetector.Diff(current.Snapshot, view, current.Primary, current.Term, current.Paused, _alert, _poolAlert);
+        var diff = TierChangeDetector.Diff(current.Snapshot, view, current.Primary, current.Term, current.Paused, _alert, _poolAlert, _backupAlert);
         _measurementsPending |= diff.Measurements.Count > 0;
         var due = _measurementsPending && now - _lastPublish >= _options.PublishInterval;
         if (diff.Structural.Count == 0 && !due && !forcePublish) return;
 
         var changes = diff.Structural.Concat(diff.Measurements).ToList();
         var snapshot = new TierSnapshot(spec.Environment, spec.Name, view.Health, view.HealthReason, current.Primary,
-            current.Term, (current.Snapshot?.Version ?? 0) + 1, view.Replicas, now, current.Paused, _alert, PoolAlert: _poolAlert);
+            current.Term, (current.Snapshot?.Version ?? 0) + 1, view.Replicas, now, current.Paused, _alert, PoolAlert: _poolAlert, BackupAlert: _backupAlert);
         var previous = current.Snapshot;
         current.Snapshot = snapshot;
         try

@@ -35,7 +35,8 @@ public sealed record TierSnapshot(
     [property: Id(9)] bool Paused = false,
     [property: Id(10)] string Alert = "",
     [property: Id(11)] string Silo = "",
-    [property: Id(12)] string PoolAlert = "");
+    [property: Id(12)] string PoolAlert = "",
+    [property: Id(13)] string BackupAlert = "");
 
 /// <summary>Published on the tier's stream after every change, in version order.</summary>
 [GenerateSerializer, Immutable, Alias("controlplane.TierChanged")]

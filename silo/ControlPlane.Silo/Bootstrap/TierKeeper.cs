@@ -7,7 +7,8 @@ namespace ControlPlane.Silo.Bootstrap;
 /// <summary>
 /// Every silo touches every tier of its environment every couple of seconds. A tier grain whose silo died is thus
 /// re-activated on a survivor within seconds of the death being known (the tier's own reminder alone could take a
-/// minute), and the new activation finishes any decision the dead one left half done.
+/// minute), and the new activation finishes any decision the dead one left half done. Backup grains likewise: their
+/// activation runs the tier's WAL archiver, which must not stay down for long.
 /// </summary>
 internal sealed class TierKeeper(IClusterClient cluster, IOptions<ControlPlaneOptions> options, ILogger<TierKeeper> logger) : BackgroundService
 {
@@ -22,7 +23,8 @@ internal sealed class TierKeeper(IClusterClient cluster, IOptions<ControlPlaneOp
             try
             {
                 var tiers = await cluster.GetGrain<IFleetGrain>(env).ListTiers();
-                await Task.WhenAll(tiers.Select(t => cluster.GetGrain<ITierGrain>(FleetKeys.Tier(env, t)).Ensure()));
+                await Task.WhenAll(tiers.Select(t => cluster.GetGrain<ITierGrain>(FleetKeys.Tier(env, t)).Ensure())
+                    .Concat(tiers.Select(t => cluster.GetGrain<ControlPlane.Grains.Backups.IBackupGrain>(FleetKeys.Tier(env, t)).Ensure())));
             }
             catch (Exception ex) when (ex is TimeoutException or OrleansException)
             {

@@ -24,6 +24,7 @@ internal static class FleetMapper
             Alert = s.Alert,
             Silo = s.Silo,
             PoolAlert = s.PoolAlert,
+            BackupAlert = s.BackupAlert,
         };
         tier.Replicas.AddRange(s.Replicas.Select(r => ToProto(s.Environment, s.Name, r)));
         return tier;

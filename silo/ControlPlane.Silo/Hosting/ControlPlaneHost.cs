@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using ControlPlane.Grains.Fleet;
+using ControlPlane.Silo.Backups;
 using ControlPlane.Silo.Bootstrap;
 using ControlPlane.Silo.Security;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -74,6 +75,7 @@ public static class ControlPlaneHost
         var errors = options.Validate().Concat(fleetOptions.Validate()).ToList();
         if (errors.Count > 0) throw new ControlPlaneConfigurationException(string.Join(Environment.NewLine, errors));
         options.DataDirectory = Path.GetFullPath(options.DataDirectory);
+        ControlPlane.Silo.Backups.BackupHosting.ReadOptions(builder.Configuration, options.DataDirectory);
 
         using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(LogLevel.Information));
         var instances = await EmbeddedInstances.StartAsync(options, loggerFactory, cancellationToken);
@@ -94,6 +96,7 @@ public static class ControlPlaneHost
             builder.AddControlPlaneTelemetry();
             builder.AddControlPlaneGateway();
             builder.AddControlPlaneSecurity(instances.CatalogConnectionString);
+            builder.AddControlPlaneBackups(options.DataDirectory);
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();
 

@@ -90,7 +90,7 @@ internal static class HostingExtensions
             .ConfigureResource(r => r.AddService("controlplane-silo"))
             .WithMetrics(m =>
             {
-                m.AddMeter(FleetMetrics.MeterName, ControlPlane.Grains.Pools.PoolMetrics.MeterName, "Microsoft.Orleans")
+                m.AddMeter(FleetMetrics.MeterName, ControlPlane.Grains.Pools.PoolMetrics.MeterName, ControlPlane.Grains.Backups.BackupMetrics.MeterName, "Microsoft.Orleans")
                     .AddAspNetCoreInstrumentation()
                     .AddRuntimeInstrumentation()
                     .AddNpgsqlInstrumentation()
@@ -129,6 +129,7 @@ internal static class HostingExtensions
         app.MapGrpcService<SecurityGrpcService>();
         app.MapGrpcService<Failover.FailoverGrpcService>();
         app.MapGrpcService<Pools.PoolGrpcService>();
+        app.MapGrpcService<Backups.BackupGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
     }

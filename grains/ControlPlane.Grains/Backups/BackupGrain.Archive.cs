@@ -1,0 +1,154 @@
+using ControlPlane.Grains.Health;
+using ControlPlane.Grains.Security;
+using ControlPlane.Postgres.Backups;
+using Microsoft.Extensions.Logging;
+
+namespace ControlPlane.Grains.Backups;
+
+public sealed partial class BackupGrain
+{
+    private const int MirrorEveryTicks = 5;
+    private IWalArchive? _archive;
+    private string _archiveRepository = "";
+    private string _following = "";
+    private ArchiveStatus _archiveStatus = ArchiveStatus.None;
+    private DateTimeOffset? _caughtUpAt;
+    private long _ticks;
+    private string _alert = "";
+    private string _repositoryProblem = "";
+    private DateTimeOffset _repositoryCheckedAt;
+
+    public Task<ArchiveStatus> GetArchiveStatus() => Task.FromResult(_archiveStatus);
+
+    private async Task OnTickAsync(CancellationToken ct)
+    {
+        _ticks++;
+        var now = DateTimeOffset.UtcNow;
+        var policy = Policy;
+        if (now - _repositoryCheckedAt > TimeSpan.FromSeconds(10))
+        {
+            _repositoryCheckedAt = now;
+            _repositoryProblem = engine.CheckRepository(policy.Repository);
+        }
+        try
+        {
+            if (policy.ArchiveWal && _repositoryProblem.Length == 0) await KeepArchivingAsync(policy, ct);
+            else await CloseArchiveAsync();
+            await CheckSchedulesAsync(now);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException && !_stopping.IsCancellationRequested)
+        {
+            logger.LogDebug(ex, "{Env}/{Tier}: backup tick failed", _env, _tier);
+        }
+        await PublishAlertAsync();
+    }
+
+    /// <summary>Keeps pg_receivewal streaming from the tier's current primary, measures the RPO, feeds the mirror.</summary>
+    private async Task KeepArchivingAsync(BackupPolicy policy, CancellationToken ct)
+    {
+        if (_archive is not null && _archiveRepository != policy.Repository + "|" + policy.SecondRepository) await CloseArchiveAsync();
+        var snapshot = await TierGrain.GetSnapshot();
+        var spec = await TierGrain.GetSpec();
+        if (snapshot is null || spec is null) return;
+        var primary = spec.Replicas.FirstOrDefault(r => r.Name == snapshot.Primary);
+        var primaryStatus = snapshot.Replicas.FirstOrDefault(r => r.Name == snapshot.Primary);
+        if (primary?.ReplicatorPasswordFile is null)
+        {
+            _archiveStatus = ArchiveStatus.None with { MeasuredAt = DateTimeOffset.UtcNow, LastError = $"{_env}/{_tier} has no replication credentials; WAL archiving needs the replicator role" };
+            return;
+        }
+        if (_archive is null)
+        {
+            _archive = engine.OpenArchive(Repository(policy), SecondRepository(policy));
+            _archiveRepository = policy.Repository + "|" + policy.SecondRepository;
+            _following = "";
+        }
+        // Follow only a primary that is up: a dead one is being failed over, and the new one is followed when published.
+        if (_following != primary.Name && primaryStatus is { Reachable: true, Role: ReplicaRole.Primary })
+        {
+            await _archive.FollowAsync(new ReplicationSource(ReplicaGrain.Endpoint(primary), primary.ReplicatorPasswordFile), ct);
+            if (_following.Length > 0)
+            {
+                Audit("archive/follow", AuditOutcome.Ok, $"WAL archiving follows the new primary {primary.Name} (was {_following})");
+            }
+            logger.LogInformation("{Env}/{Tier}: WAL archiving follows {Primary}", _env, _tier, primary.Name);
+            _following = primary.Name;
+        }
+        if (_following.Length == 0) return;
+        await MeasureAsync(ct);
+        if (_ticks % MirrorEveryTicks == 0 && policy.SecondRepository.Length > 0)
+        {
+            var copied = await _archive.MirrorAsync(ct);
+            if (copied > 0) logger.LogDebug("{Env}/{Tier}: mirrored {Count} WAL file(s)", _env, _tier, copied);
+        }
+    }
+
+    private async Task MeasureAsync(CancellationToken ct)
+    {
+        var status = _archive!.Status;
+        ArchiveSample? sample = null;
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            deadline.CancelAfter(TimeSpan.FromSeconds(2));
+            sample = await _archive.SampleAsync(deadline.Token);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException && !ct.IsCancellationRequested)
+        {
+            logger.LogDebug("{Env}/{Tier}: archive sample failed: {Error}", _env, _tier, ex.Message);
+        }
+        var now = DateTimeOffset.UtcNow;
+        var streaming = status.Running && sample?.StoredLsn is not null;
+        var (caughtUp, rpo) = sample is null
+            ? (_caughtUpAt, now - (_caughtUpAt ?? now))
+            : ArchivePolicy.Measure(sample, _caughtUpAt, streaming);
+        _caughtUpAt = caughtUp ?? _caughtUpAt ?? now;
+        _archiveStatus = new ArchiveStatus(now, rpo, sample?.PrimaryLsn ?? 0, sample?.StoredLsn, streaming, status.Server ?? "",
+            status.Restarts, status.LastError ?? "", status.NewestSegment ?? "", _caughtUpAt, 0);
+        metrics.Record(_env, _tier, g => g with { RpoSeconds = rpo.TotalSeconds, ArchiverRestarts = status.Restarts });
+    }
+
+    private async Task CloseArchiveAsync()
+    {
+        if (_archive is null) return;
+        var archive = _archive;
+        _archive = null;
+        _following = "";
+        await archive.DisposeAsync();
+    }
+
+    /// <summary>Starts a scheduled backup or drill that is due; never one while another of its kind runs.</summary>
+    private async Task CheckSchedulesAsync(DateTimeOffset now)
+    {
+        var policy = Policy;
+        if (policy.Schedule.Length > 0 && !Busy(BackupOperationKind.Backup)
+            && BackupPlanner.NextDue(policy.Schedule, S.BackupAnchor ?? now, now) <= now && S.BackupAnchor is not null)
+        {
+            S.BackupAnchor = now;
+            logger.LogInformation("{Env}/{Tier}: scheduled base backup is due ('{Schedule}')", _env, _tier, policy.Schedule);
+            Audit("backup/scheduled", AuditOutcome.Ok, $"scheduled base backup ('{policy.Schedule}')");
+            await BeginBackupAsync(AuditEntry.ControlPlane, $"scheduled backup ('{policy.Schedule}')");
+        }
+        if (policy.DrillSchedule.Length > 0 && !Busy(BackupOperationKind.Drill) && !Busy(BackupOperationKind.Backup)
+            && S.DrillAnchor is not null && BackupPlanner.NextDue(policy.DrillSchedule, S.DrillAnchor, now) <= now
+            && S.Backups.Any(b => b.Restorable))
+        {
+            S.DrillAnchor = now;
+            Audit("drill/scheduled", AuditOutcome.Ok, $"scheduled restore drill ('{policy.DrillSchedule}')");
+            await BeginDrillAsync(null, AuditEntry.ControlPlane, $"scheduled drill ('{policy.DrillSchedule}')");
+        }
+    }
+
+    private async Task PublishAlertAsync()
+    {
+        var policy = Policy;
+        var lastBackup = S.Backups.LastOrDefault(b => b.State is BackupState.Succeeded or BackupState.Failed);
+        var lastDrill = S.Drills.LastOrDefault(d => d.Passed is not null)?.Summary;
+        var alert = ArchivePolicy.Alert(policy, _archiveStatus, lastBackup, lastDrill,
+            _repositoryProblem.Length > 0 ? $"repository: {_repositoryProblem}" : "");
+        if (alert == _alert) return;
+        _alert = alert;
+        if (alert.Length > 0) logger.LogWarning("{Env}/{Tier}: backup alert: {Alert}", _env, _tier, alert);
+        await TierGrain.SetBackupAlert(alert);
+    }
+}

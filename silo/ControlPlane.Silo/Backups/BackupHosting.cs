@@ -1,0 +1,34 @@
+using ControlPlane.Grains.Backups;
+using ControlPlane.Silo.Hosting;
+
+namespace ControlPlane.Silo.Backups;
+
+/// <summary>Wiring of the backup capability: options with their data-directory defaults, metrics and the local engine.</summary>
+internal static class BackupHosting
+{
+    /// <summary>Reads <c>ControlPlane:Backups</c>, fills the defaults that depend on the data directory, validates.</summary>
+    public static BackupOptions ReadOptions(IConfiguration configuration, string dataDirectory)
+    {
+        var options = configuration.GetSection(BackupOptions.Section).Get<BackupOptions>() ?? new BackupOptions();
+        ApplyDefaults(options, dataDirectory);
+        var errors = options.Validate();
+        if (errors.Count > 0) throw new ControlPlaneConfigurationException(string.Join(Environment.NewLine, errors));
+        return options;
+    }
+
+    public static void AddControlPlaneBackups(this WebApplicationBuilder builder, string dataDirectory)
+    {
+        ReadOptions(builder.Configuration, dataDirectory);
+        builder.Services.Configure<BackupOptions>(builder.Configuration.GetSection(BackupOptions.Section));
+        builder.Services.PostConfigure<BackupOptions>(o => ApplyDefaults(o, dataDirectory));
+        builder.Services.AddSingleton<BackupMetrics>();
+        // ENGINE-REGISTRATION
+    }
+
+    private static void ApplyDefaults(BackupOptions options, string dataDirectory)
+    {
+        if (options.DefaultPolicy.Repository.Length == 0)
+            options.DefaultPolicy = options.DefaultPolicy with { Repository = Path.Combine(dataDirectory, "backups") };
+        if (options.RestoreDirectory.Length == 0) options.RestoreDirectory = Path.Combine(dataDirectory, "restores");
+    }
+}
