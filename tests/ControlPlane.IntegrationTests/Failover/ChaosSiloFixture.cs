@@ -34,6 +34,9 @@ public sealed class ChaosSiloFixture : IAsyncLifetime
     /// <summary>The gateway, as a service would be configured with it.</summary>
     public Uri Endpoint { get; private set; } = null!;
 
+    /// <summary>Calls through the gateway with the admin token.</summary>
+    public CallInvoker Invoker { get; private set; } = null!;
+
     /// <summary>The admin token the silo wrote on first start.</summary>
     public string Token { get; private set; } = "";
 
@@ -75,6 +78,7 @@ public sealed class ChaosSiloFixture : IAsyncLifetime
             m.Add("authorization", "Bearer " + token);
             return m;
         });
+        Invoker = invoker;
         Tier = new TierControl(new FleetService.FleetServiceClient(invoker), new FailoverService.FailoverServiceClient(invoker), TierName, PasswordFile);
         var converged = await Tier.WaitAsync(TierControl.IsConverged, TimeSpan.FromMinutes(3));
         await Tier.CreateWritesTableAsync();

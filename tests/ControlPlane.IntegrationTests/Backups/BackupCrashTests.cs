@@ -1,0 +1,165 @@
+using System.Net;
+using System.Net.Sockets;
+using ControlPlane.IntegrationTests.Failover;
+using ControlPlane.Postgres.Fleet;
+using ControlPlane.Postgres.Instances;
+using ControlPlane.Protos.V1;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace ControlPlane.IntegrationTests.Backups;
+
+/// <summary>
+/// A silo SIGKILLed in the middle of a base backup: after a restart the backup is failed, never offered for restore,
+/// and neither the orphaned pg_basebackup nor its half-written directory survives.
+/// </summary>
+[Trait("Category", "Postgres")]
+public sealed class BackupCrashTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string TierName = "oltp";
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "cp-backup-crash-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly List<SiloChild> _silos = [];
+    private readonly List<GrpcChannel> _channels = [];
+
+    private string DataDirectory => Path.Combine(_root, "data");
+    private string BaseDirectory => Path.Combine(DataDirectory, "backups", "local", TierName, "base");
+
+    [Fact]
+    public async Task Killing_the_silo_mid_backup_leaves_a_failed_entry_that_is_never_offered_for_restore()
+    {
+        var first = Launch();
+        var (tier, backups) = await ConnectAsync(first);
+        await tier.WaitAsync(TierControl.IsConverged, TimeSpan.FromMinutes(3));
+        // Slow enough that the kill lands mid-copy, whatever the machine.
+        await backups.SetPolicyAsync(new BackupPolicy { MaxRateKbps = 32, Verify = false });
+        var op = await backups.Client.StartBackupAsync(new StartBackupRequest { Tier = TierName });
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (!Directory.EnumerateDirectories(BaseDirectory).Any(d => d.EndsWith(".partial", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+        await Task.Delay(1500);
+        Assert.Contains(Directory.EnumerateDirectories(BaseDirectory), d => d.EndsWith(".partial", StringComparison.Ordinal));
+
+        first.Kill();
+        output.WriteLine($"killed the silo during backup {op.Subject}; pg_basebackup orphans: {BaseBackupProcesses().Count}");
+
+        var second = Launch();
+        (_, backups) = await ConnectAsync(second);
+        Backup? after = null;
+        deadline = DateTime.UtcNow.AddMinutes(2);
+        while (after?.State != BackupState.Failed && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(500);
+            try { after = (await backups.ListAsync()).SingleOrDefault(b => b.Id == op.Subject); }
+            catch (RpcException) { }
+        }
+        Assert.NotNull(after);
+        Assert.Equal(BackupState.Failed, after.State);
+        Assert.Contains("interrupted", after.Error, StringComparison.Ordinal);
+
+        deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((BaseBackupProcesses().Count > 0 || Directory.EnumerateDirectories(BaseDirectory).Any()) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+        }
+        Assert.Empty(BaseBackupProcesses());
+        Assert.Empty(Directory.EnumerateDirectories(BaseDirectory));
+
+        var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+            await backups.Client.RestoreAsync(new RestoreRequest { Tier = TierName, BackupId = op.Subject }));
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+        Assert.Contains("cannot be restored", refused.Status.Detail, StringComparison.Ordinal);
+    }
+
+    /// <summary>pg_basebackup processes writing into this test's repository.</summary>
+    private List<int> BaseBackupProcesses() =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0)
+            .Where(pid =>
+            {
+                try
+                {
+                    var cmdline = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+                    return cmdline.Contains("pg_basebackup", StringComparison.Ordinal) && cmdline.Contains(_root, StringComparison.Ordinal);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    return false;
+                }
+            })
+            .ToList();
+
+    private SiloChild Launch()
+    {
+        Directory.CreateDirectory(DataDirectory);
+        var (grpc, metrics, siloPort) = (FreePort(), FreePort(), FreePort());
+        var silo = SiloChild.Start(
+            ["--data-dir", DataDirectory, "--grpc-port", grpc.ToString(), "--metrics-port", metrics.ToString(), "--silo-port", siloPort.ToString()],
+            new Dictionary<string, string>
+            {
+                ["ControlPlane__LocalTiers__0"] = TierName,
+                ["ControlPlane__StandbysPerTier"] = "1",
+                ["ControlPlane__Backups__DefaultPolicy__Schedule"] = "",
+                ["ControlPlane__Backups__DefaultPolicy__DrillSchedule"] = "",
+            },
+            Path.Combine(_root, $"silo-{_silos.Count + 1}.log"), grpc, siloPort);
+        _silos.Add(silo);
+        return silo;
+    }
+
+    private async Task<(TierControl Tier, BackupControl Backups)> ConnectAsync(SiloChild silo)
+    {
+        var tokenFile = Path.Combine(DataDirectory, "admin.token");
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (!File.Exists(tokenFile) || new FileInfo(tokenFile).Length == 0)
+        {
+            if (DateTime.UtcNow > deadline || silo.HasExited) throw new TimeoutException($"the silo wrote no admin token (exited: {silo.HasExited})");
+            await Task.Delay(200);
+        }
+        var token = (await File.ReadAllTextAsync(tokenFile)).Trim();
+        var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{silo.GrpcPort}");
+        _channels.Add(channel);
+        var invoker = channel.Intercept(m =>
+        {
+            m.Add("authorization", "Bearer " + token);
+            return m;
+        });
+        var fleet = new LocalFleetOptions(DataDirectory) { Tiers = [TierName], StandbysPerTier = 1 };
+        var tier = new TierControl(new FleetService.FleetServiceClient(invoker), new FailoverService.FailoverServiceClient(invoker), TierName, fleet.SuperuserPasswordFile(TierName));
+        await tier.WaitAsync(_ => true, TimeSpan.FromMinutes(2));
+        return (tier, new BackupControl(new BackupService.BackupServiceClient(invoker), TierName, fleet.SuperuserPasswordFile(TierName)));
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var c in _channels) c.Dispose();
+        await Task.WhenAll(_silos.Select(s => s.DisposeAsync().AsTask()));
+        var fleet = new LocalFleetOptions(DataDirectory) { Tiers = [TierName], StandbysPerTier = 1 };
+        await LocalFleet.StopAsync(fleet, NullLogger.Instance, CancellationToken.None);
+        var catalog = new LocalInstanceDriver(new LocalInstanceOptions("catalog", "catalog", Path.Combine(DataDirectory, "catalog", "data"), 0,
+            Path.Combine(DataDirectory, "secrets", "catalog.superuser"), null), NullLogger.Instance);
+        await catalog.StopAsync(StopMode.Immediate, CancellationToken.None);
+        foreach (var pid in BaseBackupProcesses())
+        {
+            try { System.Diagnostics.Process.GetProcessById(pid).Kill(); }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException) { }
+        }
+        try { Directory.Delete(_root, recursive: true); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
