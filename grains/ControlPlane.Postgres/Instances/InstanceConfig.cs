@@ -4,8 +4,10 @@ using System.Text;
 namespace ControlPlane.Postgres.Instances;
 
 /// <summary>Where a standby streams from.</summary>
+/// <param name="SlotName">Physical slot on the upstream; null streams without one (a restored standby: what the
+/// upstream has recycled comes from the WAL archive through restore_command).</param>
 /// <param name="PassFile">A 0600 libpq password file for the replicator role, outside the data directory.</param>
-public sealed record UpstreamTarget(string Host, int Port, string SlotName, string ApplicationName, string PassFile);
+public sealed record UpstreamTarget(string Host, int Port, string? SlotName, string ApplicationName, string PassFile);
 
 /// <summary>
 /// Renders the files the control plane owns in a data directory: <c>controlplane.conf</c> (included from
@@ -17,7 +19,8 @@ public static class InstanceConfig
     public const string IncludeLine = "include 'controlplane.conf'";
     public const string ReplicationUser = "replicator";
 
-    public static string Render(int port, UpstreamTarget? upstream)
+    /// <param name="extraSettings">Lines appended verbatim after the control plane's own (recovery settings of a restore).</param>
+    public static string Render(int port, UpstreamTarget? upstream, IReadOnlyList<string>? extraSettings = null)
     {
         var b = new StringBuilder();
         b.AppendLine("# Written by the control plane before every start; edits here are overwritten.");
@@ -56,10 +59,11 @@ public static class InstanceConfig
                 Pair("application_name", upstream.ApplicationName),
                 Pair("passfile", upstream.PassFile));
             b.AppendLine(CultureInfo.InvariantCulture, $"primary_conninfo = {Quote(conninfo)}");
-            b.AppendLine(CultureInfo.InvariantCulture, $"primary_slot_name = {Quote(upstream.SlotName)}");
+            if (upstream.SlotName is not null) b.AppendLine(CultureInfo.InvariantCulture, $"primary_slot_name = {Quote(upstream.SlotName)}");
             // Follow the upstream across promotions (a repointed or rejoined standby must switch timelines).
             b.AppendLine("recovery_target_timeline = 'latest'");
         }
+        foreach (var line in extraSettings ?? []) b.AppendLine(line);
         return b.ToString();
     }
 

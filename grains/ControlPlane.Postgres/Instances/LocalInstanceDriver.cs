@@ -43,8 +43,8 @@ public sealed partial class LocalInstanceDriver(LocalInstanceOptions options, IL
         Port = port;
     }
 
-    /// <summary>Points this standby at <paramref name="primary"/>; takes effect at the next start.</summary>
-    public void SetUpstream(ReplicaEndpoint primary, string slotName)
+    /// <summary>Points this standby at <paramref name="primary"/>, through <paramref name="slotName"/> (null: no slot); takes effect at the next start.</summary>
+    public void SetUpstream(ReplicaEndpoint primary, string? slotName)
     {
         _upstream = primary;
         _slotName = slotName;
@@ -209,7 +209,7 @@ public sealed partial class LocalInstanceDriver(LocalInstanceOptions options, IL
     public async Task WriteConfigAsync(CancellationToken ct)
     {
         UpstreamTarget? upstream = null;
-        if (IsStandby && _upstream is not null && _slotName is not null)
+        if (IsStandby && _upstream is not null)
         {
             if (options.ReplicatorPasswordFile is not null) await WritePassFileAsync(options.ReplicatorPasswordFile, ct).ConfigureAwait(false);
             upstream = new UpstreamTarget(_upstream.Host, _upstream.Port, _slotName, Name, ReplicationPassFile);
@@ -218,7 +218,7 @@ public sealed partial class LocalInstanceDriver(LocalInstanceOptions options, IL
         {
             logger.LogWarning("{Tier}/{Replica} is a standby with no known upstream; it will start without primary_conninfo", Tier, Name);
         }
-        await OsUser.WriteFileAsync(Path.Combine(DataDirectory, InstanceConfig.FileName), InstanceConfig.Render(Port, upstream),
+        await OsUser.WriteFileAsync(Path.Combine(DataDirectory, InstanceConfig.FileName), InstanceConfig.Render(Port, upstream, options.ExtraSettings),
             (UnixFileMode)0b110_000_000, forPostgres: true, ct).ConfigureAwait(false);
     }
 
@@ -249,7 +249,8 @@ public sealed partial class LocalInstanceDriver(LocalInstanceOptions options, IL
         await OsUser.EnsureAncestorsTraversableAsync(DataDirectory, logger, ct).ConfigureAwait(false);
     }
 
-    private async Task AppendIncludeAsync(CancellationToken ct)
+    /// <summary>Makes postgresql.conf include controlplane.conf (idempotent).</summary>
+    internal async Task AppendIncludeAsync(CancellationToken ct)
     {
         var conf = Path.Combine(DataDirectory, "postgresql.conf");
         var text = await File.ReadAllTextAsync(conf, ct).ConfigureAwait(false);

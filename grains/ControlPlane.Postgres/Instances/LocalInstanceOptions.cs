@@ -12,6 +12,9 @@ public sealed record LocalInstanceOptions(
     string? ReplicatorPasswordFile)
 {
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>postgresql.conf lines appended to controlplane.conf at every write (a restore's recovery settings).</summary>
+    public IReadOnlyList<string> ExtraSettings { get; init; } = [];
 }
 
 public enum StopMode { Fast, Immediate }

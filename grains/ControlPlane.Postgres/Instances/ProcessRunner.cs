@@ -28,13 +28,19 @@ public sealed record ProcessResult(int ExitCode, string StandardOutput, string S
     public bool Succeeded => ExitCode == 0;
 }
 
+/// <summary>
+/// Callbacks into a running process: <paramref name="Started"/> gets its pid at once (a pid file for orphan
+/// clean-up), <paramref name="ErrorLine"/> each standard-error line as it comes (progress). Neither may throw.
+/// </summary>
+public sealed record ProcessWatch(Action<int>? Started = null, Action<string>? ErrorLine = null);
+
 /// <summary>A tool exited non-zero; the message carries the command (no secrets travel on command lines) and its stderr.</summary>
 public sealed class ProcessFailedException(string message) : Exception(message);
 
 /// <summary>Runs tools with a timeout and captured output.</summary>
 public static class ProcessRunner
 {
-    public static async Task<ProcessResult> RunAsync(ProcessSpec spec, CancellationToken ct)
+    public static async Task<ProcessResult> RunAsync(ProcessSpec spec, CancellationToken ct, ProcessWatch? watch = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var psi = new ProcessStartInfo
@@ -65,8 +71,22 @@ public static class ProcessRunner
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (stderr) stderr.AppendLine(e.Data);
+            watch?.ErrorLine?.Invoke(e.Data);
+        };
         if (!process.Start()) throw new ProcessFailedException($"could not start '{spec.Display}'");
+        try
+        {
+            watch?.Started?.Invoke(process.Id);
+        }
+        catch
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            throw;
+        }
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -89,9 +109,9 @@ public static class ProcessRunner
     }
 
     /// <summary>Runs and throws <see cref="ProcessFailedException"/> on a non-zero exit.</summary>
-    public static async Task<ProcessResult> RunCheckedAsync(ProcessSpec spec, CancellationToken ct)
+    public static async Task<ProcessResult> RunCheckedAsync(ProcessSpec spec, CancellationToken ct, ProcessWatch? watch = null)
     {
-        var result = await RunAsync(spec, ct).ConfigureAwait(false);
+        var result = await RunAsync(spec, ct, watch).ConfigureAwait(false);
         if (!result.Succeeded)
         {
             throw new ProcessFailedException(
@@ -100,7 +120,7 @@ public static class ProcessRunner
         return result;
     }
 
-    private static string Tail(string text)
+    internal static string Tail(string text)
     {
         var t = text.Trim();
         return t.Length <= 600 ? t : "..." + t[^600..];

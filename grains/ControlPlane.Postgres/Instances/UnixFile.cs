@@ -18,6 +18,13 @@ internal static class UnixFile
         File.SetUnixFileMode(path, mode);
     }
 
+    /// <summary>Creates <paramref name="path"/> (and missing parents) with <paramref name="mode"/>; no-op when it exists.</summary>
+    public static void CreateDirectory(string path, UnixFileMode mode)
+    {
+        if (OperatingSystem.IsWindows()) throw Unsupported();
+        Directory.CreateDirectory(path, mode);
+    }
+
     public static FileStreamOptions CreateNewOptions(UnixFileMode mode)
     {
         if (OperatingSystem.IsWindows()) throw Unsupported();

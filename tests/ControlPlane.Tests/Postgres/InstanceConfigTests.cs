@@ -30,6 +30,23 @@ public sealed class InstanceConfigTests
     }
 
     [Fact]
+    public void A_standby_without_a_slot_streams_with_no_primary_slot_name()
+    {
+        var conf = InstanceConfig.Render(5434, new UpstreamTarget("127.0.0.1", 5433, SlotName: null, "restore-x", "/d/x/replication.pgpass"));
+
+        Assert.Contains("primary_conninfo = ", conf, StringComparison.Ordinal);
+        Assert.DoesNotContain("primary_slot_name", conf, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Extra_settings_come_last_so_they_win()
+    {
+        var conf = InstanceConfig.Render(5433, upstream: null, ["recovery_target = 'immediate'"]);
+
+        Assert.EndsWith("recovery_target = 'immediate'\n", conf, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Quotes_in_paths_are_escaped_for_conninfo_and_for_the_config_file() =>
         Assert.Equal("'passfile=''/it\\\\''s'''", InstanceConfig.Quote(InstanceConfig.Pair("passfile", "/it's")));
 
