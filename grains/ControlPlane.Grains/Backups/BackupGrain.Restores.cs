@@ -90,7 +90,11 @@ public sealed partial class BackupGrain
     public async Task<BackupOperation> StartRestore(string? backupId, RestoreTargetSpec target, RestoreInto into, string principal)
     {
         ArgumentNullException.ThrowIfNull(target);
-        var (chosen, error) = RestorePlanner.ChooseBase(S.Backups, backupId, target, S.RestorePoints);
+        var points = S.RestorePoints
+            .Concat(S.Backups.Where(b => b.RestorePoint.Length > 0 && b.RestorePointLsn > 0)
+                .Select(b => new RestorePointRecord(b.RestorePoint, b.RestorePointLsn, b.FinishedAt ?? b.StartedAt, b.Timeline, AuditEntry.ControlPlane)))
+            .ToList();
+        var (chosen, error) = RestorePlanner.ChooseBase(S.Backups, backupId, target, points);
         if (chosen is null)
         {
             if (backupId is not null && error.EndsWith("not found", StringComparison.Ordinal)) throw new KeyNotFoundException(error + $" in {_env}/{_tier}.");
