@@ -65,6 +65,12 @@ public static class CpctlApp
         root.Add(Pools.TenantCommands.Tenant(globals, io));
         root.Add(Pools.PoolCommands.Lease(globals, io));
         root.Add(Pools.PoolCommands.Pool(globals, io));
+        root.Add(Backups.BackupCommands.Backup(globals, io));
+        root.Add(Backups.RestoreCommands.Restore(globals, io));
+        root.Add(Backups.RestoreCommands.RestorePoint(globals, io));
+        root.Add(Backups.DrillCommands.Drill(globals, io));
+        root.Add(Backups.DrillCommands.Archive(globals, io));
+        root.Add(Backups.TenantBackupCommands.TenantBackup(globals, io));
 
         ExitCodesHelp.Install(root);
         return root;

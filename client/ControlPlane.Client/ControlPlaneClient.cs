@@ -49,6 +49,7 @@ public sealed class ControlPlaneClient : IDisposable
         Security = new SecurityService.SecurityServiceClient(channel);
         Failover = new FailoverService.FailoverServiceClient(channel);
         Pools = new PoolService.PoolServiceClient(channel);
+        Backups = new BackupService.BackupServiceClient(channel);
     }
 
     /// <summary>Resolves the endpoint as <see cref="ControlPlaneEndpoint.Resolve(string?)"/> does, then connects.</summary>
@@ -69,6 +70,9 @@ public sealed class ControlPlaneClient : IDisposable
 
     /// <summary>Tenants and their plans, pool leases and budgets (see <see cref="Pools.ControlPlaneDataSource"/>).</summary>
     public PoolService.PoolServiceClient Pools { get; }
+
+    /// <summary>Backup policy, base backups, WAL archive, point-in-time restores, drills, retention and tenant exports.</summary>
+    public BackupService.BackupServiceClient Backups { get; }
 
     /// <summary>Follows one tier, surviving version gaps and silo restarts.</summary>
     public TierWatch WatchTiers(string environment = "", TierWatchOptions? options = null) =>

@@ -10,13 +10,7 @@ namespace ControlPlane.Tests.Cli;
 /// <summary>cpctl end to end through <see cref="CpctlApp.RunAsync"/>, against a fake FleetService.</summary>
 public sealed class CpctlAppTests
 {
-    private static async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)
-    {
-        using var stdout = new CapturedOutput();
-        using var stderr = new CapturedOutput();
-        var code = await CpctlApp.RunAsync(args, stdout, stderr, CancellationToken.None);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Error)> RunAsync(params string[] args) => CpctlRun.RunAsync(args);
 
     private static string UnusedEndpoint()
     {
