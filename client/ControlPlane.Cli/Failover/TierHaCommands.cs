@@ -14,7 +14,7 @@ internal static class TierHaCommands
         var limit = new Option<int>("--limit") { Description = "How many of the newest decisions (1 to 200)", DefaultValueFactory = _ => 50 };
         limit.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() is < 1 or > 200) r.AddError($"--limit {r.GetValueOrDefault<int>()} is out of range; expected 1 to 200.");
+            if (Names.ParsedInt(r) is { } limit and (< 1 or > 200)) r.AddError($"--limit {limit} is out of range; expected 1 to 200.");
         });
         var command = new Command("history", "The tier's decision log: failovers, switchovers, fencing, pauses, alerts") { tier, limit };
         CommandRunner.SetHandler(command, globals, io, async (context, parsed, ct) =>

@@ -40,7 +40,7 @@ internal static class PoolCommands
         var tenant = PoolArguments.Name("TENANT", "The tenant the pool is for");
         var service = PoolArguments.Name("SERVICE", "The service holding the pool");
         var size = new Option<int>("--size") { Description = "Connections wanted (1 to 10000)", Required = true };
-        size.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 10_000) r.AddError($"--size {r.GetValueOrDefault<int>()} is out of range; expected 1 to 10000."); });
+        size.Validators.Add(r => { if (Names.ParsedInt(r) is { } n and (< 1 or > 10_000)) r.AddError($"--size {n} is out of range; expected 1 to 10000."); });
         var ttl = new Option<int>("--ttl") { Description = "Seconds between renewals before the lease lapses (0: the tier's default)" };
         var readOnly = new Option<bool>("--read-only") { Description = "Lease on the standbys' capacity, for reads" };
         var command = new Command("acquire", "Lease a pool size; prints the lease id and the grant") { tier, tenant, service, size, ttl, readOnly };

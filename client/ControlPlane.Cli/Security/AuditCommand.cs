@@ -18,7 +18,7 @@ internal static class AuditCommand
         var limit = new Option<int>("--limit") { Description = "At most this many events (default 50)", DefaultValueFactory = _ => 50, HelpName = "N" };
         limit.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int>() is < 1 or > 100_000) r.AddError("--limit: expected 1 to 100000");
+            if (Names.ParsedInt(r) is < 1 or > 100_000) r.AddError("--limit: expected 1 to 100000");
         });
         var command = new Command("audit", "The audit log: mutating calls, denials and the control plane's own decisions, newest first")
         {
