@@ -22,7 +22,7 @@ internal static class BackupHosting
         builder.Services.Configure<BackupOptions>(builder.Configuration.GetSection(BackupOptions.Section));
         builder.Services.PostConfigure<BackupOptions>(o => ApplyDefaults(o, dataDirectory));
         builder.Services.AddSingleton<BackupMetrics>();
-        // ENGINE-REGISTRATION
+        builder.Services.AddSingleton<IBackupEngine, LocalBackupEngine>();
     }
 
     private static void ApplyDefaults(BackupOptions options, string dataDirectory)

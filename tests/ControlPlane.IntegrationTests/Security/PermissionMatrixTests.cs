@@ -40,6 +40,15 @@ public sealed class PermissionMatrixTests(SiloFixture fixture)
         ["FailoverService/ListDecisions"] = Role.Viewer,
         ["FailoverService/GetOperation"] = Role.Viewer,
         ["FailoverService/WatchOperation"] = Role.Viewer,
+        ["BackupService/StartBackup"] = Role.Operator,
+        ["BackupService/StartDrill"] = Role.Operator,
+        ["BackupService/Restore"] = Role.Admin,
+        ["BackupService/DropRestore"] = Role.Admin,
+        ["BackupService/SetBackupPolicy"] = Role.Admin,
+        ["BackupService/ApplyRetention"] = Role.Admin,
+        ["BackupService/ImportTenant"] = Role.Admin,
+        ["BackupService/ListBackups"] = Role.Viewer,
+        ["BackupService/GetArchiveStatus"] = Role.Viewer,
     };
 
     private sealed record Caller(string Label, string? Token, Role Role, bool Scoped, bool AsksInScope);
