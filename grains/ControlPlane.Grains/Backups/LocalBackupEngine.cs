@@ -1,6 +1,5 @@
 using ControlPlane.Postgres.Backups;
 using ControlPlane.Postgres.Fleet;
-using ControlPlane.Postgres.Instances;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -60,12 +59,8 @@ public sealed class LocalBackupEngine(IOptions<BackupOptions> options, ILoggerFa
     public Task<ConsistentCountsResult> CaptureCountsAsync(ReplicaEndpoint primary, string restorePoint, CancellationToken ct) =>
         ConsistentCounts.CaptureAsync(primary, restorePoint, options.Value.CountedTablesPerDatabase, options.Value.CountLockTimeout, ct);
 
-    public async Task<ulong> CreateRestorePointAsync(ReplicaEndpoint primary, string name, CancellationToken ct)
-    {
-        await using var connection = await AdminSql.OpenAsync(primary, ct);
-        var lsn = (NpgsqlTypes.NpgsqlLogSequenceNumber)(await AdminSql.ScalarAsync(connection, "SELECT pg_create_restore_point($1)", ct, name))!;
-        return (ulong)lsn;
-    }
+    public Task<ulong> CreateRestorePointAsync(ReplicaEndpoint primary, string name, CancellationToken ct) =>
+        RestorePoints.CreateAsync(primary, name, ct);
 
     public Task<IReadOnlyList<DrillCheck>> RunDrillChecksAsync(ReplicaEndpoint restored, IReadOnlyList<TableCount> expected, CancellationToken ct) =>
         DrillChecks.RunAsync(restored, expected, null, ct);
