@@ -12,12 +12,13 @@ public static class BenchApp
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var root = new RootCommand("Benchmarks of the ControlPlane: gRPC query load, silo cold start and failover.")
+        var root = new RootCommand("Benchmarks of the ControlPlane: gRPC query load, silo cold start, failover, pools and backups.")
         {
             GetTierCommand.Create(stdout, stderr),
             ColdStartCommand.Create(stdout, stderr),
             FailoverCommand.Create(stdout, stderr),
             Pools.PoolsCommand.Create(stdout, stderr),
+            Backups.BackupsCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Action is ParseErrorAction)
