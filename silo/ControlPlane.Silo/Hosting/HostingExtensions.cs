@@ -42,6 +42,9 @@ internal static class HostingExtensions
         var siloPort = options.Cluster.SiloPort != 0 ? options.Cluster.SiloPort : ControlPlane.Postgres.Instances.FreePort.Pick();
         builder.Services.AddSingleton<FleetMetrics>();
         builder.Services.AddSingleton<ControlPlane.Grains.Pools.PoolMetrics>();
+        // Grain state JSON: lists written by collection expressions must read back after a restart.
+        builder.Services.Configure<Orleans.Serialization.OrleansJsonSerializerOptions>(
+            o => o.JsonSerializerSettings.Converters.Add(new Catalog.ReadOnlyListJsonConverter()));
         builder.UseOrleans(silo =>
         {
             silo.Configure<Orleans.Configuration.ClusterOptions>(o =>

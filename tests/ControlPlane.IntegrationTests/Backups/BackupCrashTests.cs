@@ -38,12 +38,12 @@ public sealed class BackupCrashTests(ITestOutputHelper output) : IAsyncLifetime
         await backups.SetPolicyAsync(new BackupPolicy { MaxRateKbps = 32, Verify = false });
         var op = await backups.Client.StartBackupAsync(new StartBackupRequest { Tier = TierName });
         var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (!Directory.EnumerateDirectories(BaseDirectory).Any(d => d.EndsWith(".partial", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+        while (!BackupDirectories().Any(d => d.EndsWith(".partial", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(200);
         }
         await Task.Delay(1500);
-        Assert.Contains(Directory.EnumerateDirectories(BaseDirectory), d => d.EndsWith(".partial", StringComparison.Ordinal));
+        Assert.Contains(BackupDirectories(), d => d.EndsWith(".partial", StringComparison.Ordinal));
 
         first.Kill();
         output.WriteLine($"killed the silo during backup {op.Subject}; pg_basebackup orphans: {BaseBackupProcesses().Count}");
@@ -51,30 +51,39 @@ public sealed class BackupCrashTests(ITestOutputHelper output) : IAsyncLifetime
         var second = Launch();
         (_, backups) = await ConnectAsync(second);
         Backup? after = null;
+        var lastError = "";
         deadline = DateTime.UtcNow.AddMinutes(2);
         while (after?.State != BackupState.Failed && DateTime.UtcNow < deadline)
         {
             await Task.Delay(500);
             try { after = (await backups.ListAsync()).SingleOrDefault(b => b.Id == op.Subject); }
-            catch (RpcException) { }
+            catch (RpcException ex) { lastError = ex.Status.Detail; }
+        }
+        if (after is null)
+        {
+            var log = Path.Combine(_root, "silo-2.log");
+            output.WriteLine($"last error: {lastError}; silo log tail:{Environment.NewLine}{string.Join(Environment.NewLine, File.ReadLines(log).TakeLast(60))}");
         }
         Assert.NotNull(after);
         Assert.Equal(BackupState.Failed, after.State);
         Assert.Contains("interrupted", after.Error, StringComparison.Ordinal);
 
         deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((BaseBackupProcesses().Count > 0 || Directory.EnumerateDirectories(BaseDirectory).Any()) && DateTime.UtcNow < deadline)
+        while ((BaseBackupProcesses().Count > 0 || BackupDirectories().Count > 0) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(250);
         }
         Assert.Empty(BaseBackupProcesses());
-        Assert.Empty(Directory.EnumerateDirectories(BaseDirectory));
+        Assert.Empty(BackupDirectories());
 
         var refused = await Assert.ThrowsAsync<RpcException>(async () =>
             await backups.Client.RestoreAsync(new RestoreRequest { Tier = TierName, BackupId = op.Subject }));
         Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
         Assert.Contains("cannot be restored", refused.Status.Detail, StringComparison.Ordinal);
     }
+
+    private List<string> BackupDirectories() =>
+        Directory.Exists(BaseDirectory) ? [.. Directory.EnumerateDirectories(BaseDirectory)] : [];
 
     /// <summary>pg_basebackup processes writing into this test's repository.</summary>
     private List<int> BaseBackupProcesses() =>

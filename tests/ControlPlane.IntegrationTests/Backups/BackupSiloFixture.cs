@@ -90,5 +90,5 @@ public sealed class BackupSiloFixture : IAsyncLifetime
 [CollectionDefinition(Name)]
 public sealed class BackupCollection : ICollectionFixture<BackupSiloFixture>
 {
-    public const string Name = "backups";
+    public const string Name = "backups-silo";
 }
