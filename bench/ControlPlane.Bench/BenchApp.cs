@@ -19,6 +19,7 @@ public static class BenchApp
             FailoverCommand.Create(stdout, stderr),
             Pools.PoolsCommand.Create(stdout, stderr),
             Backups.BackupsCommand.Create(stdout, stderr),
+            Backups.ArchiveRpoCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Action is ParseErrorAction)
