@@ -51,7 +51,7 @@ public sealed partial class BackupGrain(
     private IGrainTimer? _timer;
 
     private TierBackupsState S => state.State;
-    private BackupPolicy Policy => S.Policy ?? _options.DefaultPolicy;
+    private BackupPolicy Policy => S.Policy ?? _options.PolicyFor(_tier);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -61,7 +61,7 @@ public sealed partial class BackupGrain(
         var now = DateTimeOffset.UtcNow;
         if (S.Policy is null)
         {
-            S.Policy = _options.DefaultPolicy;
+            S.Policy = _options.PolicyFor(_tier);
             S.BackupAnchor = now;
             S.DrillAnchor = now;
         }

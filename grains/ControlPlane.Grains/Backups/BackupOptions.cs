@@ -11,6 +11,16 @@ public sealed class BackupOptions
     /// <summary>The policy of a tier that has none yet. Repository defaults to <c>&lt;data-dir&gt;/backups</c>.</summary>
     public BackupPolicy DefaultPolicy { get; set; } = new();
 
+    /// <summary>
+    /// Per-tier policies from <c>ControlPlane:Backups:Tiers:&lt;tier&gt;:*</c>: each is <see cref="DefaultPolicy"/> with the
+    /// fields the section sets. A tier takes its policy from here (or the default) the first time its backup grain
+    /// runs; <c>SetBackupPolicy</c> changes it afterwards.
+    /// </summary>
+    public Dictionary<string, BackupPolicy> TierPolicies { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The policy a tier starts with.</summary>
+    public BackupPolicy PolicyFor(string tier) => TierPolicies.TryGetValue(tier, out var policy) ? policy : DefaultPolicy;
+
     /// <summary>Where restored instances and drill scratch instances live (default <c>&lt;data-dir&gt;/restores</c>).</summary>
     public string RestoreDirectory { get; set; } = "";
 
@@ -26,6 +36,7 @@ public sealed class BackupOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = DefaultPolicy.Validate().Select(e => $"{Section}:DefaultPolicy: {e}").ToList();
+        foreach (var (tier, policy) in TierPolicies) errors.AddRange(policy.Validate().Select(e => $"{Section}:Tiers:{tier}: {e}"));
         if (TickInterval < TimeSpan.FromMilliseconds(100) || TickInterval > TimeSpan.FromMinutes(1))
             errors.Add($"{Section}:TickInterval is {TickInterval}; expected between 00:00:00.1 and 00:01:00.");
         if (CountedTablesPerDatabase is < 0 or > 100)

@@ -10,7 +10,7 @@ internal static class BackupHosting
     public static BackupOptions ReadOptions(IConfiguration configuration, string dataDirectory)
     {
         var options = configuration.GetSection(BackupOptions.Section).Get<BackupOptions>() ?? new BackupOptions();
-        ApplyDefaults(options, dataDirectory);
+        ApplyDefaults(options, dataDirectory, configuration);
         var errors = options.Validate();
         if (errors.Count > 0) throw new ControlPlaneConfigurationException(string.Join(Environment.NewLine, errors));
         return options;
@@ -20,15 +20,23 @@ internal static class BackupHosting
     {
         ReadOptions(builder.Configuration, dataDirectory);
         builder.Services.Configure<BackupOptions>(builder.Configuration.GetSection(BackupOptions.Section));
-        builder.Services.PostConfigure<BackupOptions>(o => ApplyDefaults(o, dataDirectory));
+        builder.Services.PostConfigure<BackupOptions>(o => ApplyDefaults(o, dataDirectory, builder.Configuration));
         builder.Services.AddSingleton<BackupMetrics>();
         builder.Services.AddSingleton<IBackupEngine, LocalBackupEngine>();
     }
 
-    private static void ApplyDefaults(BackupOptions options, string dataDirectory)
+    private static void ApplyDefaults(BackupOptions options, string dataDirectory, IConfiguration configuration)
     {
         if (options.DefaultPolicy.Repository.Length == 0)
             options.DefaultPolicy = options.DefaultPolicy with { Repository = Path.Combine(dataDirectory, "backups") };
         if (options.RestoreDirectory.Length == 0) options.RestoreDirectory = Path.Combine(dataDirectory, "restores");
+        // Each tier's section overrides only the fields it sets: bound onto a copy of the default policy.
+        options.TierPolicies.Clear();
+        foreach (var tier in configuration.GetSection($"{BackupOptions.Section}:Tiers").GetChildren())
+        {
+            var policy = options.DefaultPolicy with { };
+            tier.Bind(policy);
+            options.TierPolicies[tier.Key] = policy;
+        }
     }
 }
