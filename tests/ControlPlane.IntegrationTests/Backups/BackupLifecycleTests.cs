@@ -196,6 +196,13 @@ public sealed class BackupLifecycleTests(BackupSiloFixture fixture, ITestOutputH
             Assert.Contains(segmentsBefore, s => SegmentNumber(s) >= neededFrom);
             Assert.Contains(Segments(walDir), s => SegmentNumber(s) == neededFrom);
             Assert.True(decision.WalFilesDeleted > 0 || segmentsBefore.All(s => SegmentNumber(s) >= neededFrom));
+
+            // The second repository holds the same WAL (mirrored every few seconds), retention applied there too.
+            var secondWal = Path.Combine(fixture.SecondRepository, "local", BackupSiloFixture.TierName, "wal");
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (!Segments(secondWal).Any(s => SegmentNumber(s) == neededFrom) && DateTime.UtcNow < deadline) await Task.Delay(250);
+            Assert.Contains(Segments(secondWal), s => SegmentNumber(s) == neededFrom);
+            Assert.All(Segments(secondWal), s => Assert.True(SegmentNumber(s) >= neededFrom, $"{s} is older than the segment holding {newest.StartLsn} in the second repository"));
         }
         finally
         {
