@@ -14,6 +14,18 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
     exit 2
   fi
 fi
+# Backups compress with lz4 (and zstd on request); verification and restores unpack with these tools.
+missing=()
+for tool in lz4 zstd tar; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing ${missing[*]} with apt-get (backups need them)."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "error: ${missing[*]} needed by the backup tests; install them." >&2
+    exit 2
+  fi
+fi
 # As root, PostgreSQL runs as the 'postgres' user, which must exist.
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
   useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
