@@ -45,7 +45,7 @@ public sealed class ControlPlaneBackupSide(BenchPrimary primary, BenchWorkspace 
                 new BaseBackupRequest($"run-{run}", source, Repository) { Compression = Compression }, null, ct);
             figures.BackupSeconds = watch.Elapsed.TotalSeconds;
             figures.StoredBytes = backup.Bytes;
-            // PostgreSQL 15's pg_basebackup compresses pg_wal.tar only with gzip: with lz4 it stays plain.
+            // PostgreSQL 15's pg_basebackup compresses pg_wal.tar only with gzip; the runner compresses it afterwards.
             figures.WalBytes = new DirectoryInfo(backup.Directory).EnumerateFiles("pg_wal.tar*").Sum(f => f.Length);
             await log.WriteLineAsync($"ours #{run}: backup {figures.BackupSeconds:F2} s, {backup.Bytes / 1e6:F1} MB of which WAL {figures.WalBytes / 1e6:F1} MB");
 

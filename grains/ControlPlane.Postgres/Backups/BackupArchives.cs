@@ -62,6 +62,28 @@ internal static class BackupArchives
         await ProcessRunner.RunCheckedAsync(new ProcessSpec(tar, args) { AsPostgres = asPostgres, Timeout = timeout }, ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// PostgreSQL 15's pg_basebackup compresses the WAL archive (<c>pg_wal.tar</c>, at least one 16 MB segment) only
+    /// with gzip; with lz4 or zstd it stays plain. Compresses it like the base archive, in the backup's still-partial
+    /// directory (so a crash here leaves no complete-looking backup), with the tool's own fast level.
+    /// </summary>
+    public static async Task CompressWalAsync(string backupDirectory, string compression, TimeSpan timeout, CancellationToken ct)
+    {
+        var plain = Path.Combine(backupDirectory, WalStem + ".tar");
+        if (!File.Exists(plain)) return;
+        (string Tool, string[] Args)? command = compression switch
+        {
+            "lz4" => ("lz4", ["-q", "-1", "--rm", plain, plain + ".lz4"]),
+            "zstd" => ("zstd", ["-q", "-1", "--rm", plain, "-o", plain + ".zst"]),
+            "gzip" => ("gzip", ["-1", plain]),
+            _ => null,
+        };
+        if (command is not { } c) return;
+        var path = OsUser.FindOnPath(c.Tool)
+            ?? throw new FileNotFoundException($"'{c.Tool}' is needed to compress the backup's WAL archive and is not on PATH; install it.", c.Tool);
+        await ProcessRunner.RunCheckedAsync(new ProcessSpec(path, c.Args) { AsPostgres = true, Timeout = timeout }, ct).ConfigureAwait(false);
+    }
+
     /// <summary>Lays the backup's base archive into <paramref name="target"/> and its WAL archive (when present) into <c>target/pg_wal</c>.</summary>
     /// <returns>The bytes of the archives read.</returns>
     public static async Task<long> ExtractBackupAsync(string backupDirectory, string target, bool asPostgres, TimeSpan timeout, CancellationToken ct)

@@ -45,6 +45,8 @@ public sealed class BaseBackupRunner(ILogger logger, PgBinaries? binaries = null
         {
             await OsUser.GiveToPostgresAsync(partial, recursive: false, ct).ConfigureAwait(false);
             await RunPgBaseBackupAsync(tool, request, compress, partial, progress, ct).ConfigureAwait(false);
+            progress?.Report(new BackupProgress("compressing WAL", 0, 0));
+            await BackupArchives.CompressWalAsync(Path.Combine(partial, WorkDirectoryName), request.Compression, request.Timeout, ct).ConfigureAwait(false);
             Directory.Move(Path.Combine(partial, WorkDirectoryName), final);
             Directory.Delete(partial, recursive: true);
         }

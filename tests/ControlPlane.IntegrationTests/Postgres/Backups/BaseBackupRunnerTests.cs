@@ -18,7 +18,7 @@ public sealed class BaseBackupRunnerTests(BackupFixture fixture)
     {
         var backup = fixture.Backup;
         Assert.Equal(fixture.Repository.BackupDirectory("first"), backup.Directory);
-        Assert.Equal(["backup_manifest", "base.tar.lz4", "pg_wal.tar"], Directory.GetFiles(backup.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(["backup_manifest", "base.tar.lz4", "pg_wal.tar.lz4"], Directory.GetFiles(backup.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal(1, backup.Timeline);
         Assert.InRange(backup.StopLsn, backup.StartLsn, ulong.MaxValue);
         Assert.True(backup.StartLsn > 0);
