@@ -21,8 +21,8 @@ public static class BackupsCommand
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary directory afterwards (instances are stopped all the same)" };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON instead of a table" };
         var output = new Option<FileInfo?>("--output") { Description = "Also write the JSON result to this file", HelpName = "FILE" };
-        scale.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 10_000) r.AddError("--scale: expected 1 to 10000."); });
-        repeat.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 50) r.AddError("--repeat: expected 1 to 50."); });
+        IntOption.Range(scale, 1, 10_000);
+        IntOption.Range(repeat, 1, 50);
 
         var command = new Command("backups", "Base backup, verification and restore: ours against pgBackRest (lz4, one process) on the same pgbench database.")
         {

@@ -19,8 +19,8 @@ public static class FailoverCommand
         var keep = new Option<bool>("--keep") { Description = "Keep the data directory afterwards" };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON instead of a table" };
         var output = new Option<FileInfo?>("--output") { Description = "Also write the JSON result to this file", HelpName = "FILE" };
-        trials.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 100) r.AddError("--trials: expected 1 to 100."); });
-        pauses.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 1000) r.AddError("--pauses: expected 0 to 1000."); });
+        IntOption.Range(trials, 1, 100);
+        IntOption.Range(pauses, 0, 1000);
 
         var command = new Command("failover", "Failover as a client sees it: SIGKILL and SIGSTOP of the primary, planned switchover, short pauses.")
         {

@@ -20,7 +20,7 @@ public static class ColdStartCommand
         var stopTimeout = DurationArgument.Option("--stop-timeout", TimeSpan.FromMinutes(1), "SIGKILL a silo that has not exited this long after SIGTERM");
         var json = new Option<bool>("--json") { Description = "Print the result as JSON instead of a table" };
         var output = new Option<FileInfo?>("--output") { Description = "Also write the JSON result to this file", HelpName = "FILE" };
-        trials.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 50) r.AddError("--trials: expected 1 to 50."); });
+        IntOption.Range(trials, 1, 50);
 
         var command = new Command("coldstart", "Time from launching the silo to all tiers and replicas healthy: first start and restart.")
         {

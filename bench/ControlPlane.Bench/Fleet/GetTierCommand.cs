@@ -26,8 +26,8 @@ public static class GetTierCommand
             Description = $"File with the bearer token (default ${ControlPlaneToken.EnvironmentVariable}, else {ControlPlaneToken.DefaultFile})",
             HelpName = "FILE",
         };
-        concurrency.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 4096) r.AddError("--concurrency: expected 1 to 4096."); });
-        channels.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 64) r.AddError("--channels: expected 1 to 64."); });
+        IntOption.Range(concurrency, 1, 4096);
+        IntOption.Range(channels, 1, 64);
 
         var command = new Command("gettier", "Concurrent GetTier callers for a duration: latency percentiles, throughput, errors.")
         {
