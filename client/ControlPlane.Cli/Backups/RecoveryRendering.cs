@@ -26,7 +26,8 @@ internal static class RecoveryRendering
     /// <summary>Where the restored instance is, for the SRE to connect to.</summary>
     public static string Restored(RestoredInstance r) =>
         $"restore {r.Id} {Status(r.Status)} ({Into(r.Into)} from backup {FleetFormat.OrDash(r.BackupId)}, target {FleetFormat.OrDash(r.Target)})"
-        + $": {r.Host}:{r.Port}, data directory {FleetFormat.OrDash(r.DataDirectory)}, timeline {r.Timeline}, reached {FleetFormat.OrDash(r.ReachedLsn)}";
+        + $": {r.Host}:{r.Port}, data directory {FleetFormat.OrDash(r.DataDirectory)}, timeline {r.Timeline}, reached {FleetFormat.OrDash(r.ReachedLsn)}"
+        + (r.Replica.Length > 0 ? $"; replica {r.Replica} of the tier" : "");
 
     public static IRenderable Drills(string tier, ListDrillsResponse response)
     {
@@ -114,6 +115,7 @@ internal static class RecoveryRendering
         RestoreStatus.Ready => "ready",
         RestoreStatus.Failed => "FAILED",
         RestoreStatus.Dropped => "dropped",
+        RestoreStatus.Registered => "registered",
         _ => "unknown",
     };
 

@@ -6,16 +6,17 @@ using ControlPlane.Protos.V1;
 namespace ControlPlane.Cli.Backups;
 
 /// <summary>
-/// <c>cpctl restore run|list|drop</c> and <c>cpctl restore-point TIER NAME</c>. Restoring is <c>restore run</c>, not
+/// <c>cpctl restore run|list|register|drop</c> and <c>cpctl restore-point TIER NAME</c>. Restoring is <c>restore run</c>, not
 /// bare <c>restore TIER</c>: a tier may well be named "list", and a verb per action keeps the tree unambiguous.
 /// </summary>
 internal static class RestoreCommands
 {
     public static Command Restore(GlobalOptions globals, CliIo io)
     {
-        var command = new Command("restore", "Point-in-time restores of a tier into a new instance or standby: run, list, drop");
+        var command = new Command("restore", "Point-in-time restores of a tier into a new instance or standby: run, list, register, drop");
         command.Add(Run(globals, io));
         command.Add(List(globals, io));
+        command.Add(Register(globals, io));
         command.Add(Drop(globals, io));
         return command;
     }
@@ -93,11 +94,26 @@ internal static class RestoreCommands
         return command;
     }
 
+    private static Command Register(GlobalOptions globals, CliIo io)
+    {
+        var tier = FleetArguments.Tier("The tier the restored standby joins");
+        var id = BackupArguments.ShortId("RESTORE_ID", 'r', "cpctl restore list");
+        var command = new Command("register", "Make a restored standby (restore run --into standby) a replica of its tier, named TIER-RESTORE_ID") { tier, id };
+        CommandRunner.SetHandler(command, globals, io, async (context, parsed, ct) =>
+        {
+            var registered = await context.Client.Backups.RegisterRestoreAsync(
+                new RegisterRestoreRequest { Environment = context.Environment, Tier = parsed.GetRequiredValue(tier), RestoreId = parsed.GetRequiredValue(id) },
+                deadline: CommandContext.UnaryDeadline(), cancellationToken: ct).ConfigureAwait(false);
+            return await BackupOutput.LineAsync(context, registered, RecoveryRendering.Restored(registered)).ConfigureAwait(false);
+        });
+        return command;
+    }
+
     private static Command Drop(GlobalOptions globals, CliIo io)
     {
         var tier = FleetArguments.Tier("The tier the restore belongs to");
         var id = BackupArguments.ShortId("RESTORE_ID", 'r', "cpctl restore list");
-        var command = new Command("drop", "Stop a restored instance and remove its data directory") { tier, id };
+        var command = new Command("drop", "Stop a restored instance and remove its data directory (a registered one leaves its tier first)") { tier, id };
         CommandRunner.SetHandler(command, globals, io, async (context, parsed, ct) =>
         {
             var dropped = await context.Client.Backups.DropRestoreAsync(

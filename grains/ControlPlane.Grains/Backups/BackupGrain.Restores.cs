@@ -153,14 +153,47 @@ public sealed partial class BackupGrain
         var restore = S.Restores.FirstOrDefault(r => r.Id == restoreId)
             ?? throw new KeyNotFoundException($"restore '{restoreId}' not found in {_env}/{_tier}.");
         if (restore.Status == RestoreStatus.Running) throw new TierConflictException($"restore '{restoreId}' is still running; drop it when it finished.");
+        if (restore.Status == RestoreStatus.Registered)
+        {
+            await TierGrain.ReleaseReplica(restore.ReplicaName, principal);
+        }
         if (restore.Status != RestoreStatus.Dropped)
         {
             await engine.DestroyAsync(restore.DataDirectory, _stopping.Token);
+            if (restore.Status == RestoreStatus.Registered) await DropReplicaSlotAsync(restore.ReplicaName);
             SetRestore(restoreId, r => r with { Status = RestoreStatus.Dropped });
             await SaveAsync();
             logger.LogInformation("{Env}/{Tier}: restore {Restore} dropped by {Principal}", _env, _tier, restoreId, principal);
         }
         return S.Restores.First(r => r.Id == restoreId);
+    }
+
+    public async Task<RestoreRecord> RegisterRestore(string restoreId, string principal)
+    {
+        var restore = S.Restores.FirstOrDefault(r => r.Id == restoreId)
+            ?? throw new KeyNotFoundException($"restore '{restoreId}' not found in {_env}/{_tier}.");
+        if (restore.Status == RestoreStatus.Registered) return restore;
+        if (restore.Status != RestoreStatus.Ready || restore.Into != RestoreInto.Standby)
+            throw new TierConflictException($"restore '{restoreId}' is {restore.Status.ToString().ToLowerInvariant()} {(restore.Into == RestoreInto.Standby ? "standby" : "instance")}; only a ready standby can join the tier (restore with into = standby).");
+        var (_, spec) = await TopologyAsync();
+        var template = spec.Replicas[0];
+        var replica = new Health.ReplicaSpec(_env, _tier, $"{_tier}-{restoreId}", "127.0.0.1", restore.Port, template.Database, template.User,
+            template.PasswordFile, restore.DataDirectory, template.ReplicatorPasswordFile);
+        await TierGrain.AdoptReplica(replica, principal);
+        SetRestore(restoreId, r => r with { Status = RestoreStatus.Registered, ReplicaName = replica.Name });
+        await SaveAsync();
+        Audit("restore/register", AuditOutcome.Ok, $"restore {restoreId} joined the tier as replica {replica.Name}", principal: principal);
+        return S.Restores.First(r => r.Id == restoreId);
+    }
+
+    /// <summary>The slot the tier created for a replica that left it; left in place (and logged) if it stays busy.</summary>
+    private async Task DropReplicaSlotAsync(string replicaName)
+    {
+        var (snapshot, spec) = await TopologyAsync();
+        var primary = spec.Replicas.First(r => r.Name == snapshot.Primary);
+        var slot = Postgres.Fleet.LocalFleetOptions.SlotName(replicaName);
+        if (!await engine.DropSlotAsync(Health.ReplicaGrain.Endpoint(primary), slot, _stopping.Token))
+            logger.LogWarning("{Env}/{Tier}: slot {Slot} of the released replica {Replica} is still active on {Primary}; drop it by hand", _env, _tier, slot, replicaName, primary.Name);
     }
 
     public async Task<RestorePointRecord> CreateRestorePoint(string name, string principal)

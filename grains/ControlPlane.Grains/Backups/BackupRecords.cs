@@ -117,6 +117,8 @@ public enum RestoreStatus
     Failed = 2,
     /// <summary>Stopped and removed by an operator.</summary>
     Dropped = 3,
+    /// <summary>A restored standby that joined the tier as a replica (see <see cref="RestoreRecord.ReplicaName"/>).</summary>
+    Registered = 4,
 }
 
 /// <summary>An instance restored from a backup, kept until dropped.</summary>
@@ -134,7 +136,11 @@ public sealed record RestoreRecord(
     [property: Id(9)] int Timeline,
     [property: Id(10)] ulong ReachedLsn,
     [property: Id(11)] string Error,
-    [property: Id(12)] string Principal);
+    [property: Id(12)] string Principal)
+{
+    /// <summary>The replica name it joined its tier under, once registered.</summary>
+    [Id(13)] public string ReplicaName { get; init; } = "";
+}
 
 /// <summary>A logical export of one tenant's schema.</summary>
 [GenerateSerializer, Immutable, Alias("controlplane.TenantExportRecord")]

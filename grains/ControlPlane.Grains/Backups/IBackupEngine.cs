@@ -39,6 +39,9 @@ public interface IBackupEngine
 
     Task<IReadOnlyList<TableCount>> ImportTenantAsync(ReplicaEndpoint primary, string tenant, string file, bool replace, CancellationToken ct);
 
+    /// <summary>Drops the replication slot a released replica used on the primary; false when it stayed active.</summary>
+    Task<bool> DropSlotAsync(ReplicaEndpoint primary, string slotName, CancellationToken ct);
+
     /// <summary>A WAL archiver for one tier (not started until followed).</summary>
     IWalArchive OpenArchive(TierRepository repository, TierRepository? mirror);
 }

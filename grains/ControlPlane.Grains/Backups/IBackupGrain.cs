@@ -31,7 +31,11 @@ public interface IBackupGrain : IGrainWithStringKey
     [Alias("StartRestore")]
     Task<BackupOperation> StartRestore(string? backupId, RestoreTargetSpec target, RestoreInto into, string principal);
 
-    /// <summary>Stops and removes a restored instance.</summary>
+    /// <summary>Makes a restored standby a replica of the tier (named <c>&lt;tier&gt;-&lt;restore id&gt;</c>).</summary>
+    [Alias("RegisterRestore")]
+    Task<RestoreRecord> RegisterRestore(string restoreId, string principal);
+
+    /// <summary>Stops and removes a restored instance (a registered one leaves its tier first).</summary>
     [Alias("DropRestore")]
     Task<RestoreRecord> DropRestore(string restoreId, string principal);
 

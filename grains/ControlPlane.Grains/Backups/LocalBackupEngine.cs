@@ -71,6 +71,9 @@ public sealed class LocalBackupEngine(IOptions<BackupOptions> options, ILoggerFa
     public async Task<IReadOnlyList<TableCount>> ImportTenantAsync(ReplicaEndpoint primary, string tenant, string file, bool replace, CancellationToken ct) =>
         (await new TenantDump(_logger).ImportAsync(primary, tenant, file, replace, ct)).Counts;
 
+    public Task<bool> DropSlotAsync(ReplicaEndpoint primary, string slotName, CancellationToken ct) =>
+        Postgres.Failover.SqlFailoverOps.DropSlotAsync(primary, slotName, TimeSpan.FromSeconds(10), ct);
+
     public IWalArchive OpenArchive(TierRepository repository, TierRepository? mirror) =>
         new LocalWalArchive(new WalArchiver(new WalArchiverOptions(repository, mirror), loggers.CreateLogger<WalArchiver>()));
 

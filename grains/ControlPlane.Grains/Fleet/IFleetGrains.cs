@@ -37,6 +37,14 @@ public interface ITierGrain : IGrainWithStringKey
     [Alias("SetBackupAlert"), OneWay]
     Task SetBackupAlert(string alert);
 
+    /// <summary>Adds a running standby (a restored one) to the tier and moves it onto its own slot on the primary.</summary>
+    [Alias("AdoptReplica")]
+    Task<TierSnapshot?> AdoptReplica(ReplicaSpec replica, string principal);
+
+    /// <summary>Removes an adopted replica from the tier (not the primary); its grain stops probing.</summary>
+    [Alias("ReleaseReplica")]
+    Task ReleaseReplica(string name, string principal);
+
     /// <summary>Where the tier's replicas are and how to reach them (null before registration).</summary>
     [Alias("GetSpec"), AlwaysInterleave]
     Task<TierSpec?> GetSpec();
@@ -126,6 +134,10 @@ public interface IReplicaGrain : IGrainWithStringKey
     /// <summary>Points this running standby at <paramref name="newPrimary"/>.</summary>
     [Alias("Repoint")]
     Task Repoint(ReplicaSpec newPrimary, long term);
+
+    /// <summary>Stops probing and lets the activation go (the replica left its tier).</summary>
+    [Alias("Retire")]
+    Task Retire();
 
     /// <summary>Sets synchronous_standby_names on this primary.</summary>
     [Alias("SetSynchronousStandbys")]

@@ -68,6 +68,16 @@ public sealed partial class ReplicaGrain(
 
     public Task Ensure() => Task.CompletedTask;
 
+    public async Task Retire()
+    {
+        _timer?.Dispose();
+        _timer = null;
+        if (state.State.Spec is { } spec) metrics.ForgetReplica(spec.Environment, spec.Tier, spec.Name);
+        state.State.Spec = null;
+        await state.WriteStateAsync();
+        DeactivateOnIdle();
+    }
+
     public Task<ReplicaHealth?> GetHealth() => Task.FromResult(_latest);
 
     private ProbeSchedule Schedule => state.State.Schedule ?? new ProbeSchedule(_options.Interval, _options.Timeout);

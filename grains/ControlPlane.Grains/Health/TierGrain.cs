@@ -24,6 +24,9 @@ public sealed class TierState
 
     /// <summary>Replicas on which a promotion was started and abandoned: their history is rebuilt, never rewound.</summary>
     [Id(10)] public List<string> Untrusted { get; set; } = [];
+
+    /// <summary>Replicas that joined at run time (restored standbys); kept when the tier is registered again.</summary>
+    [Id(11)] public List<ReplicaSpec> Adopted { get; set; } = [];
 }
 
 /// <summary>
@@ -77,6 +80,7 @@ public sealed partial class TierGrain(
     public async Task Configure(TierSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        spec = WithAdopted(spec);
         var current = state.State;
         if (current.Spec is not null && SameSpec(current.Spec, spec) && _timer is not null) return;
         if (current.Spec is null)

@@ -46,6 +46,9 @@ public static class SqlFailoverOps
     // Reserve WAL at once: a rejoining standby needs the new primary's WAL from now on, before it first connects.
     internal const string CreateReservedSlot =
         "SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)";
+    internal const string DropInactiveSlot =
+        "SELECT count(pg_drop_replication_slot(slot_name))::int FROM pg_replication_slots WHERE slot_name = $1 AND NOT active";
+    internal const string SlotExists = "SELECT count(*)::int FROM pg_replication_slots WHERE slot_name = $1";
     internal const string WalReceiverSql = "SELECT status, sender_host, sender_port, received_tli FROM pg_stat_wal_receiver";
 
     private static readonly TimeSpan SettingWait = TimeSpan.FromSeconds(5);
@@ -151,6 +154,24 @@ public static class SqlFailoverOps
     {
         await using var connection = await OpenAsync(primary, ct).ConfigureAwait(false);
         await ScalarAsync(connection, CreateReservedSlot, CommandTimeoutSeconds, ct, slotName).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Drops the slot of a replica that left the tier, once its WAL sender is gone (a slot nobody uses would keep WAL
+    /// on the primary forever). Waits up to <paramref name="wait"/> for the slot to become inactive; true when it is
+    /// gone (or never existed).
+    /// </summary>
+    public static async Task<bool> DropSlotAsync(ReplicaEndpoint primary, string slotName, TimeSpan wait, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + wait;
+        await using var connection = await OpenAsync(primary, ct).ConfigureAwait(false);
+        while (true)
+        {
+            await ScalarAsync(connection, DropInactiveSlot, CommandTimeoutSeconds, ct, slotName).ConfigureAwait(false);
+            if ((int)(await ScalarAsync(connection, SlotExists, CommandTimeoutSeconds, ct, slotName).ConfigureAwait(false))! == 0) return true;
+            if (DateTime.UtcNow > deadline) return false;
+            await Task.Delay(200, ct).ConfigureAwait(false);
+        }
     }
 
     /// <summary>This standby's WAL receiver: status and upstream, or null when none runs.</summary>

@@ -94,6 +94,13 @@ internal sealed class BackupGrpcService(IClusterClient cluster, IOptions<Control
         return response;
     }
 
+    public override async Task<Proto.RestoredInstance> RegisterRestore(Proto.RegisterRestoreRequest request, ServerCallContext context)
+    {
+        var (env, tier) = await TierAsync(request.Environment, request.Tier);
+        var id = ShortId("restore_id", request.RestoreId, 'r');
+        return BackupMapper.ToProto(env, tier, await Backups(env, tier).RegisterRestore(id, CallerIdentity.Of(context)));
+    }
+
     public override async Task<Proto.RestoredInstance> DropRestore(Proto.DropRestoreRequest request, ServerCallContext context)
     {
         var (env, tier) = await TierAsync(request.Environment, request.Tier);

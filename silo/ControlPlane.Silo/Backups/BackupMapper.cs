@@ -149,6 +149,7 @@ internal static class BackupMapper
                 RestoreStatus.Ready => Proto.RestoreStatus.Ready,
                 RestoreStatus.Failed => Proto.RestoreStatus.Failed,
                 RestoreStatus.Dropped => Proto.RestoreStatus.Dropped,
+                RestoreStatus.Registered => Proto.RestoreStatus.Registered,
                 _ => Proto.RestoreStatus.Running,
             },
             DataDirectory = r.DataDirectory,
@@ -159,6 +160,7 @@ internal static class BackupMapper
             ReachedLsn = r.ReachedLsn == 0 ? "" : new Lsn(r.ReachedLsn).ToString(),
             Error = r.Error,
             Principal = r.Principal,
+            Replica = r.ReplicaName,
         };
         if (r.FinishedAt is { } f) m.FinishedAt = Timestamp.FromDateTimeOffset(f);
         return m;

@@ -140,6 +140,34 @@ public sealed class BackupLifecycleTests(BackupSiloFixture fixture, ITestOutputH
     }
 
     [Fact]
+    public async Task A_restored_standby_registered_as_a_replica_joins_the_tier_on_its_own_slot_and_leaves_it_when_dropped()
+    {
+        var backup = await Backups.TakeAsync();
+        var restored = await Backups.RestoreAsync(new RestoreTarget { Latest = true }, backup.Id, RestoreInto.Standby);
+        var name = $"{BackupSiloFixture.TierName}-{restored.Id}";
+        try
+        {
+            var registered = await Backups.Client.RegisterRestoreAsync(new RegisterRestoreRequest { Tier = BackupSiloFixture.TierName, RestoreId = restored.Id });
+            Assert.Equal(RestoreStatus.Registered, registered.Status);
+            Assert.Equal(name, registered.Replica);
+
+            var joined = await fixture.Tier.WaitAsync(t => TierControl.IsConverged(t) && t.Replicas.Any(r => r.Name == name), TimeSpan.FromSeconds(60));
+            Assert.Equal(ReplicaRole.Standby, joined.Replicas.Single(r => r.Name == name).Role);
+            var slot = ControlPlane.Postgres.Fleet.LocalFleetOptions.SlotName(name);
+            Assert.True(await BackupControl.ScalarAsync<bool>(await PrimaryAsync(), "SELECT active FROM pg_replication_slots WHERE slot_name = $1", slot));
+        }
+        finally
+        {
+            await Backups.DropAsync(restored);
+        }
+        var left = await fixture.Tier.WaitAsync(t => TierControl.IsConverged(t) && t.Replicas.All(r => r.Name != name), TimeSpan.FromSeconds(60));
+        Assert.DoesNotContain(left.Replicas, r => r.Name == name);
+        Assert.Equal(0L, await BackupControl.ScalarAsync<long>(await PrimaryAsync(), "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1",
+            ControlPlane.Postgres.Fleet.LocalFleetOptions.SlotName(name)));
+        Assert.Equal(RestoreStatus.Dropped, (await Backups.Client.ListRestoresAsync(new ListRestoresRequest { Tier = BackupSiloFixture.TierName })).Restores.Single(r => r.Id == restored.Id).Status);
+    }
+
+    [Fact]
     public async Task A_drill_restores_the_newest_backup_passes_its_checks_and_records_the_rto()
     {
         var primary = await PrimaryAsync();
