@@ -23,14 +23,7 @@ public sealed partial class TierGrain
         current.Spec = spec with { Replicas = [.. spec.Replicas.Append(replica)] };
         await state.WriteStateAsync();
         logger.LogWarning("{Tier}: {Replica} ({Address}) joins the tier as a standby, asked by {Principal}", spec.Name, replica.Name, replica.Address, principal);
-        _ = audit.AppendAsync(new AuditEntry
-        {
-            Principal = principal,
-            Rpc = "tier/adopt-replica",
-            Outcome = AuditOutcome.Ok,
-            Target = $"{spec.Environment}/{spec.Name}/{replica.Name}",
-            Detail = $"{replica.Name} at {replica.Address} joins as a standby of {primary.Name} in term {current.Term}",
-        }, CancellationToken.None);
+        AuditReplica("tier/adopt-replica", principal, spec, replica.Name, $"{replica.Name} at {replica.Address} joins as a standby of {primary.Name} in term {current.Term}");
         await Replica(current.Spec, replica.Name).Configure(replica, Schedule);
         // Onto its own slot on the primary, so the primary keeps the WAL it still needs.
         await Replica(current.Spec, replica.Name).Repoint(primary, current.Term);
@@ -50,16 +43,19 @@ public sealed partial class TierGrain
         await state.WriteStateAsync();
         await Replica(spec, name).Retire();
         logger.LogWarning("{Tier}: {Replica} leaves the tier, asked by {Principal}", spec.Name, name, principal);
+        AuditReplica("tier/release-replica", principal, spec, name, $"{name} no longer a replica of the tier");
+        await EvaluateAsync(forcePublish: true);
+    }
+
+    private void AuditReplica(string action, string principal, TierSpec spec, string replica, string detail) =>
         _ = audit.AppendAsync(new AuditEntry
         {
             Principal = principal,
-            Rpc = "tier/release-replica",
+            Rpc = action,
             Outcome = AuditOutcome.Ok,
-            Target = $"{spec.Environment}/{spec.Name}/{name}",
-            Detail = $"{name} no longer a replica of the tier",
+            Target = $"{spec.Environment}/{spec.Name}/{replica}",
+            Detail = detail,
         }, CancellationToken.None);
-        await EvaluateAsync(forcePublish: true);
-    }
 
     /// <summary>The registered topology plus the replicas adopted at run time.</summary>
     private TierSpec WithAdopted(TierSpec spec)
