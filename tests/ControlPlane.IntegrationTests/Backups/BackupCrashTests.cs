@@ -15,7 +15,8 @@ namespace ControlPlane.IntegrationTests.Backups;
 
 /// <summary>
 /// A silo SIGKILLed in the middle of a base backup: after a restart the backup is failed, never offered for restore,
-/// and neither the orphaned pg_basebackup nor its half-written directory survives.
+/// and neither the orphaned pg_basebackup nor its half-written directory survives. A silo down while a scheduled
+/// backup fell due: the backup runs once when the silo is back.
 /// </summary>
 [Trait("Category", "Postgres")]
 public sealed class BackupCrashTests(ITestOutputHelper output) : IAsyncLifetime
@@ -80,6 +81,36 @@ public sealed class BackupCrashTests(ITestOutputHelper output) : IAsyncLifetime
             await backups.Client.RestoreAsync(new RestoreRequest { Tier = TierName, BackupId = op.Subject }));
         Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
         Assert.Contains("cannot be restored", refused.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_scheduled_backup_missed_while_the_silo_was_down_runs_once_when_it_comes_back()
+    {
+        var first = Launch();
+        var (tier, backups) = await ConnectAsync(first);
+        await tier.WaitAsync(TierControl.IsConverged, TimeSpan.FromMinutes(3));
+        // One occurrence a day, one to two minutes from now: it falls due while the silo is down.
+        var due = DateTime.UtcNow.AddMinutes(2);
+        due = new DateTime(due.Year, due.Month, due.Day, due.Hour, due.Minute, 0, DateTimeKind.Utc);
+        await backups.SetPolicyAsync(new BackupPolicy { Schedule = $"{due.Minute} {due.Hour} * * *" });
+        first.Kill();
+        output.WriteLine($"silo killed at {DateTime.UtcNow:HH:mm:ss}; the backup is due at {due:HH:mm:ss}");
+        while (DateTime.UtcNow < due.AddSeconds(3)) await Task.Delay(500);
+
+        var second = Launch();
+        (_, backups) = await ConnectAsync(second);
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        IReadOnlyList<Backup> scheduled = [];
+        while (!scheduled.Any(b => b.State == BackupState.Succeeded) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(500);
+            try { scheduled = [.. (await backups.ListAsync()).Where(b => b.Principal == "controlplane")]; }
+            catch (RpcException) { }
+        }
+        Assert.Contains(scheduled, b => b.State == BackupState.Succeeded);
+        output.WriteLine($"scheduled backup {scheduled[0].Id} started {scheduled[0].StartedAt.ToDateTime():HH:mm:ss}");
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        Assert.Single(await backups.ListAsync(), b => b.Principal == "controlplane");
     }
 
     private List<string> BackupDirectories() =>
