@@ -90,7 +90,13 @@ public sealed class ConsistentCountsTests(DrillPrimaryFixture fixture)
         await using var writerTx = await writer.BeginTransactionAsync();
         await ExecuteAsync(writer, "INSERT INTO counts_dl_small VALUES (1)");
         var writerInsert = ExecuteAsync(writer, "INSERT INTO counts_dl_big VALUES (1)");
-        await UntilWaitingAsync("counts_dl_big", "RowExclusiveLock");
+        // Usually the writer now queues behind the capture's request; on a loaded machine the capture may be between
+        // two attempts (it backs off rather than wait while holding locks), and the writer goes through at once.
+        // Either way the writer must not become a deadlock victim and the counts must be exact.
+        await Poll.UntilAsync(
+            async () => writerInsert.IsCompleted || (long)(await Sql.ScalarAsync(Primary,
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'counts_dl_big'::regclass AND mode = 'RowExclusiveLock'"))! > 0,
+            queued => queued, "the writer to queue for counts_dl_big or to go through");
         // ...so when the holder goes, the capture gets the big table and needs the small one the writer holds.
         await holderTx.CommitAsync();
 
