@@ -14,10 +14,9 @@ public sealed record ArchiveStatus(
     [property: Id(6)] int Restarts,
     [property: Id(7)] string LastError,
     [property: Id(8)] string NewestSegment,
-    [property: Id(9)] DateTimeOffset? CaughtUpAt,
-    [property: Id(10)] int MirrorLagFiles)
+    [property: Id(9)] DateTimeOffset? CaughtUpAt)
 {
-    public static ArchiveStatus None { get; } = new(DateTimeOffset.MinValue, TimeSpan.Zero, 0, null, false, "", 0, "", "", null, 0);
+    public static ArchiveStatus None { get; } = new(DateTimeOffset.MinValue, TimeSpan.Zero, 0, null, false, "", 0, "", "", null);
 }
 
 /// <summary>

@@ -104,7 +104,7 @@ public sealed partial class BackupGrain
             : ArchivePolicy.Measure(sample, _caughtUpAt, streaming);
         _caughtUpAt = caughtUp ?? _caughtUpAt ?? now;
         _archiveStatus = new ArchiveStatus(now, rpo, sample?.PrimaryLsn ?? 0, sample?.StoredLsn, streaming, status.Server ?? "",
-            status.Restarts, status.LastError ?? "", status.NewestSegment ?? "", _caughtUpAt, 0);
+            status.Restarts, status.LastError ?? "", status.NewestSegment ?? "", _caughtUpAt);
         metrics.Record(_env, _tier, g => g with { RpoSeconds = rpo.TotalSeconds, ArchiverRestarts = status.Restarts });
     }
 
@@ -121,17 +121,16 @@ public sealed partial class BackupGrain
     private async Task CheckSchedulesAsync(DateTimeOffset now)
     {
         var policy = Policy;
-        if (policy.Schedule.Length > 0 && !Busy(BackupOperationKind.Backup)
-            && BackupPlanner.NextDue(policy.Schedule, S.BackupAnchor ?? now, now) <= now && S.BackupAnchor is not null)
+        var due = BackupPlanner.Due(policy, new ScheduleFacts(S.BackupAnchor, S.DrillAnchor,
+            Busy(BackupOperationKind.Backup), Busy(BackupOperationKind.Drill), S.Backups.Any(b => b.Restorable)), now);
+        if (due.Backup)
         {
             S.BackupAnchor = now;
             logger.LogInformation("{Env}/{Tier}: scheduled base backup is due ('{Schedule}')", _env, _tier, policy.Schedule);
             Audit("backup/scheduled", AuditOutcome.Ok, $"scheduled base backup ('{policy.Schedule}')");
             await BeginBackupAsync(AuditEntry.ControlPlane, $"scheduled backup ('{policy.Schedule}')");
         }
-        if (policy.DrillSchedule.Length > 0 && !Busy(BackupOperationKind.Drill) && !Busy(BackupOperationKind.Backup)
-            && S.DrillAnchor is not null && BackupPlanner.NextDue(policy.DrillSchedule, S.DrillAnchor, now) <= now
-            && S.Backups.Any(b => b.Restorable))
+        if (due.Drill)
         {
             S.DrillAnchor = now;
             Audit("drill/scheduled", AuditOutcome.Ok, $"scheduled restore drill ('{policy.DrillSchedule}')");

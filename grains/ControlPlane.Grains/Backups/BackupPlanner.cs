@@ -37,6 +37,22 @@ public static class BackupPlanner
     }
 
     /// <summary>
+    /// Which scheduled jobs start now. A job is due at the first occurrence after its anchor (the last run, or when
+    /// its schedule was set; none yet: nothing is due). A backup never starts while one runs; a drill never while a
+    /// drill or a backup runs, nor before a restorable backup exists (then it waits for the first one).
+    /// </summary>
+    public static ScheduledJobs Due(BackupPolicy policy, ScheduleFacts facts, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(facts);
+        var backup = policy.Schedule.Length > 0 && facts.BackupAnchor is { } backupAnchor && !facts.BackupRunning
+            && NextDue(policy.Schedule, backupAnchor, now) <= now;
+        var drill = policy.DrillSchedule.Length > 0 && facts.DrillAnchor is { } drillAnchor && !facts.DrillRunning && !facts.BackupRunning
+            && !backup && facts.HasRestorableBackup && NextDue(policy.DrillSchedule, drillAnchor, now) <= now;
+        return new ScheduledJobs(backup, drill);
+    }
+
+    /// <summary>
     /// Keeps the newest <see cref="BackupPolicy.KeepLast"/> restorable backups, every restorable backup the recovery
     /// window needs (those taken inside it, plus the newest one taken before it, which is the base for recovering
     /// to the window's start), and the newest verified backup whatever the rules say. Failed backups are deleted;
@@ -76,3 +92,9 @@ public static class BackupPlanner
         return new RetentionPlan(kept, deleted, oldestKept?.StartLsn, reasons);
     }
 }
+
+/// <summary>What the schedule decision needs to know of a tier's backups.</summary>
+public sealed record ScheduleFacts(DateTimeOffset? BackupAnchor, DateTimeOffset? DrillAnchor, bool BackupRunning, bool DrillRunning, bool HasRestorableBackup);
+
+/// <summary>The scheduled jobs to start now.</summary>
+public sealed record ScheduledJobs(bool Backup, bool Drill);
