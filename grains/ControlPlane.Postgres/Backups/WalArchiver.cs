@@ -21,6 +21,9 @@ public sealed partial class WalArchiver(WalArchiverOptions options, ILogger logg
 
     private readonly PgBinaries _bin = binaries ?? PgBinaries.Shared;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    // Mirroring and retention never overlap: a mirror pass that listed a segment before retention deleted it would
+    // otherwise copy it back into the second repository afterwards.
+    private readonly SemaphoreSlim _files = new(1, 1);
     private readonly Lock _sync = new();
     private ReplicationSource? _target;
     private CancellationTokenSource _retarget = new();
@@ -143,10 +146,19 @@ public sealed partial class WalArchiver(WalArchiverOptions options, ILogger logg
     /// Copies to the mirror's WAL directory every complete segment and history file it lacks, and the current
     /// .partial when it changed (temporary name, fsync, rename). Returns the number of files copied; 0 without a mirror.
     /// </summary>
-    public Task<int> MirrorAsync(CancellationToken ct) =>
-        options.Mirror is { } mirror
-            ? WalRepositoryFiles.MirrorAsync(WalDirectory, mirror.WalDirectory, options.SegmentBytes, logger, ct)
-            : Task.FromResult(0);
+    public async Task<int> MirrorAsync(CancellationToken ct)
+    {
+        if (options.Mirror is not { } mirror) return 0;
+        await _files.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await WalRepositoryFiles.MirrorAsync(WalDirectory, mirror.WalDirectory, options.SegmentBytes, logger, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _files.Release();
+        }
+    }
 
     /// <summary>
     /// Retention, in both repositories: deletes the segments (any timeline, complete or .partial) of every segment
@@ -154,20 +166,27 @@ public sealed partial class WalArchiver(WalArchiverOptions options, ILogger logg
     /// <c>diverged/</c> older than that segment go too: they lie before anything a kept backup can restore, so they
     /// have nothing left to explain. The newest segment of a directory is never deleted (pg_receivewal resumes from it).
     /// </summary>
-    public Task<WalCleanup> DeleteBeforeAsync(ulong lsn, CancellationToken ct)
+    public async Task<WalCleanup> DeleteBeforeAsync(ulong lsn, CancellationToken ct)
     {
-        ct.ThrowIfCancellationRequested();
         var cutoff = WalSegments.SegmentOf(lsn, options.SegmentBytes);
         var total = new WalCleanup(0, 0);
         TierRepository[] repositories = options.Mirror is null ? [options.Repository] : [options.Repository, options.Mirror];
-        foreach (var repository in repositories)
+        await _files.WaitAsync(ct).ConfigureAwait(false);
+        try
         {
-            var done = WalRepositoryFiles.DeleteBefore(repository.WalDirectory, cutoff, options.SegmentBytes);
-            total = new WalCleanup(total.Files + done.Files, total.Bytes + done.Bytes);
+            foreach (var repository in repositories)
+            {
+                var done = WalRepositoryFiles.DeleteBefore(repository.WalDirectory, cutoff, options.SegmentBytes);
+                total = new WalCleanup(total.Files + done.Files, total.Bytes + done.Bytes);
+            }
+        }
+        finally
+        {
+            _files.Release();
         }
         logger.LogInformation("WAL retention of {Tier}: deleted {Files} files ({Bytes} bytes) before segment {Segment} (LSN {Lsn})",
             Tier, total.Files, total.Bytes, WalSegments.FileName(1, cutoff, options.SegmentBytes)[8..], new Lsn(lsn));
-        return Task.FromResult(total);
+        return total;
     }
 
     private async Task SuperviseAsync(CancellationToken stop)
