@@ -101,10 +101,10 @@ public sealed class CatalogOptions
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How long one reachability check may take (connect, authenticate, SELECT 1).</summary>
-    public TimeSpan CheckTimeout { get; set; } = TimeSpan.FromSeconds(1.5);
+    public TimeSpan CheckTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Failed checks in a row before the catalog is called unreachable (commands refused, health NOT_SERVING).</summary>
-    public int UnreachableAfter { get; set; } = 2;
+    public int UnreachableAfter { get; set; } = 3;
 
     /// <summary>Crashes of the embedded catalog within <see cref="CrashLoopWindow"/> that raise the crash-loop alert.</summary>
     public int CrashLoopCount { get; set; } = 3;
