@@ -14,16 +14,13 @@ namespace ControlPlane.Silo.Catalog;
 /// no longer accepts any, and the question is whether the providers' next connection will work.
 /// </summary>
 internal sealed class CatalogSupervisor(
-    CatalogHealth health, EmbeddedInstances instances, IOptions<ControlPlaneOptions> options, TimeProvider clock,
-    ILogger<CatalogSupervisor> logger) : BackgroundService
+    CatalogHealth health, EmbeddedInstances instances, Security.SecurityCatalog security, IOptions<ControlPlaneOptions> options,
+    TimeProvider clock, ILogger<CatalogSupervisor> logger) : BackgroundService
 {
     private readonly List<DateTimeOffset> _crashes = [];
     private bool _wasAlive = true;
     private int _failedRestarts;
     private DateTimeOffset? _lastAttempt;
-
-    /// <summary>Raised after a successful restart and when the catalog becomes reachable again: pooled connections are stale.</summary>
-    public event Action? Recovered;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -84,7 +81,7 @@ internal sealed class CatalogSupervisor(
             _wasAlive = true;
             health.ReportRestart();
             logger.LogWarning("The embedded catalog was restarted on port {Port} ({Restarts} restart(s) by this silo)", catalog.Driver.Port, health.Current.Restarts);
-            Recovered?.Invoke();
+            ClearPools();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -125,8 +122,19 @@ internal sealed class CatalogSupervisor(
         else if (!before.Reachable && after.Reachable)
         {
             logger.LogWarning("The catalog is reachable again ({Endpoint}) after an outage since {Since:u}", after.Endpoint, before.Since);
-            Recovered?.Invoke();
+            ClearPools();
         }
+    }
+
+    /// <summary>
+    /// After a restart or an outage the pools hold connections to a server that is gone: drop them, so the
+    /// gateway's and Orleans' next calls open new ones instead of failing once on each stale one.
+    /// </summary>
+    private void ClearPools()
+    {
+        security.DataSource.Clear();
+        using var orleans = new NpgsqlConnection(instances.CatalogConnectionString);
+        NpgsqlConnection.ClearPool(orleans);
     }
 
     /// <summary>The catalog's connection string for checks: unpooled and with timeouts shorter than the check's.</summary>

@@ -93,6 +93,20 @@ public sealed class CatalogOutageTests(CatalogOutageFixture fixture, ITestOutput
             Assert.True(await watch.ResponseStream.MoveNext(watchCancel.Token));
             Assert.Equal(CatalogOutageFixture.TierName, watch.ResponseStream.Current.TierName);
 
+            // And through cpctl, as an SRE would: `cpctl watch oltp --json` prints the snapshot first.
+            using (var cpctlWatch = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+            {
+                var watchOut = new StringWriter();
+                var watchExit = await CpctlApp.RunAsync(
+                    ["watch", CatalogOutageFixture.TierName, "--json", "--endpoint", fixture.Endpoint, "--token-file", viewerFile],
+                    watchOut, new StringWriter(), cpctlWatch.Token);
+                Assert.Equal(0, watchExit);
+                var first = watchOut.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)[0];
+                var snapshot = Google.Protobuf.JsonParser.Default.Parse<TierEvent>(first);
+                Assert.Equal(TierEventKind.Snapshot, snapshot.Kind);
+                Assert.Equal(CatalogOutageFixture.TierName, snapshot.TierName);
+            }
+
             // The catalog's status itself answers, with the outage's start.
             var (statusExit, statusOut, _) = await CpctlAsync("catalog", "status", "--token-file", viewerFile);
             Assert.Equal(0, statusExit);
