@@ -49,7 +49,15 @@ internal static class CatalogHosting
     /// <summary>Command and query service names, for docs and tests.</summary>
     public static (IReadOnlyList<string> Commands, IReadOnlyList<string> Queries) ServiceNames()
     {
-        var all = PermissionTable.ForControlPlane().All;
+        IReadOnlyCollection<MethodPermission> all;
+        try
+        {
+            all = PermissionTable.ForControlPlane().All;
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new Hosting.ControlPlaneConfigurationException(ex.Message);
+        }
         var commands = all.Where(p => p.Mutating).Select(p => p.Method.Service.FullName).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var queries = all.Select(p => p.Method.Service.FullName).Distinct(StringComparer.Ordinal).Except(commands).Order(StringComparer.Ordinal).ToList();
         return (commands, queries);
