@@ -71,6 +71,7 @@ public static class CpctlApp
         root.Add(Backups.DrillCommands.Drill(globals, io));
         root.Add(Backups.DrillCommands.Archive(globals, io));
         root.Add(Backups.TenantBackupCommands.TenantBackup(globals, io));
+        root.Add(Catalog.CatalogCommands.Catalog(globals, io));
 
         ExitCodesHelp.Install(root);
         return root;

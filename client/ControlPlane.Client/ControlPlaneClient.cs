@@ -50,6 +50,7 @@ public sealed class ControlPlaneClient : IDisposable
         Failover = new FailoverService.FailoverServiceClient(channel);
         Pools = new PoolService.PoolServiceClient(channel);
         Backups = new BackupService.BackupServiceClient(channel);
+        Catalog = new CatalogService.CatalogServiceClient(channel);
     }
 
     /// <summary>Resolves the endpoint as <see cref="ControlPlaneEndpoint.Resolve(string?)"/> does, then connects.</summary>
@@ -73,6 +74,9 @@ public sealed class ControlPlaneClient : IDisposable
 
     /// <summary>Backup policy, base backups, WAL archive, point-in-time restores, drills, retention and tenant exports.</summary>
     public BackupService.BackupServiceClient Backups { get; }
+
+    /// <summary>The control plane's own catalog: reachability, supervision, token cache.</summary>
+    public CatalogService.CatalogServiceClient Catalog { get; }
 
     /// <summary>Follows one tier, surviving version gaps and silo restarts.</summary>
     public TierWatch WatchTiers(string environment = "", TierWatchOptions? options = null) =>

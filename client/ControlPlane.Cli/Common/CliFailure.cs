@@ -11,6 +11,9 @@ internal sealed record CliFailure(int ExitCode, string Message)
     /// <summary>Maps an exception from a call to <paramref name="endpoint"/> to an exit code and message.</summary>
     public static CliFailure From(Exception exception, Uri endpoint) => exception switch
     {
+        // The gateway itself answered: it runs, but its catalog does not (docs/catalog.md, "Outage behaviour").
+        RpcException { StatusCode: StatusCode.Unavailable } rpc when rpc.Status.DebugException is null && rpc.Status.Detail.Contains("the catalog is unreachable", StringComparison.Ordinal) =>
+            new CliFailure(ExitCodes.Unreachable, $"error: UNAVAILABLE: {rpc.Status.Detail}\nSee 'cpctl catalog status' and docs/catalog.md (runbook)."),
         RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } rpc =>
             Unreachable(endpoint, Cause(rpc)),
         RpcException rpc => new CliFailure(ExitCodes.Refused, $"error: {StatusName(rpc.StatusCode)}: {rpc.Status.Detail}"),

@@ -182,6 +182,12 @@ public sealed partial class LocalInstanceDriver(LocalInstanceOptions options, IL
         return status.Succeeded && PidIsPostgres();
     }
 
+    /// <summary>
+    /// Cheap liveness, no child process: postmaster.pid names a live postgres process. A stopped (SIGSTOP) postmaster
+    /// exists; a killed one (gone, or a zombie nobody reaped) does not.
+    /// </summary>
+    public bool PostmasterExists() => File.Exists(Path.Combine(DataDirectory, "postmaster.pid")) && PidIsPostgres();
+
     /// <summary>The postmaster's pid from postmaster.pid, or null.</summary>
     public int? PostmasterPid() => PidFileLine(0);
 

@@ -11,6 +11,9 @@ namespace ControlPlane.Silo.Fleet;
 /// <summary>Queries and watches of tiers and replicas. Validates, asks the grains, maps back.</summary>
 internal sealed class FleetGrpcService(IClusterClient cluster, IOptions<ControlPlaneOptions> options) : Proto.FleetService.FleetServiceBase
 {
+    /// <summary>How long a watch's feed may stay quiet before the tiers are re-read (see <see cref="ResyncAsync"/>).</summary>
+    private static readonly TimeSpan ResyncInterval = TimeSpan.FromSeconds(5);
+
     private readonly string _defaultEnvironment = options.Value.Environment;
 
     public override async Task<Proto.ListTiersResponse> ListTiers(Proto.ListTiersRequest request, ServerCallContext context)
@@ -68,23 +71,59 @@ internal sealed class FleetGrpcService(IClusterClient cluster, IOptions<ControlP
             await output.WriteAsync(FleetMapper.Snapshot(snapshot), ct);
             sent[tier] = snapshot.Version;
         }
-        await foreach (var change in feed.Changes.ReadAllAsync(ct))
+        var changes = feed.Changes;
+        while (true)
         {
-            var name = change.Snapshot.Name;
-            var last = sent.GetValueOrDefault(name);
-            if (change.Version <= last) continue;
-            if (change.Version > last + 1 && last > 0)
+            bool open;
+            using (var tick = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
-                // We missed versions (slow reader): a fresh snapshot replaces the lost deltas.
-                if (await Tier(env, name).GetSnapshot() is { } fresh && fresh.Version >= change.Version)
+                tick.CancelAfter(ResyncInterval);
+                try
                 {
-                    await output.WriteAsync(FleetMapper.Snapshot(fresh), ct);
-                    sent[name] = fresh.Version;
+                    open = await changes.WaitToReadAsync(tick.Token);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    await ResyncAsync(env, tiers, sent, output, ct);
                     continue;
                 }
             }
-            await output.WriteAsync(FleetMapper.Change(change), ct);
-            sent[name] = change.Version;
+            if (!open) return;
+            while (changes.TryRead(out var change)) await SendAsync(env, change, sent, output, ct);
+        }
+    }
+
+    private async Task SendAsync(string env, TierChanged change, Dictionary<string, long> sent, IServerStreamWriter<Proto.TierEvent> output, CancellationToken ct)
+    {
+        var name = change.Snapshot.Name;
+        var last = sent.GetValueOrDefault(name);
+        if (change.Version <= last) return;
+        if (change.Version > last + 1 && last > 0)
+        {
+            // We missed versions (slow reader): a fresh snapshot replaces the lost deltas.
+            if (await Tier(env, name).GetSnapshot() is { } fresh && fresh.Version >= change.Version)
+            {
+                await output.WriteAsync(FleetMapper.Snapshot(fresh), ct);
+                sent[name] = fresh.Version;
+                return;
+            }
+        }
+        await output.WriteAsync(FleetMapper.Change(change), ct);
+        sent[name] = change.Version;
+    }
+
+    /// <summary>
+    /// A quiet feed is re-checked against the tiers themselves: a delta lost on the way (a memory stream's pub-sub
+    /// state lost with a silo, an event dropped during a silo failure) shows as a newer version there, and a
+    /// snapshot replaces it. Costs one in-memory grain call per tier per interval.
+    /// </summary>
+    private async Task ResyncAsync(string env, IReadOnlyList<string> tiers, Dictionary<string, long> sent, IServerStreamWriter<Proto.TierEvent> output, CancellationToken ct)
+    {
+        foreach (var tier in tiers)
+        {
+            if (await Tier(env, tier).GetSnapshot() is not { } snapshot || snapshot.Version <= sent.GetValueOrDefault(tier)) continue;
+            await output.WriteAsync(FleetMapper.Snapshot(snapshot), ct);
+            sent[tier] = snapshot.Version;
         }
     }
 

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using ControlPlane.Grains.Fleet;
 using ControlPlane.Silo.Backups;
 using ControlPlane.Silo.Bootstrap;
+using ControlPlane.Silo.Catalog;
 using ControlPlane.Silo.Security;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -82,6 +83,9 @@ public static class ControlPlaneHost
         try
         {
             builder.Services.AddSingleton(instances);
+            // Bounds the host's stop (Orleans leaving the cluster writes to the catalog, which may be down); the
+            // instances are stopped after it whatever happened.
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
             builder.Services.Configure<ControlPlaneOptions>(builder.Configuration.GetSection(ControlPlaneOptions.Section));
             builder.Services.PostConfigure<ControlPlaneOptions>(o => o.DataDirectory = options.DataDirectory);
             builder.Services.Configure<FleetOptions>(builder.Configuration.GetSection(FleetOptions.Section));
@@ -93,6 +97,7 @@ public static class ControlPlaneHost
 
             var ports = builder.AddControlPlaneEndpoints(options);
             builder.AddControlPlaneOrleans(options, instances.CatalogConnectionString);
+            builder.AddControlPlaneCatalog(instances);
             builder.AddControlPlaneTelemetry();
             builder.AddControlPlaneGateway();
             builder.AddControlPlaneSecurity(instances.CatalogConnectionString);

@@ -42,6 +42,12 @@ public sealed class ControlPlaneOptions
     public ClusterOptionsSection Cluster { get; set; } = new();
     public List<ConfiguredTier> Tiers { get; set; } = [];
     public SecurityOptions Security { get; set; } = new();
+
+    /// <summary>
+    /// How long the silo itself (gateway, Orleans leaving the cluster, grains) may take to stop before it is cut short;
+    /// the local instances are stopped after it regardless (docs/catalog.md, "Stopping a silo while the catalog is down").
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
     public TlsOptions Tls { get; set; } = new();
 
     /// <summary>The problems with these settings, each naming the key, the value and what was expected.</summary>
@@ -57,6 +63,9 @@ public sealed class ControlPlaneOptions
             errors.Add($"ControlPlane:ListenAddress is {ListenAddress}, which is not loopback; plaintext gRPC stays on loopback unless ControlPlane:Tls:CertificateFile is set or ControlPlane:AllowPlaintextOnNetwork is true.");
         errors.AddRange(Security.Validate());
         errors.AddRange(Tls.Validate());
+        errors.AddRange(Catalog.Validate());
+        if (ShutdownTimeout < TimeSpan.FromSeconds(1) || ShutdownTimeout > TimeSpan.FromMinutes(10))
+            errors.Add($"ControlPlane:ShutdownTimeout is {ShutdownTimeout}; expected 00:00:01 to 00:10:00.");
         if (GrpcPort is < 1 or > 65535) errors.Add($"ControlPlane:GrpcPort is {GrpcPort}; expected 1 to 65535.");
         if (MetricsPort is < 0 or > 65535) errors.Add($"ControlPlane:MetricsPort is {MetricsPort}; expected 0 (any free port) to 65535.");
         if (MetricsPort == GrpcPort) errors.Add($"ControlPlane:MetricsPort and ControlPlane:GrpcPort are both {GrpcPort}; they need their own ports.");
@@ -87,6 +96,32 @@ public sealed class CatalogOptions
     /// <summary>Connection string without the password; the password comes from <see cref="PasswordFile"/>.</summary>
     public string? ConnectionString { get; set; }
     public string? PasswordFile { get; set; }
+
+    /// <summary>How often the supervisor checks the catalog (postmaster alive, fresh connection + SELECT 1).</summary>
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long one reachability check may take (connect, authenticate, SELECT 1).</summary>
+    public TimeSpan CheckTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Failed checks in a row before the catalog is called unreachable (commands refused, health NOT_SERVING).</summary>
+    public int UnreachableAfter { get; set; } = 3;
+
+    /// <summary>Crashes of the embedded catalog within <see cref="CrashLoopWindow"/> that raise the crash-loop alert.</summary>
+    public int CrashLoopCount { get; set; } = 3;
+
+    public TimeSpan CrashLoopWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    internal IEnumerable<string> Validate()
+    {
+        if (CheckInterval < TimeSpan.FromMilliseconds(100) || CheckInterval > TimeSpan.FromMinutes(1))
+            yield return $"ControlPlane:Catalog:CheckInterval is {CheckInterval}; expected 00:00:00.1 to 00:01:00.";
+        if (CheckTimeout < TimeSpan.FromMilliseconds(100) || CheckTimeout > TimeSpan.FromSeconds(30))
+            yield return $"ControlPlane:Catalog:CheckTimeout is {CheckTimeout}; expected 00:00:00.1 to 00:00:30.";
+        if (UnreachableAfter is < 1 or > 100) yield return $"ControlPlane:Catalog:UnreachableAfter is {UnreachableAfter}; expected 1 to 100.";
+        if (CrashLoopCount is < 1 or > 1000) yield return $"ControlPlane:Catalog:CrashLoopCount is {CrashLoopCount}; expected 1 to 1000.";
+        if (CrashLoopWindow <= TimeSpan.Zero || CrashLoopWindow > TimeSpan.FromDays(1))
+            yield return $"ControlPlane:Catalog:CrashLoopWindow is {CrashLoopWindow}; expected more than 0 and at most 1.00:00:00.";
+    }
 }
 
 /// <summary>Orleans cluster identity and ports.</summary>

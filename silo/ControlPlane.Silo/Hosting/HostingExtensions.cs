@@ -1,6 +1,7 @@
 using System.Net;
 using ControlPlane.Grains.Fleet;
 using ControlPlane.Grains.Telemetry;
+using ControlPlane.Silo.Catalog;
 using ControlPlane.Silo.Fleet;
 using ControlPlane.Silo.Gateway;
 using ControlPlane.Silo.Security;
@@ -70,11 +71,13 @@ internal static class HostingExtensions
                 o.Invariant = Invariant;
                 o.ConnectionString = catalog;
             });
-            silo.AddAdoNetGrainStorage("PubSubStore", o =>
-            {
-                o.Invariant = Invariant;
-                o.ConnectionString = catalog;
-            });
+            // Stream pub-sub state (who subscribes to which tier's changes) lives in memory, not in the catalog, so a
+            // watch opened while the catalog is down subscribes, and a tier grain can still publish (a producer
+            // registers with the pub-sub grain on its first event). Sound for memory streams: their events live only
+            // in the silos' memory anyway, and every subscriber is a gRPC watch held by a live silo. The one loss is a
+            // silo that dies holding a memory-storage grain: watches whose pub-sub state it held get no more deltas,
+            // which the watch loop repairs by re-reading snapshots on a timer (FleetGrpcService.WatchAsync).
+            silo.AddMemoryGrainStorage("PubSubStore");
             silo.UseAdoNetReminderService(o =>
             {
                 o.Invariant = Invariant;
@@ -93,7 +96,7 @@ internal static class HostingExtensions
             .ConfigureResource(r => r.AddService("controlplane-silo"))
             .WithMetrics(m =>
             {
-                m.AddMeter(FleetMetrics.MeterName, ControlPlane.Grains.Pools.PoolMetrics.MeterName, ControlPlane.Grains.Backups.BackupMetrics.MeterName, "Microsoft.Orleans")
+                m.AddMeter(FleetMetrics.MeterName, ControlPlane.Grains.Pools.PoolMetrics.MeterName, ControlPlane.Grains.Backups.BackupMetrics.MeterName, Catalog.CatalogHealth.MeterName, "Microsoft.Orleans")
                     .AddAspNetCoreInstrumentation()
                     .AddRuntimeInstrumentation()
                     .AddNpgsqlInstrumentation()
@@ -120,7 +123,7 @@ internal static class HostingExtensions
             o.EnableDetailedErrors = false;
         });
         builder.Services.AddGrpcReflection();
-        builder.Services.AddGrpcHealthChecks().AddCheck("silo", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+        builder.Services.AddControlPlaneHealth();
     }
 
     public static void MapControlPlaneEndpoints(this WebApplication app, EndpointPorts ports)
@@ -133,6 +136,7 @@ internal static class HostingExtensions
         app.MapGrpcService<Failover.FailoverGrpcService>();
         app.MapGrpcService<Pools.PoolGrpcService>();
         app.MapGrpcService<Backups.BackupGrpcService>();
+        app.MapGrpcService<Catalog.CatalogGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
     }

@@ -38,7 +38,7 @@ internal sealed class CatalogAuditLog(SecurityCatalog catalog) : IAuditLog
     {
         ArgumentNullException.ThrowIfNull(entry);
         await using var command = catalog.DataSource.CreateCommand(InsertSql);
-        command.CommandTimeout = SecurityCatalog.WriteTimeoutSeconds;
+        command.CommandTimeout = SecurityCatalog.AuditTimeoutSeconds;
         command.Parameters.AddWithValue("principal", AuditText.Clean(entry.Principal, 200));
         command.Parameters.AddWithValue("source", AuditText.Clean(entry.Source, 200));
         command.Parameters.AddWithValue("rpc", AuditText.Clean(entry.Rpc, 200));

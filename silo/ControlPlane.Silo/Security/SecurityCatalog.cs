@@ -10,7 +10,19 @@ internal sealed class SecurityCatalog(string connectionString) : IAsyncDisposabl
 
     public const int WriteTimeoutSeconds = 10;
 
-    public NpgsqlDataSource DataSource { get; } = NpgsqlDataSource.Create(connectionString);
+    /// <summary>An audit append waits at most this long: the answer to the caller must not wait on the audit log.</summary>
+    public const int AuditTimeoutSeconds = 3;
+
+    /// <summary>The catalog's connection string (password included: Npgsql only, never printed).</summary>
+    public string ConnectionString { get; } = connectionString;
+
+    // Connecting is bounded too (Npgsql's default is 15 s), and a timed-out command's cancel request is not waited on
+    // for long: a stopped catalog answers neither.
+    public NpgsqlDataSource DataSource { get; } = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString)
+    {
+        Timeout = 3,
+        CancellationTimeout = 1000,
+    }.ConnectionString);
 
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 }

@@ -23,7 +23,9 @@ internal static class SecurityHosting
         builder.Services.Configure<TlsOptions>(builder.Configuration.GetSection($"{ControlPlaneOptions.Section}:Tls"));
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => new SecurityCatalog(catalogConnectionString));
+        builder.Services.AddSingleton<TokenCache>();
         builder.Services.AddSingleton<TokenStore>();
+        builder.Services.AddHostedService<TokenInvalidationListener>();
         builder.Services.AddSingleton<CatalogAuditLog>();
         builder.Services.AddSingleton<IAuditLog>(sp => sp.GetRequiredService<CatalogAuditLog>());
         builder.Services.AddSingleton<Authenticator>();

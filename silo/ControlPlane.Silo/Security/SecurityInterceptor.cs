@@ -3,6 +3,7 @@ using ControlPlane.Grains.Security;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using ControlPlane.Silo.Catalog;
 using Microsoft.Extensions.Options;
 
 namespace ControlPlane.Silo.Security;
@@ -12,8 +13,13 @@ namespace ControlPlane.Silo.Security;
 /// RPC declares, counted against the caller's stream limit, and (when denied or mutating) audited. It runs first,
 /// so handlers only ever see permitted calls, and it fails closed: an RPC missing from the table is refused.
 /// </summary>
+/// <remarks>
+/// While the catalog is known unreachable (<see cref="CatalogHealth"/>), mutating RPCs are refused with UNAVAILABLE
+/// after authentication and authorization (so a caller still learns if it lacks the role), and nothing is appended
+/// to the audit log, which lives in the catalog: the refusal is logged instead.
+/// </remarks>
 internal sealed class SecurityInterceptor(
-    PermissionTable permissions, Authenticator authenticator, IAuditLog audit, StreamLimiter streams,
+    PermissionTable permissions, Authenticator authenticator, IAuditLog audit, StreamLimiter streams, CatalogHealth catalog,
     IOptions<SecurityOptions> options, ILogger<SecurityInterceptor> logger) : Interceptor
 {
     private const string PrincipalKey = "controlplane.principal";
@@ -97,6 +103,10 @@ internal sealed class SecurityInterceptor(
         {
             auth = await authenticator.AuthenticateAsync(context);
         }
+        catch (TokenUnverifiableException ex)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, ex.Message));
+        }
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
         {
             logger.LogWarning("Token check for {Method} failed: {Error}", context.Method, ex.Message);
@@ -109,6 +119,13 @@ internal sealed class SecurityInterceptor(
         var decision = Authorizer.Decide(principal, permission, request);
         if (!decision.Allowed)
             await DenyAsync(principal, permission.FullName, request, context, operationId, StatusCode.PermissionDenied, decision.Reason);
+
+        if (permission.Mutating && catalog.Current is { Reachable: false } down)
+        {
+            logger.LogWarning("Refused {Rpc} by {Principal} (operation {OperationId}): catalog unreachable since {Since:u}; not audited (the audit log is in the catalog)",
+                permission.FullName, principal.Display, operationId, down.Since);
+            throw new RpcException(new Status(StatusCode.Unavailable, CatalogHealth.CommandsRefused(down)));
+        }
 
         context.UserState[PrincipalKey] = principal;
         // Services that only need a name (decision logs) read it the ASP.NET Core way.
@@ -170,6 +187,13 @@ internal sealed class SecurityInterceptor(
 
     private async Task AppendAsync(AuditEntry entry)
     {
+        if (!catalog.IsReachable)
+        {
+            // Known down: do not make the caller wait for a write that cannot succeed.
+            logger.LogError("Audit entry not recorded (catalog unreachable) for {Rpc} by {Principal} ({Outcome}, {Status})",
+                entry.Rpc, entry.Principal, entry.Outcome, entry.Status);
+            return;
+        }
         try
         {
             await audit.AppendAsync(entry, CancellationToken.None);

@@ -12,10 +12,11 @@ internal sealed record TokenRecord(
 }
 
 /// <summary>
-/// Tokens in the catalog (controlplane_tokens). No cache: every call reads the row, so a revocation or an expiry
-/// takes effect on the very next call on every silo of the cluster.
+/// Tokens in the catalog (controlplane_tokens). Calls are authenticated through the <see cref="TokenCache"/>
+/// (see <see cref="Authenticator"/>); a revocation here drops the id from this silo's cache at once, and the
+/// catalog's notice (migration 0005) drops it from every other silo's.
 /// </summary>
-internal sealed class TokenStore(SecurityCatalog catalog)
+internal sealed class TokenStore(SecurityCatalog catalog, TokenCache cache)
 {
     private const string Columns = "id, name, role, tenants, salt, hash, created_at, created_by, expires_at, revoked_at, revoked_by";
 
@@ -107,6 +108,7 @@ internal sealed class TokenStore(SecurityCatalog catalog)
             command.Parameters.AddWithValue("by", by);
             await command.ExecuteNonQueryAsync(ct);
         }
+        cache.Invalidate(id);
         return await FindAsync(id, ct);
     }
 

@@ -66,6 +66,27 @@ public sealed partial class SiloChild : IAsyncDisposable
         _process.WaitForExit(10_000);
     }
 
+    /// <summary>SIGTERM only: asks the silo to stop, as systemd or an operator does; see <see cref="WaitForExitAsync"/>.</summary>
+    public void Terminate()
+    {
+        if (!_process.HasExited) _ = SendSignal(_process.Id, 15);
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for the process to exit; true when it did.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>SIGTERM (a clean stop that leaves the cluster), then SIGKILL after 30 s.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -49,6 +49,7 @@ public sealed class PermissionMatrixTests(SiloFixture fixture)
         ["BackupService/ImportTenant"] = Role.Admin,
         ["BackupService/ListBackups"] = Role.Viewer,
         ["BackupService/GetArchiveStatus"] = Role.Viewer,
+        ["CatalogService/GetCatalogStatus"] = Role.Viewer,
     };
 
     private sealed record Caller(string Label, string? Token, Role Role, bool Scoped, bool AsksInScope);

@@ -37,4 +37,15 @@ public sealed class CliFailureTests
         Assert.Equal(1, failure.ExitCode);
         Assert.Equal($"error: {CliFailure.StatusName(code)}: because", failure.Message);
     }
+
+    [Fact]
+    public void A_gateway_refusing_commands_during_a_catalog_outage_exits_3_with_its_own_message()
+    {
+        var detail = "the catalog is unreachable since 2026-12-06 11:11:03Z: commands are refused until it returns; queries and watches still answer.";
+        var failure = CliFailure.From(new RpcException(new Status(StatusCode.Unavailable, detail)), Endpoint);
+        Assert.Equal(3, failure.ExitCode);
+        Assert.Contains(detail, failure.Message, StringComparison.Ordinal);
+        Assert.Contains("cpctl catalog status", failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Is the silo running?", failure.Message, StringComparison.Ordinal);
+    }
 }

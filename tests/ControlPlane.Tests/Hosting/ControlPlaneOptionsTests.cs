@@ -81,4 +81,19 @@ public sealed class ControlPlaneOptionsTests
     [InlineData("oltp/2", false)]
     public void Names_follow_the_documented_pattern(string name, bool valid) =>
         Assert.Equal(valid, FleetKeys.IsValidName(name));
+
+    [Fact]
+    public void Catalog_supervision_settings_out_of_range_name_the_key_and_value()
+    {
+        var options = new ControlPlaneOptions();
+        options.Catalog.CheckInterval = TimeSpan.Zero;
+        options.Catalog.UnreachableAfter = 0;
+        options.Catalog.CrashLoopCount = 0;
+        options.ShutdownTimeout = TimeSpan.FromHours(1);
+        var errors = options.Validate();
+        Assert.Contains(errors, e => e.StartsWith("ControlPlane:Catalog:CheckInterval is 00:00:00", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("ControlPlane:Catalog:UnreachableAfter is 0", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("ControlPlane:Catalog:CrashLoopCount is 0", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("ControlPlane:ShutdownTimeout is 01:00:00", StringComparison.Ordinal));
+    }
 }

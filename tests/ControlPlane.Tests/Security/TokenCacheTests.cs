@@ -1,0 +1,77 @@
+using ControlPlane.Protos.V1;
+using ControlPlane.Silo.Security;
+using Xunit;
+
+namespace ControlPlane.Tests.Security;
+
+public sealed class TokenCacheTests
+{
+    private static TokenRecord Token(string id, DateTimeOffset? revoked = null) =>
+        new(id, "ci", Role.Viewer, [], [1, 2], [3, 4], DateTimeOffset.UnixEpoch, "admin", null, revoked, revoked is null ? null : "admin");
+
+    [Fact]
+    public void A_stored_token_is_found_until_its_row_changes()
+    {
+        var cache = new TokenCache();
+        Assert.True(cache.TryAdd(Token("a"), cache.Generation));
+        Assert.True(cache.TryGet("a", out _));
+        cache.Invalidate("a");
+        Assert.False(cache.TryGet("a", out _));
+    }
+
+    [Fact]
+    public void A_read_that_began_before_an_invalidation_is_not_stored()
+    {
+        // A call reads the row, the token is revoked and announced, then the call tries to store what it read.
+        var cache = new TokenCache();
+        var generation = cache.Generation;
+        cache.Invalidate("a");
+        Assert.False(cache.TryAdd(Token("a"), generation));
+        Assert.False(cache.TryGet("a", out _));
+    }
+
+    [Fact]
+    public void An_invalidation_of_another_token_also_refuses_older_reads()
+    {
+        // Conservative on purpose: one counter for all ids costs a cache miss, never a stale entry.
+        var cache = new TokenCache();
+        var generation = cache.Generation;
+        cache.Invalidate("b");
+        Assert.False(cache.TryAdd(Token("a"), generation));
+        Assert.True(cache.TryAdd(Token("a"), cache.Generation));
+    }
+
+    [Fact]
+    public void Clearing_drops_everything_and_refuses_reads_begun_before()
+    {
+        var cache = new TokenCache();
+        cache.TryAdd(Token("a"), cache.Generation);
+        cache.TryAdd(Token("b"), cache.Generation);
+        var generation = cache.Generation;
+        cache.Clear();
+        Assert.Equal(0, cache.Count);
+        Assert.False(cache.TryAdd(Token("c"), generation));
+    }
+
+    [Fact]
+    public void A_revoked_record_stays_revoked_in_the_cache()
+    {
+        var cache = new TokenCache();
+        var revokedAt = DateTimeOffset.UnixEpoch.AddDays(1);
+        cache.TryAdd(Token("a", revokedAt), cache.Generation);
+        Assert.True(cache.TryGet("a", out var record));
+        Assert.Equal(revokedAt, record.RevokedAt);
+        Assert.False(record.IsActive(DateTimeOffset.UnixEpoch.AddDays(2)));
+    }
+
+    [Fact]
+    public void The_listener_state_is_what_it_last_reported()
+    {
+        var cache = new TokenCache();
+        Assert.False(cache.Listening);
+        cache.SetListening(true);
+        Assert.True(cache.Listening);
+        cache.SetListening(false);
+        Assert.False(cache.Listening);
+    }
+}
