@@ -62,7 +62,7 @@ public sealed partial class ReplicaGrain(
         if (spec == state.State.Spec && schedule == state.State.Schedule && _timer is not null) return;
         state.State.Spec = spec;
         state.State.Schedule = schedule;
-        await state.WriteStateAsync();
+        await Catalog.WriteAsync();
         StartProbing(spec);
     }
 
@@ -74,7 +74,7 @@ public sealed partial class ReplicaGrain(
         _timer = null;
         if (state.State.Spec is { } spec) metrics.ForgetReplica(spec.Environment, spec.Tier, spec.Name);
         state.State.Spec = null;
-        await state.WriteStateAsync();
+        await Catalog.WriteAsync();
         DeactivateOnIdle();
     }
 
@@ -109,6 +109,7 @@ public sealed partial class ReplicaGrain(
     {
         if (_probe is null || state.State.Spec is not { } spec) return;
         var result = await _probe.ProbeAsync(cancellationToken);
+        if (Catalog.Pending) await FlushCatalogAsync();
         _failures = result.Reachable ? 0 : _failures + 1;
         if (result is { Reachable: true, InRecovery: false, CurrentLsn: { } lsn }) _lastWritableLsn = lsn.Value;
         // Like the LSN, the synchronous standbys are remembered from the last probe that saw the instance writable:
@@ -132,6 +133,19 @@ public sealed partial class ReplicaGrain(
         }
     }
 
+    private async Task FlushCatalogAsync()
+    {
+        try
+        {
+            await Catalog.FlushAsync();
+        }
+        catch (InconsistentStateException ex)
+        {
+            logger.LogError(ex, "Replica {Replica}: the catalog holds a newer write by another activation; this one stops", this.GetPrimaryKeyString());
+            DeactivateOnIdle();
+        }
+    }
+
     internal static ReplicaHealth ToHealth(string name, ProbeResult r, int failures, ulong? lastWritableLsn, IReadOnlyList<string>? lastSyncStandbys = null) => new(
         name, r.At, r.Reachable, r.Error, r.InRecovery, r.Timeline,
         r.CurrentLsn?.Value, r.ReceiveLsn?.Value, r.ReplayLsn?.Value, r.ReplayLagSeconds,
@@ -140,7 +154,9 @@ public sealed partial class ReplicaGrain(
         r.WalReceiverUpstream,
         r.Reachable ? SyncStandbysOf(r) : lastSyncStandbys ?? [],
         r.WalReceiverLastMessageAgeSeconds,
-        lastWritableLsn);
+        lastWritableLsn,
+        r.Term?.Term,
+        r.Term?.Primary);
 
     private static IReadOnlyList<string> SyncStandbysOf(ProbeResult r) =>
         r.Replication.Where(p => p.SyncState is "sync" or "quorum").Select(p => p.ApplicationName).ToList();
