@@ -36,13 +36,14 @@ public static class TermHistory
     /// <summary>
     /// One probe column: "term primary" of the highest row, or null when the table does not exist (yet) or cannot
     /// be read. The query is dynamic (query_to_xml) because a statement naming a missing table fails to plan, and
-    /// it only runs on the CASE branch taken; has_table_privilege on a null regclass is null, not an error.
+    /// it only runs on the CASE branch taken; has_table_privilege on a null regclass is null, not an error. The
+    /// result is a whole XML document (tableforest off) even for an empty table, which xpath then finds no row in.
     /// </summary>
     public const string ProbeColumnSql = """
         CASE WHEN has_table_privilege(to_regclass('controlplane.term_history'), 'SELECT')
-             THEN (xpath('/row/t/text()', query_to_xml(
+             THEN (xpath('//t/text()', query_to_xml(
                       'SELECT term::text || '' '' || primary_name AS t FROM controlplane.term_history ORDER BY term DESC LIMIT 1',
-                      false, true, '')))[1]::text
+                      false, false, '')))[1]::text
         END
         """;
 

@@ -15,7 +15,7 @@ public sealed class TermHistoryTests(PostgresPairFixture pair)
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
 
     [Fact]
-    public async Task The_probe_answers_without_a_term_where_the_table_does_not_exist()
+    public async Task The_probe_answers_without_a_term_where_the_table_does_not_exist_or_is_empty()
     {
         const string Database = "termless";
         await using (var connection = await AdminOpenAsync(pair.Primary.Endpoint))
@@ -34,6 +34,12 @@ public sealed class TermHistoryTests(PostgresPairFixture pair)
         var result = await probe.ProbeAsync(CancellationToken.None);
         Assert.True(result.Reachable, result.Error);
         Assert.Null(result.Term);
+
+        // Created at provisioning, the table is empty until the first term is recorded: still no term, no failure.
+        await TermHistory.EnsureAsync(pair.Primary.Endpoint with { Database = Database }, CancellationToken.None);
+        var empty = await probe.ProbeAsync(CancellationToken.None);
+        Assert.True(empty.Reachable, empty.Error);
+        Assert.Null(empty.Term);
     }
 
     [Fact]
