@@ -19,7 +19,8 @@ public sealed partial class TierGrain
     private bool _uncleanHandover;
     private DateTimeOffset _termRecordTriedAt;
 
-    private CatalogWriter<TierState> Catalog => _catalog ??= new CatalogWriter<TierState>(state, logger, $"Tier {this.GetPrimaryKeyString()}", DeactivateOnIdle);
+    private CatalogWriter<TierState> Catalog => _catalog ??= new CatalogWriter<TierState>(
+        state, catalogStatus, logger, $"Tier {this.GetPrimaryKeyString()}", DeactivateOnIdle) { Flushed = ClearJournal };
 
     /// <summary>Since when this tier could not write its catalog; null while it can.</summary>
     internal DateTimeOffset? CatalogDownSince => Catalog.DownSince;
@@ -64,19 +65,21 @@ public sealed partial class TierGrain
         Catalog.MarkPending();
     }
 
-    /// <summary>Retries a pending write; once the catalog holds everything, the journal is no longer needed.</summary>
-    private async Task FlushCatalogAsync()
+    /// <summary>Retries a pending write in the background (never waiting for the catalog).</summary>
+    private void FlushCatalog()
     {
-        if (!Catalog.Pending && Catalog.DownSince is null) return;
+        if (!Catalog.Pending) return;
         state.State.Owner = _activationId;
+        Catalog.Flush();
+    }
+
+    /// <summary>Once the catalog holds everything, the journal is no longer needed.</summary>
+    private void ClearJournal()
+    {
         try
         {
-            if (await Catalog.FlushAsync() == CatalogWrite.Written) journal.Clear(this.GetPrimaryKeyString());
-        }
-        catch (InconsistentStateException ex)
-        {
-            logger.LogError(ex, "Tier {Tier}: the catalog holds a newer write by another activation; this one stops", this.GetPrimaryKeyString());
-            DeactivateOnIdle();
+            journal.Clear(this.GetPrimaryKeyString());
+            logger.LogWarning("Tier {Tier} term {Term}: the catalog caught up with the tier's decisions", this.GetPrimaryKeyString(), state.State.Term);
         }
         catch (IOException ex)
         {

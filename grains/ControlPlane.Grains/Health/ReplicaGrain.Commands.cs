@@ -22,7 +22,7 @@ public sealed partial class ReplicaGrain
     private CatalogWriter<ReplicaState>? _catalog;
 
     private CatalogWriter<ReplicaState> Catalog =>
-        _catalog ??= new CatalogWriter<ReplicaState>(state, logger, $"Replica {this.GetPrimaryKeyString()}", DeactivateOnIdle);
+        _catalog ??= new CatalogWriter<ReplicaState>(state, catalogStatus, logger, $"Replica {this.GetPrimaryKeyString()}", DeactivateOnIdle);
 
     public async Task Fence(long term)
     {

@@ -31,6 +31,7 @@ public sealed partial class ReplicaGrain(
     [PersistentState("replica", FleetKeys.Storage)] IPersistentState<ReplicaState> state,
     IOptions<FleetOptions> options,
     FleetMetrics metrics,
+    ControlPlane.Grains.Failover.CatalogStatus catalogStatus,
     ILogger<ReplicaGrain> logger) : Grain, IReplicaGrain
 {
     private readonly FleetOptions _options = options.Value;
@@ -109,7 +110,7 @@ public sealed partial class ReplicaGrain(
     {
         if (_probe is null || state.State.Spec is not { } spec) return;
         var result = await _probe.ProbeAsync(cancellationToken);
-        if (Catalog.Pending) await FlushCatalogAsync();
+        Catalog.Flush();
         _failures = result.Reachable ? 0 : _failures + 1;
         if (result is { Reachable: true, InRecovery: false, CurrentLsn: { } lsn }) _lastWritableLsn = lsn.Value;
         // Like the LSN, the synchronous standbys are remembered from the last probe that saw the instance writable:
@@ -130,19 +131,6 @@ public sealed partial class ReplicaGrain(
         {
             // The tier is moving between silos; the next probe reports again.
             logger.LogDebug(ex, "Replica {Environment}/{Tier}/{Replica} could not report to its tier", spec.Environment, spec.Tier, spec.Name);
-        }
-    }
-
-    private async Task FlushCatalogAsync()
-    {
-        try
-        {
-            await Catalog.FlushAsync();
-        }
-        catch (InconsistentStateException ex)
-        {
-            logger.LogError(ex, "Replica {Replica}: the catalog holds a newer write by another activation; this one stops", this.GetPrimaryKeyString());
-            DeactivateOnIdle();
         }
     }
 

@@ -44,6 +44,7 @@ public sealed partial class TierGrain(
     FleetMetrics metrics,
     ControlPlane.Grains.Security.IAuditLog audit,
     DecisionJournal journal,
+    CatalogStatus catalogStatus,
     ILogger<TierGrain> logger) : Grain, ITierGrain, IRemindable
 {
     private const string KeepAliveReminder = "keepalive";
@@ -171,7 +172,7 @@ public sealed partial class TierGrain(
     private async Task OnTick(CancellationToken cancellationToken)
     {
         if (state.State.Spec is not { } spec) return;
-        await FlushCatalogAsync();
+        FlushCatalog();
         await EvaluateAsync(forcePublish: false);
         await EnsureReplicasAsync(spec, onlyStale: true);
     }

@@ -31,7 +31,8 @@ public sealed class CatalogOutageFailoverTests(ChaosSiloFixture fixture, ITestOu
         await Tier.ResetAsync();
         var start = await Tier.WaitConvergedAsync();
         Assert.True(TierControl.IsConverged(start), $"not converged: {start}");
-        var history = HistoryChecker.Start(await Tier.InstancesAsync());
+        var instances = await Tier.InstancesAsync();
+        var history = HistoryChecker.Start(instances);
         await using var writer = AckedWriter.Start(async _ => FailoverMapper.Routing((await TierGrain.GetSnapshot())!), fixture.PasswordFile,
             "catalog-down-" + Guid.NewGuid().ToString("N")[..6]);
         await writer.WaitForAcksAsync(20, TimeSpan.FromSeconds(30));
@@ -52,7 +53,6 @@ public sealed class CatalogOutageFailoverTests(ChaosSiloFixture fixture, ITestOu
                 $"first acknowledged write on the new primary after {(firstWrite - killedAt).TotalMilliseconds:F0} ms");
 
             // The new term is in the new primary itself, written before clients were routed to it, and in its standbys.
-            var instances = await Tier.InstancesAsync();
             var carried = await TermHistory.ReadAsync(Endpoint(instances.Single(i => i.Name == after.Primary)), CancellationToken.None);
             Assert.Equal(new TermMark(after.Term, after.Primary), carried);
             // The catalog still holds the old term: nothing reached it.
@@ -77,6 +77,7 @@ public sealed class CatalogOutageFailoverTests(ChaosSiloFixture fixture, ITestOu
         Assert.Equal(after.Primary, end.Primary);
         var failovers = (await Tier.DecisionsAsync()).Where(d => d.Term > start.Term && d.Kind is "automatic_failover" or "manual_failover").ToList();
         var failover = Assert.Single(failovers);
+        output.WriteLine($"decision {failover.Sequence} term {failover.Term}: {string.Join(" | ", failover.Steps)}");
         Assert.Equal("completed", failover.Outcome);
         Assert.Single(caughtUp.Decisions, d => d.Term > start.Term && d.Kind == ControlPlane.Grains.Failover.DecisionKind.AutomaticFailover);
         var journal = fixture.Silo.Services.GetRequiredService<ControlPlane.Grains.Failover.DecisionJournal>();
