@@ -68,6 +68,10 @@ public sealed partial class TierGrain
         if (!await PersistDecisionAsync(record, newPrimary: candidate)) return null;
         logger.LogWarning("Tier {Environment}/{Tier} term {Term}: {Kind} {Old} -> {New}: {Reason}",
             spec.Environment, spec.Name, record.Term, kind, record.OldPrimary, candidate, reason);
+        if (Catalog.DownSince is not null)
+        {
+            record = record with { Steps = [$"{(long)(DateTimeOffset.UtcNow - record.At).TotalMilliseconds} ms: journaled on {RuntimeIdentity}; the catalog is unreachable"] };
+        }
         return await CarryOutFailoverAsync(spec, record);
     }
 
