@@ -80,6 +80,7 @@ public sealed class CatalogRecoveryTests(ITestOutputHelper output) : IAsyncLifet
         var mid = await SwitchOverAsync(tier);
         Assert.True(mid.Term > start.Term);
         await first.DisposeAsync();
+        _silos.Remove(first);
 
         // As if the catalog had been restored from a copy taken before the switchover.
         var catalog = await CatalogDriverAsync();
