@@ -49,9 +49,26 @@ public sealed partial class ReplicaGrain
         logger.LogWarning("Replica {Environment}/{Tier}/{Replica} promoted in term {Term}: {Promoted}", spec.Environment, spec.Tier, spec.Name, term, promoted);
         // The term goes into the instance before the tier publishes it, i.e. before any client is routed here: from
         // now on every standby that replicates from it carries the term, with or without the catalog.
-        if (promoted) await CarryTermAsync(spec, term, cts.Token);
+        if (promoted) await CarryTermOrWarnAsync(spec, term, cts.Token);
         await ProbeOnce(cts.Token);
+        // Promoted after all, only later than the wait: it takes writes, so it must carry the term as well.
+        if (!promoted && _latest is { Reachable: true, InRecovery: false }) await CarryTermOrWarnAsync(spec, term, cts.Token);
         return promoted;
+    }
+
+    /// <summary>A user without CREATE on the database cannot hold the term: the promotion stands, fenced by the catalog only.</summary>
+    private async Task CarryTermOrWarnAsync(ReplicaSpec spec, long term, CancellationToken ct)
+    {
+        try
+        {
+            await CarryTermAsync(spec, term, ct);
+        }
+        catch (Npgsql.PostgresException ex) when (ex.SqlState == Npgsql.PostgresErrorCodes.InsufficientPrivilege)
+        {
+            logger.LogError("Replica {Environment}/{Tier}/{Replica} cannot record term {Term} in controlplane.term_history ({Error}); " +
+                "grant CREATE on database {Database} to {User} so failovers stay fenced while the catalog is down",
+                spec.Environment, spec.Tier, spec.Name, term, ex.MessageText, spec.Database, spec.User);
+        }
     }
 
     public async Task<TierTerm> RecordTerm(long term)
