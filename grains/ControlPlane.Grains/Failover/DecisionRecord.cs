@@ -16,6 +16,9 @@ public enum DecisionKind
     Settings = 8,
     /// <summary>A standby that stayed unreachable was restarted (rewound or rebuilt if needed) as a standby of the primary.</summary>
     HealStandby = 9,
+    /// <summary>An instance carried a term above the tier's (a catalog restored from an old backup, or a decision the
+    /// catalog never heard of while it was down): the tier adopted that term and its primary.</summary>
+    TermReconciled = 10,
 }
 
 public enum DecisionOutcome

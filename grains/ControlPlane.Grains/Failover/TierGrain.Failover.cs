@@ -25,6 +25,8 @@ public sealed partial class TierGrain
     private async Task DecideAsync(TierSpec spec)
     {
         if (_busy) return;
+        // A term above ours anywhere in the fleet is adopted first: no rogue check or election runs on a stale term.
+        if (await ReconcileTermAsync()) return;
         var current = state.State;
         var now = DateTimeOffset.UtcNow;
 
@@ -48,6 +50,7 @@ public sealed partial class TierGrain
             case FailoverVerdict.PrimaryHealthy:
                 if (_alert.Length > 0) await AlertAsync("", []);
                 await KeepSynchronousStandbysAsync(spec);
+                await RecordTermOnPrimaryAsync(spec);
                 await HealStandbysAsync(spec);
                 break;
             case FailoverVerdict.Suspect:
@@ -60,11 +63,15 @@ public sealed partial class TierGrain
         TierSpec spec, string candidate, DecisionKind kind, string reason, IReadOnlyList<string> evidence, string principal, string? operationId)
     {
         var current = state.State;
-        var record = new DecisionRecord(current.LastDecision + 1, DateTimeOffset.UtcNow, kind, current.Term + 1, current.Primary, candidate,
+        var record = new DecisionRecord(current.LastDecision + 1, DateTimeOffset.UtcNow, kind, NextTerm(), current.Primary, candidate,
             reason, evidence, principal, operationId, DecisionOutcome.Decided, [], null);
         if (!await PersistDecisionAsync(record, newPrimary: candidate)) return null;
         logger.LogWarning("Tier {Environment}/{Tier} term {Term}: {Kind} {Old} -> {New}: {Reason}",
             spec.Environment, spec.Name, record.Term, kind, record.OldPrimary, candidate, reason);
+        if (Catalog.DownSince is not null)
+        {
+            record = record with { Steps = [$"{(long)(DateTimeOffset.UtcNow - record.At).TotalMilliseconds} ms: journaled on {RuntimeIdentity}; the catalog is unreachable"] };
+        }
         return await CarryOutFailoverAsync(spec, record);
     }
 
@@ -211,7 +218,7 @@ public sealed partial class TierGrain
         if (current.Untrusted.RemoveAll(n => n != current.Primary
                 && current.Snapshot?.Replicas.Any(r => r.Name == n && r.Healthy && r.Role == ReplicaRole.Standby) == true) > 0)
         {
-            await state.WriteStateAsync();
+            await SaveStateAsync();
         }
         // The grace covers a rejoin in progress; once the standby streamed again, a new failure deserves a new heal.
         foreach (var healthy in current.Snapshot?.Replicas.Where(r => r.Healthy && r.Role == ReplicaRole.Standby) ?? []) _rejoinedAt.Remove(healthy.Name);
@@ -292,21 +299,32 @@ public sealed partial class TierGrain
         current.LastDecision = record.Sequence;
         current.Decisions.Add(record);
         if (current.Decisions.Count > DecisionLogLength) current.Decisions.RemoveRange(0, current.Decisions.Count - DecisionLogLength);
-        try
-        {
-            await state.WriteStateAsync();
-        }
-        catch (InconsistentStateException ex)
+        void Undo()
         {
             current.Term = term;
             current.Primary = primary;
             current.LastDecision = last;
             current.Decisions.Remove(record);
+        }
+        try
+        {
+            // The catalog unreachable: the decision goes to the local journal (fsynced) before anything is done.
+            if (await SaveStateAsync() == CatalogWrite.Deferred && !Journal(record))
+            {
+                Undo();
+                return false;
+            }
+        }
+        catch (InconsistentStateException ex)
+        {
+            Undo();
             logger.LogError(ex, "Tier {Tier} lost the write of decision {Sequence} (term {Term}): a newer activation owns the tier; this one stops",
                 this.GetPrimaryKeyString(), record.Sequence, record.Term);
             DeactivateOnIdle();
             return false;
         }
+        // The burnt term (see TermFence.NextTerm) is spent by the first term this activation decides itself.
+        if (record.Term > term && record.Kind != DecisionKind.TermReconciled) _uncleanHandover = false;
         // Not awaited: the decision is already durable in the tier's state, and a slow audit insert must not delay acting.
         _ = AuditAsync(record);
         return true;
@@ -347,7 +365,7 @@ public sealed partial class TierGrain
         if (index >= 0) list[index] = record;
         try
         {
-            await state.WriteStateAsync();
+            if (await SaveStateAsync() == CatalogWrite.Deferred) Journal(record);
         }
         catch (InconsistentStateException ex)
         {

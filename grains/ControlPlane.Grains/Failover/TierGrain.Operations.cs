@@ -110,7 +110,7 @@ public sealed partial class TierGrain
         if (election.Candidate is null) return Finish(op, election.Reason);
         var target = election.Candidate;
 
-        var record = new DecisionRecord(current.LastDecision + 1, DateTimeOffset.UtcNow, DecisionKind.Switchover, current.Term + 1, old.Name, target,
+        var record = new DecisionRecord(current.LastDecision + 1, DateTimeOffset.UtcNow, DecisionKind.Switchover, NextTerm(), old.Name, target,
             $"switchover by {op.Principal}", election.Evidence, op.Principal, op.Id, DecisionOutcome.Decided, [], null);
         if (!await PersistDecisionAsync(record, newPrimary: target)) return Finish(op, "a newer activation of the tier took over");
         _busy = true;
@@ -203,7 +203,7 @@ public sealed partial class TierGrain
         if (index >= 0) list[index] = op;
         else list.Add(op);
         if (list.Count > OperationLogLength) list.RemoveRange(0, list.Count - OperationLogLength);
-        await state.WriteStateAsync();
+        await SaveStateAsync();
         return op;
     }
 

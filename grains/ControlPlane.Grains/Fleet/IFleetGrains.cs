@@ -117,9 +117,13 @@ public interface IReplicaGrain : IGrainWithStringKey
     [Alias("Fence")]
     Task Fence(long term);
 
-    /// <summary>Promotes the standby; true when it left recovery.</summary>
+    /// <summary>Promotes the standby and records the term in the instance (controlplane.term_history); true when it left recovery.</summary>
     [Alias("Promote")]
     Task<bool> Promote(long term);
+
+    /// <summary>Records the tier's term in this writable instance if it carries a lower one; answers the term it carries.</summary>
+    [Alias("RecordTerm")]
+    Task<TierTerm> RecordTerm(long term);
 
     /// <summary>Stops the instance cleanly (its standbys receive everything first); answers its final checkpoint LSN.</summary>
     [Alias("StopClean")]

@@ -8,14 +8,21 @@ namespace ControlPlane.Grains.Health;
 
 /// <summary>
 /// What a replica does when its tier commands it. Every command carries the tier's term: the replica remembers
-/// the highest term it obeyed (persisted first) and refuses older ones, so a stale tier activation cannot fence,
-/// promote or rewind anything after a newer one has acted.
+/// the highest term it obeyed (in memory, in the catalog when it is reachable, and for a promotion in the instance
+/// itself) and refuses older ones, or one older than its instance carries, so a stale tier activation cannot fence,
+/// promote or rewind anything after a newer one has acted. A catalog that cannot take the write does not stop a
+/// command of a newer term: memory and the instance still fence the older ones.
 /// </summary>
 public sealed partial class ReplicaGrain
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan RejoinTimeout = TimeSpan.FromMinutes(10);
     private LocalInstanceDriver? _driver;
+    private long _highestObeyed;
+    private CatalogWriter<ReplicaState>? _catalog;
+
+    private CatalogWriter<ReplicaState> Catalog =>
+        _catalog ??= new CatalogWriter<ReplicaState>(state, catalogStatus, logger, $"Replica {this.GetPrimaryKeyString()}", DeactivateOnIdle);
 
     public async Task Fence(long term)
     {
@@ -40,8 +47,50 @@ public sealed partial class ReplicaGrain
         // Well under the grain call timeout, so a promotion that cannot finish fails the decision instead of timing out the call.
         var promoted = await SqlFailoverOps.PromoteAsync(Endpoint(spec), TimeSpan.FromSeconds(20), cts.Token);
         logger.LogWarning("Replica {Environment}/{Tier}/{Replica} promoted in term {Term}: {Promoted}", spec.Environment, spec.Tier, spec.Name, term, promoted);
+        // The term goes into the instance before the tier publishes it, i.e. before any client is routed here: from
+        // now on every standby that replicates from it carries the term, with or without the catalog.
+        if (promoted) await CarryTermOrWarnAsync(spec, term, cts.Token);
         await ProbeOnce(cts.Token);
+        // Promoted after all, only later than the wait: it takes writes, so it must carry the term as well.
+        if (!promoted && _latest is { Reachable: true, InRecovery: false }) await CarryTermOrWarnAsync(spec, term, cts.Token);
         return promoted;
+    }
+
+    /// <summary>A user without CREATE on the database cannot hold the term: the promotion stands, fenced by the catalog only.</summary>
+    private async Task CarryTermOrWarnAsync(ReplicaSpec spec, long term, CancellationToken ct)
+    {
+        try
+        {
+            await CarryTermAsync(spec, term, ct);
+        }
+        catch (Npgsql.PostgresException ex) when (ex.SqlState == Npgsql.PostgresErrorCodes.InsufficientPrivilege)
+        {
+            logger.LogError("Replica {Environment}/{Tier}/{Replica} cannot record term {Term} in controlplane.term_history ({Error}); " +
+                "grant CREATE on database {Database} to {User} so failovers stay fenced while the catalog is down",
+                spec.Environment, spec.Tier, spec.Name, term, ex.MessageText, spec.Database, spec.User);
+        }
+    }
+
+    public async Task<TierTerm> RecordTerm(long term)
+    {
+        var spec = await AcceptAsync(term, "record its term");
+        using var cts = new CancellationTokenSource(CommandTimeout);
+        return await CarryTermAsync(spec, term, cts.Token);
+    }
+
+    private async Task<TierTerm> CarryTermAsync(ReplicaSpec spec, long term, CancellationToken ct)
+    {
+        var carried = await TermHistory.RecordAsync(Endpoint(spec), term, spec.Name, RuntimeIdentity, ct);
+        if (carried.Term > term)
+        {
+            throw new StaleTermException($"replica {spec.Tier}/{spec.Name} carries term {carried.Term} (primary {carried.Primary}) above term {term}");
+        }
+        if (carried.Primary != spec.Name)
+        {
+            throw new InvalidOperationException(
+                $"term {term} of tier {spec.Tier} was already decided for {carried.Primary}; {spec.Name} must not take writes in it");
+        }
+        return new TierTerm(carried.Term, carried.Primary);
     }
 
     public async Task<ulong> StopClean(long term)
@@ -116,15 +165,19 @@ public sealed partial class ReplicaGrain
     private async Task<ReplicaSpec> AcceptAsync(long term, string what)
     {
         var spec = state.State.Spec ?? throw new InvalidOperationException($"replica {this.GetPrimaryKeyString()} is not configured; cannot {what}");
-        if (term < state.State.HighestTerm)
+        var instance = _latest?.InstanceTerm;
+        if (!TermFence.Accepts(term, state.State.HighestTerm, _highestObeyed, instance))
         {
+            var known = Math.Max(Math.Max(state.State.HighestTerm, _highestObeyed), instance ?? 0);
             throw new StaleTermException(
-                $"replica {spec.Tier}/{spec.Name} refuses to {what} for term {term}: it already obeyed term {state.State.HighestTerm}");
+                $"replica {spec.Tier}/{spec.Name} refuses to {what} for term {term}: it already obeyed or carries term {known}");
         }
+        _highestObeyed = Math.Max(_highestObeyed, term);
         if (term > state.State.HighestTerm)
         {
             state.State.HighestTerm = term;
-            await state.WriteStateAsync();
+            // Deferred while the catalog is unreachable: the term stays fenced in memory (and, once promoted, in the instance).
+            await Catalog.WriteAsync();
         }
         return spec;
     }

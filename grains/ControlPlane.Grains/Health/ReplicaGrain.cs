@@ -31,6 +31,7 @@ public sealed partial class ReplicaGrain(
     [PersistentState("replica", FleetKeys.Storage)] IPersistentState<ReplicaState> state,
     IOptions<FleetOptions> options,
     FleetMetrics metrics,
+    ControlPlane.Grains.Failover.CatalogStatus catalogStatus,
     ILogger<ReplicaGrain> logger) : Grain, IReplicaGrain
 {
     private readonly FleetOptions _options = options.Value;
@@ -62,7 +63,7 @@ public sealed partial class ReplicaGrain(
         if (spec == state.State.Spec && schedule == state.State.Schedule && _timer is not null) return;
         state.State.Spec = spec;
         state.State.Schedule = schedule;
-        await state.WriteStateAsync();
+        await Catalog.WriteAsync();
         StartProbing(spec);
     }
 
@@ -74,7 +75,7 @@ public sealed partial class ReplicaGrain(
         _timer = null;
         if (state.State.Spec is { } spec) metrics.ForgetReplica(spec.Environment, spec.Tier, spec.Name);
         state.State.Spec = null;
-        await state.WriteStateAsync();
+        await Catalog.WriteAsync();
         DeactivateOnIdle();
     }
 
@@ -109,6 +110,7 @@ public sealed partial class ReplicaGrain(
     {
         if (_probe is null || state.State.Spec is not { } spec) return;
         var result = await _probe.ProbeAsync(cancellationToken);
+        Catalog.Flush();
         _failures = result.Reachable ? 0 : _failures + 1;
         if (result is { Reachable: true, InRecovery: false, CurrentLsn: { } lsn }) _lastWritableLsn = lsn.Value;
         // Like the LSN, the synchronous standbys are remembered from the last probe that saw the instance writable:
@@ -140,7 +142,9 @@ public sealed partial class ReplicaGrain(
         r.WalReceiverUpstream,
         r.Reachable ? SyncStandbysOf(r) : lastSyncStandbys ?? [],
         r.WalReceiverLastMessageAgeSeconds,
-        lastWritableLsn);
+        lastWritableLsn,
+        r.Term?.Term,
+        r.Term?.Primary);
 
     private static IReadOnlyList<string> SyncStandbysOf(ProbeResult r) =>
         r.Replication.Where(p => p.SyncState is "sync" or "quorum").Select(p => p.ApplicationName).ToList();

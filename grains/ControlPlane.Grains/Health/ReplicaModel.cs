@@ -51,7 +51,9 @@ public sealed record ReplicaHealth(
     [property: Id(16)] string? WalReceiverUpstream = null,
     [property: Id(17)] IReadOnlyList<string>? SyncStandbys = null,
     [property: Id(18)] double? WalReceiverLastMessageAgeSeconds = null,
-    [property: Id(19)] ulong? LastWritableLsn = null);
+    [property: Id(19)] ulong? LastWritableLsn = null,
+    [property: Id(20)] long? InstanceTerm = null,
+    [property: Id(21)] string? InstanceTermPrimary = null);
 
 /// <summary>A replica as its tier presents it: observation plus the tier's verdict.</summary>
 [GenerateSerializer, Immutable, Alias("controlplane.ReplicaStatus")]

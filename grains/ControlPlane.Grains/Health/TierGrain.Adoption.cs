@@ -21,7 +21,7 @@ public sealed partial class TierGrain
             ?? throw new TierConflictException($"tier {spec.Name} has no primary to stream from.");
         current.Adopted.Add(replica);
         current.Spec = spec with { Replicas = [.. spec.Replicas.Append(replica)] };
-        await state.WriteStateAsync();
+        await SaveStateAsync();
         logger.LogWarning("{Tier}: {Replica} ({Address}) joins the tier as a standby, asked by {Principal}", spec.Name, replica.Name, replica.Address, principal);
         AuditReplica("tier/adopt-replica", principal, spec, replica.Name, $"{replica.Name} at {replica.Address} joins as a standby of {primary.Name} in term {current.Term}");
         await Replica(current.Spec, replica.Name).Configure(replica, Schedule);
@@ -40,7 +40,7 @@ public sealed partial class TierGrain
         current.Adopted.RemoveAll(r => r.Name == name);
         current.Spec = spec with { Replicas = [.. spec.Replicas.Where(r => r.Name != name)] };
         _latest.Remove(name);
-        await state.WriteStateAsync();
+        await SaveStateAsync();
         await Replica(spec, name).Retire();
         logger.LogWarning("{Tier}: {Replica} leaves the tier, asked by {Principal}", spec.Name, name, principal);
         AuditReplica("tier/release-replica", principal, spec, name, $"{name} no longer a replica of the tier");

@@ -27,6 +27,10 @@ public sealed class TierState
 
     /// <summary>Replicas that joined at run time (restored standbys); kept when the tier is registered again.</summary>
     [Id(11)] public List<ReplicaSpec> Adopted { get; set; } = [];
+
+    /// <summary>The activation that last wrote this state; cleared when it hands the tier over cleanly. Set on
+    /// activation, it means the previous owner died and may have decided a term nobody has seen.</summary>
+    [Id(12)] public string? Owner { get; set; }
 }
 
 /// <summary>
@@ -39,6 +43,8 @@ public sealed partial class TierGrain(
     IOptions<FleetOptions> options,
     FleetMetrics metrics,
     ControlPlane.Grains.Security.IAuditLog audit,
+    DecisionJournal journal,
+    CatalogStatus catalogStatus,
     ILogger<TierGrain> logger) : Grain, ITierGrain, IRemindable
 {
     private const string KeepAliveReminder = "keepalive";
@@ -63,6 +69,7 @@ public sealed partial class TierGrain(
     {
         _stream = this.GetStreamProvider(FleetKeys.StreamProvider)
             .GetStream<TierChanged>(StreamId.Create(FleetKeys.TierStreamNamespace, this.GetPrimaryKeyString()));
+        RecoverFromJournal();
         if (state.State.Spec is { } spec)
         {
             await StartAsync(spec);
@@ -70,11 +77,11 @@ public sealed partial class TierGrain(
         }
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _timer?.Dispose();
         if (state.State.Spec is { } spec) metrics.ForgetTier(spec.Environment, spec.Name);
-        return Task.CompletedTask;
+        await HandOverAsync();
     }
 
     public async Task Configure(TierSpec spec)
@@ -90,7 +97,7 @@ public sealed partial class TierGrain(
         }
         current.Spec = spec;
         foreach (var gone in _latest.Keys.Where(k => spec.Replicas.All(r => r.Name != k)).ToList()) _latest.Remove(gone);
-        await state.WriteStateAsync();
+        await SaveStateAsync();
         foreach (var replica in spec.Replicas)
         {
             await Replica(spec, replica.Name).Configure(replica, Schedule);
@@ -165,6 +172,7 @@ public sealed partial class TierGrain(
     private async Task OnTick(CancellationToken cancellationToken)
     {
         if (state.State.Spec is not { } spec) return;
+        FlushCatalog();
         await EvaluateAsync(forcePublish: false);
         await EnsureReplicasAsync(spec, onlyStale: true);
     }
@@ -214,7 +222,8 @@ public sealed partial class TierGrain(
         current.Snapshot = snapshot;
         try
         {
-            await state.WriteStateAsync();
+            // Deferred while the catalog is unreachable: memory is current, watchers hear it now, the catalog later.
+            await SaveStateAsync();
         }
         catch (InconsistentStateException ex)
         {

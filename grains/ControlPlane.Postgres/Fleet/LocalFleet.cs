@@ -97,6 +97,8 @@ public sealed class LocalFleet(LocalFleetOptions options, ILogger logger)
         else
         {
             await primary.InitPrimaryAsync(ct).ConfigureAwait(false);
+            // Before any standby is cloned from it, so every instance of the tier has the table the term lives in.
+            await Failover.TermHistory.EnsureAsync(primary.Endpoint, ct).ConfigureAwait(false);
         }
 
         foreach (var standby in drivers.Where(d => d != primary))

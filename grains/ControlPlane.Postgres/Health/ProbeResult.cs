@@ -4,6 +4,7 @@ namespace ControlPlane.Postgres.Health;
 /// <param name="WalReceiverLastMessageAgeSeconds">On a standby, seconds since its WAL receiver last heard from the
 /// upstream (<c>pg_stat_wal_receiver.last_msg_receipt_time</c>); null without a WAL receiver. A live primary sends
 /// at least every second or so (<c>wal_receiver_timeout</c> / 2 pings), so a growing age means a silent upstream.</param>
+/// <param name="Term">The highest term the instance carries in <c>controlplane.term_history</c>; null without one.</param>
 public sealed record ProbeResult(
     DateTimeOffset At,
     bool Reachable,
@@ -21,7 +22,8 @@ public sealed record ProbeResult(
     int MaxConnections,
     string? ServerVersion,
     IReadOnlyList<ReplicationPeer> Replication,
-    double? WalReceiverLastMessageAgeSeconds = null)
+    double? WalReceiverLastMessageAgeSeconds = null,
+    ControlPlane.Postgres.Failover.TermMark? Term = null)
 {
     /// <summary>A failed probe: the instance did not answer in time, refused, or errored.</summary>
     public static ProbeResult Unreachable(DateTimeOffset at, TimeSpan latency, string error) =>

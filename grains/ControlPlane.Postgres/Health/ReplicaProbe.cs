@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using ControlPlane.Postgres.Failover;
 using ControlPlane.Postgres.Fleet;
 using ControlPlane.Postgres.Instances;
 using Npgsql;
@@ -16,10 +17,10 @@ public sealed class ReplicaProbe : IAsyncDisposable
     /// <summary>
     /// Role, timeline, LSNs, lag, WAL receiver, connections and replication rows in one round trip.
     /// Volatile functions inside CASE only run on the branch taken, so primary-only functions never run on a
-    /// standby. A primary's timeline comes from its current WAL file name, because after a promotion
+    /// standby. The last column is the instance's term (<see cref="TermHistory"/>), null while it has none. A primary's timeline comes from its current WAL file name, because after a promotion
     /// pg_control_checkpoint() keeps the old timeline until the next checkpoint completes.
     /// </summary>
-    public const string ProbeSql = """
+    public const string ProbeSql = $$"""
         SELECT r.in_recovery,
                CASE WHEN r.in_recovery
                     THEN COALESCE(w.received_tli, (pg_control_checkpoint()).timeline_id)
@@ -42,7 +43,8 @@ public sealed class ReplicaProbe : IAsyncDisposable
                            'application_name', application_name, 'state', state, 'sync_state', sync_state,
                            'sent_lsn', sent_lsn::text, 'replay_lsn', replay_lsn::text) ORDER BY application_name), '[]')
                   FROM pg_stat_replication)::text AS replication,
-               EXTRACT(EPOCH FROM clock_timestamp() - w.last_msg_receipt_time)::float8 AS wal_receiver_last_msg_age_seconds
+               EXTRACT(EPOCH FROM clock_timestamp() - w.last_msg_receipt_time)::float8 AS wal_receiver_last_msg_age_seconds,
+               {{TermHistory.ProbeColumnSql}} AS term_mark
           FROM (SELECT pg_is_in_recovery() AS in_recovery) r
           LEFT JOIN (SELECT status, received_tli, sender_host, sender_port, last_msg_receipt_time
                        FROM pg_stat_wal_receiver LIMIT 1) w ON true
@@ -135,7 +137,8 @@ public sealed class ReplicaProbe : IAsyncDisposable
             MaxConnections: reader.GetInt32(9),
             ServerVersion: reader.GetString(10),
             Replication: ParseReplication(reader.GetString(11)),
-            WalReceiverLastMessageAgeSeconds: reader.IsDBNull(12) ? null : Math.Max(0, reader.GetDouble(12)));
+            WalReceiverLastMessageAgeSeconds: reader.IsDBNull(12) ? null : Math.Max(0, reader.GetDouble(12)),
+            Term: TermHistory.Parse(reader.IsDBNull(13) ? null : reader.GetString(13)));
     }
 
     /// <summary>Parses the json aggregate of pg_stat_replication rows.</summary>

@@ -17,18 +17,16 @@ public sealed class AckedWriter : IAsyncDisposable
         "CREATE TABLE IF NOT EXISTS chaos_writes (run text NOT NULL, id bigint NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (run, id))";
     private const string InsertSql = "INSERT INTO chaos_writes (run, id) VALUES ($1, $2)";
     private static readonly TimeSpan RoutingRefresh = TimeSpan.FromMilliseconds(250);
-    private readonly FailoverService.FailoverServiceClient _failover;
-    private readonly string _tier;
+    private readonly Func<CancellationToken, Task<Routing>> _route;
     private readonly string _passwordFile;
     private readonly ConcurrentQueue<(long Id, DateTimeOffset At, string Replica)> _acks = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private int _failures;
 
-    private AckedWriter(FailoverService.FailoverServiceClient failover, string tier, string passwordFile, string run)
+    private AckedWriter(Func<CancellationToken, Task<Routing>> route, string passwordFile, string run)
     {
-        _failover = failover;
-        _tier = tier;
+        _route = route;
         _passwordFile = passwordFile;
         Run = run;
         _loop = Task.Run(LoopAsync);
@@ -45,7 +43,15 @@ public sealed class AckedWriter : IAsyncDisposable
     public IReadOnlyList<string> AcknowledgedBy => _acks.Select(a => a.Replica).Distinct().ToList();
 
     public static AckedWriter Start(FailoverService.FailoverServiceClient failover, string tier, string passwordFile, string run) =>
-        new(failover, tier, passwordFile, run);
+        new(ct => failover.GetRoutingAsync(new GetRoutingRequest { Tier = tier }, deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: ct).ResponseAsync,
+            passwordFile, run);
+
+    /// <summary>A writer routed by <paramref name="route"/> instead of the gateway (which refuses calls while the catalog is down).</summary>
+    public static AckedWriter Start(Func<CancellationToken, Task<Routing>> route, string passwordFile, string run) => new(route, passwordFile, run);
+
+    /// <summary>When the first write after <paramref name="after"/> was acknowledged by a replica other than <paramref name="notBy"/>.</summary>
+    public DateTimeOffset? FirstAcknowledgedAfter(DateTimeOffset after, string notBy) =>
+        _acks.Where(a => a.At > after && a.Replica != notBy).Select(a => (DateTimeOffset?)a.At).FirstOrDefault();
 
     /// <summary>Waits (bounded) until at least <paramref name="count"/> more writes were acknowledged.</summary>
     public async Task WaitForAcksAsync(int count, TimeSpan timeout)
@@ -99,8 +105,7 @@ public sealed class AckedWriter : IAsyncDisposable
                 if (connection is null || DateTime.UtcNow - checkedAt > RoutingRefresh)
                 {
                     checkedAt = DateTime.UtcNow;
-                    var routing = await _failover.GetRoutingAsync(new GetRoutingRequest { Tier = _tier },
-                        deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: _stop.Token);
+                    var routing = await _route(_stop.Token);
                     if (routing.Primary is not { } primary || !routing.Writable)
                     {
                         await DropAsync(connection);
