@@ -1,5 +1,6 @@
 namespace ControlPlane.Grains.Failover;
 
+[GenerateSerializer, Alias("controlplane.DecisionKind")]
 public enum DecisionKind
 {
     AutomaticFailover = 0,
@@ -18,6 +19,7 @@ public enum DecisionKind
     HealStandby = 9,
 }
 
+[GenerateSerializer, Alias("controlplane.DecisionOutcome")]
 public enum DecisionOutcome
 {
     /// <summary>Persisted, not yet carried out (a new activation finishes it).</summary>
