@@ -101,11 +101,14 @@ internal sealed class OwnTypesBinder : ISerializationBinder
 
     private static readonly Assembly CoreLib = typeof(object).Assembly;
 
+    /// <summary>Names seen so far (a row names the same few types many times); null for a name refused.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Type?> _bound = new(StringComparer.Ordinal);
+
     public Type BindToType(string? assemblyName, string typeName)
     {
         var full = assemblyName is null ? typeName : $"{typeName}, {assemblyName}";
-        var type = Type.GetType(full, ResolveAssembly, ResolveType, throwOnError: false);
-        if (type is null || !Allowed(type))
+        var type = _bound.GetOrAdd(full, static name => Type.GetType(name, ResolveAssembly, ResolveType, throwOnError: false) is { } t && Allowed(t) ? t : null);
+        if (type is null)
         {
             throw new JsonSerializationException(
                 $"grain state names type '{full}', which is not one of the control plane's own types or an allowed BCL type; it is not constructed.");
