@@ -110,7 +110,8 @@ public sealed partial class GrainStateMigration(
                 var type = types[row.State];
                 encoded = serializer.Serialize(type, legacy.Read(type, row.Payload));
             }
-            catch (Exception ex) when (ex is Newtonsoft.Json.JsonException or InvalidOperationException or NotSupportedException)
+            catch (Exception ex) when (ex is Newtonsoft.Json.JsonException or Orleans.Serialization.SerializerException
+                                           or InvalidOperationException or NotSupportedException or InvalidCastException)
             {
                 LogUnreadable(ex, row.State, row.Extension ?? row.N1.ToString(System.Globalization.CultureInfo.InvariantCulture), row.Version);
                 failed++;

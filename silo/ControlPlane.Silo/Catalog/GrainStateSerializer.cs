@@ -41,7 +41,15 @@ public sealed class GrainStateSerializer(Serializer serializer, LegacyGrainState
     {
         ArgumentNullException.ThrowIfNull(type);
         var method = SerializeMethod.MakeGenericMethod(type);
-        return ((BinaryData)method.Invoke(this, [value])!).ToArray();
+        try
+        {
+            return ((BinaryData)method.Invoke(this, [value])!).ToArray();
+        }
+        catch (System.Reflection.TargetInvocationException ex) when (ex.InnerException is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerException);
+            throw;
+        }
     }
 
     private static readonly System.Reflection.MethodInfo SerializeMethod =
