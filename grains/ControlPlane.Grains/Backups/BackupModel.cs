@@ -3,6 +3,7 @@ using ControlPlane.Postgres.Backups;
 namespace ControlPlane.Grains.Backups;
 
 /// <summary>Where a base backup is taken from.</summary>
+[GenerateSerializer, Alias("controlplane.BackupSource")]
 public enum BackupSource
 {
     Primary = 0,
@@ -85,6 +86,7 @@ public sealed record BackupPolicy
     }
 }
 
+[GenerateSerializer, Alias("controlplane.BackupState")]
 public enum BackupState
 {
     Running = 0,

@@ -2,6 +2,7 @@ using ControlPlane.Grains.Failover;
 
 namespace ControlPlane.Grains.Backups;
 
+[GenerateSerializer, Alias("controlplane.BackupOperationKind")]
 public enum BackupOperationKind
 {
     Backup = 0,
@@ -74,6 +75,7 @@ public sealed record DrillRecord(
 [GenerateSerializer, Immutable, Alias("controlplane.DrillCheckRecord")]
 public sealed record DrillCheckRecord([property: Id(0)] string Name, [property: Id(1)] bool Passed, [property: Id(2)] string Detail);
 
+[GenerateSerializer, Alias("controlplane.RestoreInto")]
 public enum RestoreInto
 {
     /// <summary>A standalone, promoted instance, left running for inspection.</summary>
@@ -82,6 +84,7 @@ public enum RestoreInto
     Standby = 1,
 }
 
+[GenerateSerializer, Alias("controlplane.RestoreTargetKind")]
 public enum RestoreTargetKind
 {
     Latest = 0,
@@ -109,6 +112,7 @@ public sealed record RestoreTargetSpec(
     };
 }
 
+[GenerateSerializer, Alias("controlplane.RestoreStatus")]
 public enum RestoreStatus
 {
     Running = 0,

@@ -1,5 +1,6 @@
 namespace ControlPlane.Grains.Failover;
 
+[GenerateSerializer, Alias("controlplane.DecisionKind")]
 public enum DecisionKind
 {
     AutomaticFailover = 0,
@@ -21,6 +22,7 @@ public enum DecisionKind
     TermReconciled = 10,
 }
 
+[GenerateSerializer, Alias("controlplane.DecisionOutcome")]
 public enum DecisionOutcome
 {
     /// <summary>Persisted, not yet carried out (a new activation finishes it).</summary>

@@ -1,6 +1,7 @@
 namespace ControlPlane.Grains.Failover;
 
 /// <summary>How a tier keeps its primary synchronous standbys.</summary>
+[GenerateSerializer, Alias("controlplane.SynchronousMode")]
 public enum SynchronousMode
 {
     /// <summary>Asynchronous replication: fastest writes, a failover may lose the last transactions.</summary>

@@ -1,5 +1,6 @@
 namespace ControlPlane.Grains.Failover;
 
+[GenerateSerializer, Alias("controlplane.OperationKind")]
 public enum OperationKind
 {
     Switchover = 0,
@@ -8,6 +9,7 @@ public enum OperationKind
     Resume = 3,
 }
 
+[GenerateSerializer, Alias("controlplane.OperationState")]
 public enum OperationState
 {
     Pending = 0,

@@ -19,6 +19,7 @@ public sealed record ReplicaSpec(
 }
 
 /// <summary>Role a replica reports for itself.</summary>
+[GenerateSerializer, Alias("controlplane.ReplicaRole")]
 public enum ReplicaRole
 {
     Unknown = 0,

@@ -1,6 +1,7 @@
 namespace ControlPlane.Grains.Health;
 
 /// <summary>Health of a tier as a whole.</summary>
+[GenerateSerializer, Alias("controlplane.TierHealth")]
 public enum TierHealth
 {
     Unknown = 0,

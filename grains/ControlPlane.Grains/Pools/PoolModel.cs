@@ -1,11 +1,13 @@
 namespace ControlPlane.Grains.Pools;
 
+[GenerateSerializer, Alias("controlplane.LeaseAccess")]
 public enum LeaseAccess
 {
     ReadWrite = 0,
     ReadOnly = 1,
 }
 
+[GenerateSerializer, Alias("controlplane.LeaseState")]
 public enum LeaseState
 {
     Active = 0,
@@ -145,6 +147,7 @@ public sealed record LeaseUsage(
     [property: Id(3)] int LeakSuspects,
     [property: Id(4)] double LongestHeldSeconds);
 
+[GenerateSerializer, Alias("controlplane.PoolDecisionKind")]
 public enum PoolDecisionKind
 {
     Rebalance = 0,

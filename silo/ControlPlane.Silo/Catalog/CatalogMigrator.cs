@@ -30,7 +30,7 @@ namespace ControlPlane.Silo.Catalog;
 public sealed partial class CatalogMigrator
 {
     /// <summary>Key of the advisory lock that serialises migrations across silos ("cpcatlog").</summary>
-    private const long MigrationLockKey = 0x6370_6361_746C_6F67;
+    internal const long MigrationLockKey = 0x6370_6361_746C_6F67;
 
     /// <summary>Bookkeeping statements are tiny; waiting on the lock is the only slow part.</summary>
     private static readonly TimeSpan BookkeepingTimeout = TimeSpan.FromSeconds(60);

@@ -4,7 +4,8 @@ using Newtonsoft.Json;
 namespace ControlPlane.Silo.Catalog;
 
 /// <summary>
-/// Grain state is stored as Newtonsoft JSON with type names. A C# collection expression assigned to an
+/// Only for reading grain state written by the previous release (see <see cref="LegacyGrainStateReader"/>); new
+/// state is written in Orleans' encoding. That release stored Newtonsoft JSON with type names. A C# collection expression assigned to an
 /// <see cref="IReadOnlyList{T}"/> (<c>[a]</c>, <c>[.. xs, x]</c>) is a compiler-made type (<c>&lt;&gt;z__ReadOnlyArray</c>,
 /// <c>&lt;&gt;z__ReadOnlySingleElementList</c>) whose name Newtonsoft writes but cannot always read back, which made a
 /// grain unable to activate after a restart. Such lists are written as plain JSON arrays and every

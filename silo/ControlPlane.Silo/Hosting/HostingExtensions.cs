@@ -43,9 +43,12 @@ internal static class HostingExtensions
         var siloPort = options.Cluster.SiloPort != 0 ? options.Cluster.SiloPort : ControlPlane.Postgres.Instances.FreePort.Pick();
         builder.Services.AddSingleton<FleetMetrics>();
         builder.Services.AddSingleton<ControlPlane.Grains.Pools.PoolMetrics>();
-        // Grain state JSON: lists written by collection expressions must read back after a restart.
-        builder.Services.Configure<Orleans.Serialization.OrleansJsonSerializerOptions>(
-            o => o.JsonSerializerSettings.Converters.Add(new Catalog.ReadOnlyListJsonConverter()));
+        // Grain state in Orleans' encoding ([Id]/[Alias]); rows of the previous release (JSON with type names) still
+        // read, and are rewritten once before Orleans starts (the hosted service is registered first on purpose).
+        builder.Services.AddSingleton(sp => Catalog.LegacyGrainStateReader.FromOrleansDefaults(
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Orleans.Serialization.OrleansJsonSerializerOptions>>().Value));
+        builder.Services.AddSingleton<Catalog.GrainStateSerializer>();
+        builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<Catalog.GrainStateMigration>(sp, catalog));
         builder.UseOrleans(silo =>
         {
             silo.Configure<Orleans.Configuration.ClusterOptions>(o =>
@@ -71,6 +74,8 @@ internal static class HostingExtensions
                 o.Invariant = Invariant;
                 o.ConnectionString = catalog;
             });
+            silo.Services.AddOptions<Orleans.Configuration.AdoNetGrainStorageOptions>(FleetKeys.Storage)
+                .Configure<Catalog.GrainStateSerializer>((o, serializer) => o.GrainStorageSerializer = serializer);
             // Stream pub-sub state (who subscribes to which tier's changes) lives in memory, not in the catalog, so a
             // watch opened while the catalog is down subscribes, and a tier grain can still publish (a producer
             // registers with the pub-sub grain on its first event). Sound for memory streams: their events live only

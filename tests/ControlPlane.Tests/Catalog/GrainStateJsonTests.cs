@@ -6,7 +6,7 @@ using Xunit;
 
 namespace ControlPlane.Tests.Catalog;
 
-/// <summary>Grain state written with the storage's JSON settings reads back, whatever list type made it.</summary>
+/// <summary>The previous release's grain state JSON (kept readable by <see cref="ReadOnlyListJsonConverter"/>) reads back, whatever list type made it.</summary>
 public sealed class GrainStateJsonTests
 {
     private static JsonSerializerSettings Settings(bool withConverter)
