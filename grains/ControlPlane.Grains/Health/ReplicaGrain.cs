@@ -35,6 +35,12 @@ public sealed partial class ReplicaGrain(
 {
     private readonly FleetOptions _options = options.Value;
     private ReplicaProbe? _probe;
+    private SessionProbe? _sessionProbe;
+    private int _sessionFailures;
+    private long _probes;
+    private SessionCheck _lastSession = SessionCheck.NotChecked;
+    private DateTimeOffset? _lastSessionAt;
+    private bool _knownStandby;
     private IGrainTimer? _timer;
     private ReplicaHealth? _latest;
     private int _failures;
@@ -51,6 +57,7 @@ public sealed partial class ReplicaGrain(
     {
         _timer?.Dispose();
         if (_probe is not null) await _probe.DisposeAsync();
+        if (_sessionProbe is not null) await _sessionProbe.DisposeAsync();
         await StopSamplingAsync();
         if (state.State.Spec is { } spec) metrics.ForgetReplica(spec.Environment, spec.Tier, spec.Name);
     }
@@ -91,9 +98,15 @@ public sealed partial class ReplicaGrain(
             var old = _probe;
             _ = old.DisposeAsync().AsTask();
         }
+        if (_sessionProbe is not null)
+        {
+            var old = _sessionProbe;
+            _ = old.DisposeAsync().AsTask();
+        }
         _probe = new ReplicaProbe(
             Endpoint(spec),
             Schedule.Timeout);
+        _sessionProbe = new SessionProbe(Endpoint(spec), Schedule.Timeout);
         _timer = this.RegisterGrainTimer(ProbeOnce, new GrainTimerCreationOptions
         {
             DueTime = TimeSpan.Zero,
@@ -108,8 +121,16 @@ public sealed partial class ReplicaGrain(
     private async Task ProbeOnce(CancellationToken cancellationToken)
     {
         if (_probe is null || state.State.Spec is not { } spec) return;
+        // The fresh-connection check runs beside the pooled probe, under the same deadline.
+        var sessionTask = SessionCheckDue() && _sessionProbe is { } sessionProbe
+            ? sessionProbe.CheckAsync(cancellationToken)
+            : Task.FromResult(SessionCheck.NotChecked);
         var result = await _probe.ProbeAsync(cancellationToken);
+        var session = await sessionTask;
+        _probes++;
+        RecordSession(session, result.At);
         _failures = result.Reachable ? 0 : _failures + 1;
+        if (result.Reachable) _knownStandby = result.InRecovery;
         if (result is { Reachable: true, InRecovery: false, CurrentLsn: { } lsn }) _lastWritableLsn = lsn.Value;
         // Like the LSN, the synchronous standbys are remembered from the last probe that saw the instance writable:
         // synchronous-mode election needs them exactly when the primary stops answering.
@@ -119,7 +140,20 @@ public sealed partial class ReplicaGrain(
         {
             logger.LogWarning("Replica {Environment}/{Tier}/{Replica} probe failed: {Error}", spec.Environment, spec.Tier, spec.Name, result.Error);
         }
-        _latest = ToHealth(spec.Name, result, _failures, _lastWritableLsn, _lastSyncStandbys);
+        if (session.CannotOpenSession && _sessionFailures == 1)
+        {
+            logger.LogWarning("Replica {Environment}/{Tier}/{Replica} opens no new session: {Outcome} {Error}",
+                spec.Environment, spec.Tier, spec.Name, session.Outcome, session.Error);
+        }
+        _latest = ToHealth(spec.Name, result, _failures, _lastWritableLsn, _lastSyncStandbys) with
+        {
+            Session = _lastSession.Outcome,
+            SessionError = _lastSession.Error,
+            ConsecutiveSessionFailures = _sessionFailures,
+            SessionCheckedAt = _lastSessionAt,
+            SessionLatencyMs = _lastSession.Latency.TotalMilliseconds,
+            PostmasterAlive = result.Reachable && !session.CannotOpenSession ? null : PostmasterAlive(),
+        };
         metrics.RecordProbe(spec.Environment, spec.Tier, _latest);
         try
         {
@@ -129,6 +163,38 @@ public sealed partial class ReplicaGrain(
         {
             // The tier is moving between silos; the next probe reports again.
             logger.LogDebug(ex, "Replica {Environment}/{Tier}/{Replica} could not report to its tier", spec.Environment, spec.Tier, spec.Name);
+        }
+    }
+
+    /// <summary>
+    /// Every probe of a replica that is (or may be) the primary opens a fresh session: that is the one whose
+    /// clients a hung postmaster strands, and detection counts in probes. A replica known to be a standby is checked
+    /// every <see cref="StandbySessionCheckEvery"/>th probe: enough to keep a standby that takes no new session from
+    /// being promoted, and to show it, at a tenth of the connection churn.
+    /// </summary>
+    private bool SessionCheckDue() => !_knownStandby || _probes % StandbySessionCheckEvery == 0;
+
+    private const int StandbySessionCheckEvery = 10;
+
+    private void RecordSession(SessionCheck session, DateTimeOffset at)
+    {
+        if (session.Outcome == SessionOutcome.NotChecked) return;
+        _sessionFailures = session.CannotOpenSession ? _sessionFailures + 1 : 0;
+        _lastSession = session;
+        _lastSessionAt = at;
+    }
+
+    /// <summary>Whether the postmaster of a local instance runs, from /proc; null when the instance is not local.</summary>
+    private bool? PostmasterAlive()
+    {
+        if (_driver is null) return null;
+        try
+        {
+            return _driver.Processes() is [var first, ..] && first.Pid == _driver.PostmasterPid();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
+        {
+            return null;
         }
     }
 
