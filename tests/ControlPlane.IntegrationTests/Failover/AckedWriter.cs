@@ -23,13 +23,15 @@ public sealed class AckedWriter : IAsyncDisposable
     private readonly ConcurrentQueue<(long Id, DateTimeOffset At, string Replica)> _acks = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private readonly bool _freshConnectionPerWrite;
     private int _failures;
 
-    private AckedWriter(FailoverService.FailoverServiceClient failover, string tier, string passwordFile, string run)
+    private AckedWriter(FailoverService.FailoverServiceClient failover, string tier, string passwordFile, string run, bool freshConnectionPerWrite)
     {
         _failover = failover;
         _tier = tier;
         _passwordFile = passwordFile;
+        _freshConnectionPerWrite = freshConnectionPerWrite;
         Run = run;
         _loop = Task.Run(LoopAsync);
     }
@@ -44,8 +46,10 @@ public sealed class AckedWriter : IAsyncDisposable
     /// <summary>Replicas that acknowledged at least one write, in order of first acknowledgement.</summary>
     public IReadOnlyList<string> AcknowledgedBy => _acks.Select(a => a.Replica).Distinct().ToList();
 
-    public static AckedWriter Start(FailoverService.FailoverServiceClient failover, string tier, string passwordFile, string run) =>
-        new(failover, tier, passwordFile, run);
+    /// <param name="freshConnectionPerWrite">Open a new session for every write, as a client without a pool does: it
+    /// sees at once a primary that accepts no new session, which a long-lived session does not.</param>
+    public static AckedWriter Start(FailoverService.FailoverServiceClient failover, string tier, string passwordFile, string run, bool freshConnectionPerWrite = false) =>
+        new(failover, tier, passwordFile, run, freshConnectionPerWrite);
 
     /// <summary>Waits (bounded) until at least <paramref name="count"/> more writes were acknowledged.</summary>
     public async Task WaitForAcksAsync(int count, TimeSpan timeout)
@@ -122,6 +126,11 @@ public sealed class AckedWriter : IAsyncDisposable
                     await command.ExecuteNonQueryAsync(_stop.Token);
                 }
                 _acks.Enqueue((id, DateTimeOffset.UtcNow, connectedTo!));
+                if (_freshConnectionPerWrite)
+                {
+                    await DropAsync(connection);
+                    connection = null;
+                }
                 await Task.Delay(10, _stop.Token);
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
