@@ -53,6 +53,7 @@ public sealed partial class TierGrain
                 await HealStandbysAsync(spec);
                 break;
             case FailoverVerdict.Suspect:
+                NudgeStandbysOnLikelyDeath(spec);
                 break;
         }
     }

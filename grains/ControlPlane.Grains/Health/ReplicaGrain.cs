@@ -56,6 +56,7 @@ public sealed partial class ReplicaGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _timer?.Dispose();
+        _watchTimer?.Dispose();
         if (_probe is not null) await _probe.DisposeAsync();
         if (_sessionProbe is not null) await _sessionProbe.DisposeAsync();
         await StopSamplingAsync();
@@ -79,6 +80,8 @@ public sealed partial class ReplicaGrain(
     {
         _timer?.Dispose();
         _timer = null;
+        _watchTimer?.Dispose();
+        _watchTimer = null;
         if (state.State.Spec is { } spec) metrics.ForgetReplica(spec.Environment, spec.Tier, spec.Name);
         state.State.Spec = null;
         await state.WriteStateAsync();
@@ -116,16 +119,30 @@ public sealed partial class ReplicaGrain(
             Interleave = true,
         });
         StartSampling(spec);
+        StartWatching();
     }
 
     private async Task ProbeOnce(CancellationToken cancellationToken)
     {
         if (_probe is null || state.State.Spec is not { } spec) return;
+        _probing = true;
+        try
+        {
+            await ProbeAndReportAsync(_probe, spec, cancellationToken);
+        }
+        finally
+        {
+            _probing = false;
+        }
+    }
+
+    private async Task ProbeAndReportAsync(ReplicaProbe probe, ReplicaSpec spec, CancellationToken cancellationToken)
+    {
         // The fresh-connection check runs beside the pooled probe, under the same deadline.
         var sessionTask = SessionCheckDue() && _sessionProbe is { } sessionProbe
             ? sessionProbe.CheckAsync(cancellationToken)
             : Task.FromResult(SessionCheck.NotChecked);
-        var result = await _probe.ProbeAsync(cancellationToken);
+        var result = await probe.ProbeAsync(cancellationToken);
         var session = await sessionTask;
         _probes++;
         RecordSession(session, result.At);
