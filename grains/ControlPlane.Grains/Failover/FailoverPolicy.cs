@@ -45,7 +45,9 @@ public enum ElectionPurpose
 /// <para><b>Election</b> picks, among standbys that answer, are in recovery, open new sessions, have a priority above
 /// zero (and, in synchronous mode, were synchronous), the one with the most WAL; ties go to the higher priority, then
 /// the lower name so the answer is deterministic. A candidate further behind the primary's last known position than
-/// <see cref="FailoverSettings.MaxLagOnFailoverBytes"/> is refused unless an operator accepts data loss.</para>
+/// <see cref="FailoverSettings.MaxLagOnFailoverBytes"/> is refused unless an operator accepts data loss, and so is
+/// (by a failover, never a switchover, which waits for the replay) a standby whose replay is further behind than
+/// <see cref="FailoverSettings.MaxLagOnFailoverSeconds"/>.</para>
 /// </summary>
 public static class FailoverPolicy
 {
@@ -190,7 +192,7 @@ public static class FailoverPolicy
         var eligible = new List<ReplicaFacts>();
         foreach (var r in standbys)
         {
-            var why = Ineligibility(r, settings, allowDataLoss);
+            var why = Ineligibility(r, settings, allowDataLoss, purpose);
             if (why is null) eligible.Add(r);
             else evidence.Add($"{r.Name} not eligible: {why}");
         }
@@ -210,7 +212,7 @@ public static class FailoverPolicy
                     ? $"{target} is already the primary"
                     : $"{target} is not a standby of the tier", evidence);
             }
-            if (Ineligibility(t, settings, allowDataLoss) is { } why) return new Election(null, $"{target} cannot be promoted: {why}", evidence);
+            if (Ineligibility(t, settings, allowDataLoss, purpose) is { } why) return new Election(null, $"{target} cannot be promoted: {why}", evidence);
             if (purpose == ElectionPurpose.Failover && best is not null && t.Position < best.Position && !allowDataLoss)
             {
                 return new Election(null,
@@ -242,13 +244,18 @@ public static class FailoverPolicy
         return new Election(chosen.Name, $"promote {chosen.Name}", evidence);
     }
 
-    private static string? Ineligibility(ReplicaFacts r, FailoverSettings settings, bool allowDataLoss)
+    private static string? Ineligibility(ReplicaFacts r, FailoverSettings settings, bool allowDataLoss, ElectionPurpose purpose)
     {
         if (!r.Reachable) return "unreachable";
         if (!r.Fresh) return "no fresh probe";
         if (!r.InRecovery) return "not in recovery";
         if (r.Priority <= 0) return "priority 0 (never promoted)";
         if (SessionCheck.IsCannotOpen(r.Session)) return $"opens no new session ({Describe(r.Session)})";
+        // A switchover waits for its target to replay everything, so only a failover refuses a lagging replay.
+        if (purpose == ElectionPurpose.Failover && !allowDataLoss && r.ReplayLagSeconds is { } lag && lag > settings.MaxLagOnFailoverSeconds)
+        {
+            return $"its replay is {lag:0.#} s behind, more than max_lag_on_failover_seconds {settings.MaxLagOnFailoverSeconds:0.#}; an operator may force it with allow_data_loss";
+        }
         if (settings.SynchronousMode != SynchronousMode.Off && !r.LastKnownSynchronous && !allowDataLoss) return "not a synchronous standby";
         return null;
     }

@@ -16,8 +16,9 @@ public sealed class FailoverPropertyTests
 
     private static readonly Gen<ReplicaFacts> StandbyGen =
         Gen.Select(Gen.Select(Gen.Bool, Gen.Bool, Gen.Int[0, 6], Gen.Bool), Gen.Select(Gen.ULong[0, 10_000], Gen.Bool, Gen.Bool, Gen.Int[0, 3]), SessionGen,
-            (a, b, session) => new ReplicaFacts("s", a.Item1, a.Item2, a.Item3, a.Item4, b.Item1, b.Item1, b.Item2, b.Item3, b.Item4,
-                session.Outcome, session.Failures, session.PostmasterAlive));
+            Gen.Double[0, 20],
+            (a, b, session, lagSeconds) => new ReplicaFacts("s", a.Item1, a.Item2, a.Item3, a.Item4, b.Item1, b.Item1, b.Item2, b.Item3, b.Item4,
+                session.Outcome, session.Failures, session.PostmasterAlive, lagSeconds));
 
     private static readonly Gen<ReplicaFacts> PrimaryGen =
         Gen.Select(Gen.Bool, Gen.Bool, Gen.Int[0, 6], Gen.Bool, SessionGen,
@@ -33,6 +34,7 @@ public sealed class FailoverPropertyTests
                 {
                     FailureThreshold = threshold,
                     MaxLagOnFailoverBytes = maxLag,
+                    MaxLagOnFailoverSeconds = 10,
                     SynchronousMode = (SynchronousMode)sync,
                     Priorities = named.ToDictionary(s => s.Name, s => s.Priority),
                 };
@@ -129,6 +131,16 @@ public sealed class FailoverPropertyTests
             Assert.True(chosen.Answering && chosen.InRecovery && chosen.Priority > 0);
             var lag = view.PrimaryLastLsn is { } last && last > chosen.Position ? (long)(last - chosen.Position) : 0;
             Assert.True(lag <= view.Settings.MaxLagOnFailoverBytes);
+        });
+
+    [Fact]
+    public void A_failover_never_promotes_a_standby_whose_replay_lags_beyond_the_limit() =>
+        ViewGen.Sample(view =>
+        {
+            var decision = FailoverPolicy.Decide(view);
+            if (decision.Candidate is null) return;
+            var chosen = view.Replicas.Single(r => r.Name == decision.Candidate);
+            Assert.True((chosen.ReplayLagSeconds ?? 0) <= view.Settings.MaxLagOnFailoverSeconds, $"{chosen.Name} lags {chosen.ReplayLagSeconds} s");
         });
 
     [Fact]
