@@ -39,6 +39,7 @@ public sealed partial class ReplicaGrain(
     private int _sessionFailures;
     private long _probes;
     private SessionCheck _lastSession = SessionCheck.NotChecked;
+    private Task<SessionCheck>? _sessionInFlight;
     private DateTimeOffset? _lastSessionAt;
     private bool _knownStandby;
     private IGrainTimer? _timer;
@@ -109,7 +110,10 @@ public sealed partial class ReplicaGrain(
         _probe = new ReplicaProbe(
             Endpoint(spec),
             Schedule.Timeout);
-        _sessionProbe = new SessionProbe(Endpoint(spec), Schedule.Timeout);
+        // Twice the probe's deadline: opening a session costs the server a fork and an authentication, which a loaded
+        // host stretches; a check that slow is still collected (at a later probe), not counted as a failure.
+        _sessionProbe = new SessionProbe(Endpoint(spec), Schedule.Timeout * 2);
+        _sessionInFlight = null;
         _timer = this.RegisterGrainTimer(ProbeOnce, new GrainTimerCreationOptions
         {
             DueTime = TimeSpan.Zero,
@@ -138,12 +142,11 @@ public sealed partial class ReplicaGrain(
 
     private async Task ProbeAndReportAsync(ReplicaProbe probe, ReplicaSpec spec, CancellationToken cancellationToken)
     {
-        // The fresh-connection check runs beside the pooled probe, under the same deadline.
-        var sessionTask = SessionCheckDue() && _sessionProbe is { } sessionProbe
-            ? sessionProbe.CheckAsync(cancellationToken)
-            : Task.FromResult(SessionCheck.NotChecked);
+        // The fresh-connection check runs beside the pooled probe (with its own, longer deadline).
+        // It is not cancelled with the tick: a check outliving the pooled probe is picked up by a later probe.
+        if (_sessionInFlight is null && SessionCheckDue() && _sessionProbe is { } sessionProbe) _sessionInFlight = sessionProbe.CheckAsync(CancellationToken.None);
         var result = await probe.ProbeAsync(cancellationToken);
-        var session = await sessionTask;
+        var session = await CollectSessionAsync(Schedule.Timeout - (DateTimeOffset.UtcNow - result.At));
         _probes++;
         RecordSession(session, result.At);
         _failures = result.Reachable ? 0 : _failures + 1;
@@ -187,11 +190,23 @@ public sealed partial class ReplicaGrain(
     /// Every probe of a replica that is (or may be) the primary opens a fresh session: that is the one whose
     /// clients a hung postmaster strands, and detection counts in probes. A replica known to be a standby is checked
     /// every <see cref="StandbySessionCheckEvery"/>th probe: enough to keep a standby that takes no new session from
-    /// being promoted, and to show it, at a tenth of the connection churn.
+    /// being promoted, and to show it, at a tenth of the connection churn; a standby whose last check failed is
+    /// checked again at every probe, so one slow check does not keep it ineligible for ten probes.
     /// </summary>
-    private bool SessionCheckDue() => !_knownStandby || _probes % StandbySessionCheckEvery == 0;
+    private bool SessionCheckDue() => !_knownStandby || _sessionFailures > 0 || _probes % StandbySessionCheckEvery == 0;
 
     private const int StandbySessionCheckEvery = 10;
+
+    /// <summary>The in-flight check's outcome if it ends within <paramref name="wait"/> (fast answers such as a refused
+    /// port land in the same probe), else <see cref="SessionCheck.NotChecked"/> and it stays in flight.</summary>
+    private async Task<SessionCheck> CollectSessionAsync(TimeSpan wait)
+    {
+        if (_sessionInFlight is not { } inFlight) return SessionCheck.NotChecked;
+        if (!inFlight.IsCompleted && wait > TimeSpan.Zero) await Task.WhenAny(inFlight, Task.Delay(wait));
+        if (!inFlight.IsCompleted) return SessionCheck.NotChecked;
+        _sessionInFlight = null;
+        return inFlight.IsCompletedSuccessfully ? inFlight.Result : SessionCheck.NotChecked;
+    }
 
     private void RecordSession(SessionCheck session, DateTimeOffset at)
     {
