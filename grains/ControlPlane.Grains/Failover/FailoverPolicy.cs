@@ -31,11 +31,12 @@ public enum ElectionPurpose
 /// <para><b>Two situations look like a dead primary but are not acted on</b>, because the control plane's own view
 /// is the likelier fault: every replica is unreachable at once (we are cut off), or a standby still streams WAL from
 /// the primary while we cannot reach it at all (the primary lives; only our path to it is broken). The streaming
-/// veto holds only while the failure could be our path: when the pooled probe answers, or the primary's host
-/// accepted the TCP connection (or refused it) and then gave no session, the path demonstrably works and the fault is
-/// the server's. A walsender streaming from a postmaster that accepts no connection is an existing session like any
-/// other: the standbys are its only clients left, and they cannot write. So "cannot open a session" outranks
-/// "still streams"; only a silent TCP connect (the host, or the way to it, does not answer) keeps the veto.</para>
+/// veto holds only while the failure could be our path or mere load: when the pooled probe answers while no new
+/// session opens, or the server answers a new connection with a refusal or an error, the path demonstrably works and
+/// the fault is the server's. A walsender streaming from a postmaster that accepts no connection is an existing
+/// session like any other: the standbys are its only clients left, and they cannot write. So "cannot open a session
+/// while the pooled sessions answer" outranks "still streams". A session that merely times out while the pooled
+/// probe fails too is not enough: a CPU-starved host looks exactly like that, and its standbys still stream.</para>
 ///
 /// <para><b>Certain death skips the window.</b> When the primary's port refuses the connection (not a timeout),
 /// the host-local driver finds no postmaster process, and every standby that answers has lost its WAL sender, no
@@ -79,7 +80,9 @@ public static class FailoverPolicy
         {
             evidence.Add($"primary {primary.Name} opened no new session in {primary.SessionFailures} consecutive checks (threshold {threshold}): {Describe(primary.Session)}"
                 + (primary.Answering ? ", while its pooled sessions still answer" : ""));
-            serverSide = primary.Answering || primary.Session is not SessionOutcome.ConnectTimedOut;
+            // Only a pooled probe that answers proves the path and the server's life: a slow session on a loaded
+            // host also times out after the TCP connect, and must not outrank streaming standbys.
+            serverSide = primary.Answering || primary.Session is SessionOutcome.Refused or SessionOutcome.Rejected;
         }
         else if (RefusesSessions(primary) is { } refusal)
         {
@@ -101,8 +104,8 @@ public static class FailoverPolicy
         else
         {
             evidence.Add($"primary {primary.Name} failed {primary.ConsecutiveFailures} consecutive probes (threshold {threshold})");
-            serverSide = primary.Session is SessionOutcome.SessionTimedOut or SessionOutcome.Refused or SessionOutcome.Rejected;
-            if (serverSide) evidence.Add($"its host answers but gives no session: {Describe(primary.Session)}");
+            serverSide = primary.Session is SessionOutcome.Refused or SessionOutcome.Rejected;
+            if (serverSide) evidence.Add($"its host answers but the server takes no session: {Describe(primary.Session)}");
         }
 
         var others = view.Replicas.Where(r => r.Name != primary.Name).ToList();

@@ -110,9 +110,9 @@ public sealed partial class ReplicaGrain(
         _probe = new ReplicaProbe(
             Endpoint(spec),
             Schedule.Timeout);
-        // Twice the probe's deadline: opening a session costs the server a fork and an authentication, which a loaded
+        // Four times the probe's deadline: opening a session costs the server a fork and an authentication, which a loaded
         // host stretches; a check that slow is still collected (at a later probe), not counted as a failure.
-        _sessionProbe = new SessionProbe(Endpoint(spec), Schedule.Timeout * 2);
+        _sessionProbe = new SessionProbe(Endpoint(spec), Schedule.Timeout * 4);
         _sessionInFlight = null;
         _timer = this.RegisterGrainTimer(ProbeOnce, new GrainTimerCreationOptions
         {

@@ -77,7 +77,7 @@ public sealed class FailoverPropertyTests
             var primary = view.Replicas[0];
             var aliveToStandbys = view.Replicas.Skip(1).Any(r => r.Answering && r.StreamingFromPrimary);
             // Silent to us on every path (the pooled probe fails, no TCP answer or no check): our network may be the fault.
-            var silent = !primary.Reachable && primary.Session is SessionOutcome.ConnectTimedOut or SessionOutcome.NotChecked or SessionOutcome.Opened;
+            var silent = !primary.Reachable && primary.Session is not (SessionOutcome.Refused or SessionOutcome.Rejected);
             if (aliveToStandbys && silent)
                 Assert.NotEqual(FailoverVerdict.Promote, FailoverPolicy.Decide(view).Verdict);
         });
