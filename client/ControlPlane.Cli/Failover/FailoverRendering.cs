@@ -66,7 +66,7 @@ internal static class FailoverRendering
         Row("auto failover", s.AutoFailover ? "on" : "off");
         Row("failure threshold", $"{s.FailureThreshold} probes");
         Row("probe interval / timeout", $"{s.ProbeIntervalMs} ms / {s.ProbeTimeoutMs} ms");
-        Row("max lag on failover", $"{s.MaxLagOnFailoverBytes} B");
+        Row("max lag on failover", $"{s.MaxLagOnFailoverBytes} B, {s.MaxLagOnFailoverSeconds:0.###} s of replay");
         Row("synchronous mode", s.SynchronousMode.ToString().ToLowerInvariant());
         Row("priorities", s.Priorities.Count == 0 ? "(all 1)" : string.Join(", ", s.Priorities.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")));
         return grid;

@@ -65,10 +65,11 @@ internal static class TierHaCommands
         var interval = new Option<int?>("--probe-interval-ms") { Description = "Probe period while failover is on (100 to 60000)" };
         var timeout = new Option<int?>("--probe-timeout-ms") { Description = "Probe deadline, below the interval" };
         var maxLag = new Option<long?>("--max-lag-on-failover") { Description = "Bytes a candidate may lag before it is refused" };
+        var maxLagSeconds = new Option<double?>("--max-lag-on-failover-seconds") { Description = "Seconds of replay a candidate may lag before a failover refuses it (more than 0, at most 86400)" };
         var sync = new Option<string?>("--synchronous-mode") { Description = "off, on (relax when no standby is healthy) or strict (never relax)" };
         sync.AcceptOnlyFromAmong("off", "on", "strict");
         var priority = new Option<string[]>("--priority") { Description = "REPLICA=N promotion priority (0 never promotes); repeat for several", AllowMultipleArgumentsPerToken = true };
-        var command = new Command("ha", "Show the tier's HA settings, or change those given") { tier, auto, threshold, interval, timeout, maxLag, sync, priority };
+        var command = new Command("ha", "Show the tier's HA settings, or change those given") { tier, auto, threshold, interval, timeout, maxLag, maxLagSeconds, sync, priority };
         CommandRunner.SetHandler(command, globals, io, async (context, parsed, ct) =>
         {
             var name = parsed.GetRequiredValue(tier);
@@ -76,7 +77,7 @@ internal static class TierHaCommands
                 new GetFailoverSettingsRequest { Environment = context.Environment, Tier = name },
                 deadline: CommandContext.UnaryDeadline(), cancellationToken: ct).ConfigureAwait(false);
             var changed = parsed.GetValue(auto) is not null || parsed.GetValue(threshold) is not null || parsed.GetValue(interval) is not null
-                || parsed.GetValue(timeout) is not null || parsed.GetValue(maxLag) is not null || parsed.GetValue(sync) is not null
+                || parsed.GetValue(timeout) is not null || parsed.GetValue(maxLag) is not null || parsed.GetValue(maxLagSeconds) is not null || parsed.GetValue(sync) is not null
                 || (parsed.GetValue(priority)?.Length ?? 0) > 0;
             if (changed)
             {
@@ -86,6 +87,7 @@ internal static class TierHaCommands
                 if (parsed.GetValue(interval) is { } i) wanted.ProbeIntervalMs = i;
                 if (parsed.GetValue(timeout) is { } o) wanted.ProbeTimeoutMs = o;
                 if (parsed.GetValue(maxLag) is { } m) wanted.MaxLagOnFailoverBytes = m;
+                if (parsed.GetValue(maxLagSeconds) is { } ms) wanted.MaxLagOnFailoverSeconds = ms;
                 if (parsed.GetValue(sync) is { } s)
                     wanted.SynchronousMode = s switch { "on" => SynchronousMode.On, "strict" => SynchronousMode.Strict, _ => SynchronousMode.Off };
                 foreach (var entry in parsed.GetValue(priority) ?? [])

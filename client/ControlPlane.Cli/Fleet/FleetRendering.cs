@@ -88,6 +88,7 @@ internal static class FleetRendering
         Row("connections", FleetFormat.Connections(replica.Connections, replica.MaxConnections));
         Row("last probe", $"{FleetFormat.Age(replica.LastProbeAt, now)} ({replica.ProbeLatencyMs:0.0} ms)");
         Row("failures", replica.ConsecutiveFailures.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Row("new session", NewSession(replica, now));
         Row("timeline", replica.Timeline.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Row("lsn current/receive/replay", $"{FleetFormat.OrDash(replica.CurrentLsn)} / {FleetFormat.OrDash(replica.ReceiveLsn)} / {FleetFormat.OrDash(replica.ReplayLsn)}");
         Row("wal receiver", FleetFormat.OrDash(replica.WalReceiverStatus));
@@ -121,6 +122,16 @@ internal static class FleetRendering
         new Text(replica.ConsecutiveFailures.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new Text(FleetFormat.OrDash(replica.Problem)),
     ];
+
+    /// <summary>The fresh-connection check: what a client that is not connected yet gets, which pooled probes cannot tell.</summary>
+    public static string NewSession(Replica replica, DateTimeOffset now)
+    {
+        if (string.IsNullOrEmpty(replica.Session)) return "-";
+        var when = $"checked {FleetFormat.Age(replica.SessionCheckedAt, now)}";
+        return replica.Session == "opened"
+            ? $"opened ({replica.SessionLatencyMs:0.0} ms, {when})"
+            : $"{replica.Session.Replace('_', ' ')}: {FleetFormat.OrDash(replica.SessionError)} ({replica.SessionFailures.ToString(System.Globalization.CultureInfo.InvariantCulture)} in a row, {when})";
+    }
 
     private static Markup Healthy(bool healthy) => healthy ? new Markup("[green]yes[/]") : new Markup("[red]no[/]");
 }

@@ -1,4 +1,5 @@
 using ControlPlane.Grains.Health;
+using ControlPlane.Postgres.Health;
 
 namespace ControlPlane.Grains.Failover;
 
@@ -37,7 +38,11 @@ public static class FailoverFacts
                 ReplayLsn: h?.ReplayLsn,
                 StreamingFromPrimary: streaming,
                 LastKnownSynchronous: synchronous.Contains(r.Name),
-                Priority: settings.PriorityOf(r.Name));
+                Priority: settings.PriorityOf(r.Name),
+                Session: h?.Session ?? SessionOutcome.NotChecked,
+                SessionFailures: h?.ConsecutiveSessionFailures ?? 0,
+                PostmasterAlive: h?.PostmasterAlive,
+                ReplayLagSeconds: h is { Reachable: true, InRecovery: true } ? h.ReplayLagSeconds : null);
         }).ToList();
         var primaryLsn = primaryHealth is { Reachable: true, InRecovery: false } ? primaryHealth.CurrentLsn : null;
         return new FailoverView(settings, paused, term, primary, primaryLsn ?? LastKnownPrimaryLsn(primaryHealth), replicas);

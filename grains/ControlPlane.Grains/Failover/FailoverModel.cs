@@ -1,9 +1,15 @@
+using ControlPlane.Postgres.Health;
+
 namespace ControlPlane.Grains.Failover;
 
 /// <summary>What the tier knows of one replica when it decides. Built from the replicas' latest reports.</summary>
 /// <param name="Fresh">The replica reported recently enough to be believed.</param>
 /// <param name="StreamingFromPrimary">A standby whose WAL receiver is streaming from the tier's primary right now.</param>
 /// <param name="LastKnownSynchronous">The primary last listed this standby as sync or quorum.</param>
+/// <param name="Session">The last fresh-connection check of the replica.</param>
+/// <param name="SessionFailures">Consecutive fresh-connection checks that opened no session (pressure and credentials excluded).</param>
+/// <param name="PostmasterAlive">What the host-local driver saw of the postmaster after a failed probe; null when unknown.</param>
+/// <param name="ReplayLagSeconds">Seconds of transactions received but not replayed (the probe's replay lag).</param>
 public sealed record ReplicaFacts(
     string Name,
     bool Reachable,
@@ -14,7 +20,11 @@ public sealed record ReplicaFacts(
     ulong? ReplayLsn,
     bool StreamingFromPrimary,
     bool LastKnownSynchronous,
-    int Priority)
+    int Priority,
+    SessionOutcome Session = SessionOutcome.NotChecked,
+    int SessionFailures = 0,
+    bool? PostmasterAlive = null,
+    double? ReplayLagSeconds = null)
 {
     /// <summary>How far this replica has WAL: what it received, else what it replayed.</summary>
     public ulong Position => Math.Max(ReceiveLsn ?? 0, ReplayLsn ?? 0);
@@ -44,6 +54,9 @@ public enum FailoverVerdict
     Blind,
     /// <summary>Standbys still stream from the primary: it is alive, only we cannot reach it. Alert, do not act.</summary>
     PrimaryAliveToStandbys,
+    /// <summary>The primary lives but refuses new sessions for a reason a new primary would share: every connection
+    /// slot taken (53300, pool pressure) or the control plane's credentials refused. Alert, do not act.</summary>
+    SessionsRefused,
     /// <summary>The primary is failed and no standby may be promoted. Alert.</summary>
     NoCandidate,
     /// <summary>Promote <see cref="FailoverDecision.Candidate"/>.</summary>
@@ -53,7 +66,8 @@ public enum FailoverVerdict
 /// <summary>The policy's answer, with the evidence that led to it (kept in the decision log).</summary>
 public sealed record FailoverDecision(FailoverVerdict Verdict, string Reason, string? Candidate, IReadOnlyList<string> Evidence)
 {
-    public bool IsAlert => Verdict is FailoverVerdict.Blind or FailoverVerdict.PrimaryAliveToStandbys or FailoverVerdict.NoCandidate;
+    public bool IsAlert => Verdict is FailoverVerdict.Blind or FailoverVerdict.PrimaryAliveToStandbys or FailoverVerdict.NoCandidate
+        or FailoverVerdict.SessionsRefused;
 }
 
 /// <summary>The outcome of an election: a candidate, or why there is none.</summary>

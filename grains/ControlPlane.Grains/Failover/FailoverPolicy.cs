@@ -1,3 +1,5 @@
+using ControlPlane.Postgres.Health;
+
 namespace ControlPlane.Grains.Failover;
 
 /// <summary>Why an election is held: a switchover waits for its target to catch up, so lag does not disqualify.</summary>
@@ -11,15 +13,42 @@ public enum ElectionPurpose
 /// Detection and election, as pure functions of what the tier knows. The tier grain gathers the facts, asks here,
 /// persists the answer with a new term, and only then acts.
 ///
-/// Detection declares the primary failed only on fresh evidence: <see cref="FailoverSettings.FailureThreshold"/>
-/// consecutive failed probes. Two situations look like a dead primary but are not acted on, because the
-/// control plane's own view is the likelier fault: every replica is unreachable at once (we are cut off), or a
-/// standby still streams WAL from the primary (the primary is alive; only our path to it is broken).
+/// <para><b>Detection</b> reads three signals of the primary and one of its standbys:</para>
+/// <list type="bullet">
+/// <item>the pooled probe (is the server working?): <see cref="FailoverSettings.FailureThreshold"/> consecutive
+/// failures declare it failed;</item>
+/// <item>the fresh-connection check (can a new client get in?): as many consecutive checks that open no session
+/// declare it failed too, <b>even while the pooled probe answers</b>: a server that takes no new session is dead to
+/// every client that is not already connected (a frozen postmaster, a full listen backlog);</item>
+/// <item>the host-local driver (is the postmaster process alive?), and the standbys' WAL receivers (does the
+/// primary still send WAL?).</item>
+/// </list>
 ///
-/// Election picks, among standbys that answer, are in recovery and have a priority above zero (and, in
-/// synchronous mode, were synchronous), the one with the most WAL; ties go to the higher priority, then the
-/// lower name so the answer is deterministic. A candidate further behind the primary's last known position than
-/// <see cref="FailoverSettings.MaxLagOnFailoverBytes"/> is refused unless an operator accepts data loss.
+/// <para><b>Refusals that are not death.</b> "Too many clients" (53300) and refused credentials come from a live
+/// server and would come from any new primary just the same (the clients follow it; the credentials are ours):
+/// they raise an alert (<see cref="FailoverVerdict.SessionsRefused"/>) and never count toward a failover.</para>
+///
+/// <para><b>Two situations look like a dead primary but are not acted on</b>, because the control plane's own view
+/// is the likelier fault: every replica is unreachable at once (we are cut off), or a standby still streams WAL from
+/// the primary while we cannot reach it at all (the primary lives; only our path to it is broken). The streaming
+/// veto holds only while the failure could be our path or mere load: when the pooled probe answers while no new
+/// session opens, or the server answers a new connection with a refusal or an error, the path demonstrably works and
+/// the fault is the server's. A walsender streaming from a postmaster that accepts no connection is an existing
+/// session like any other: the standbys are its only clients left, and they cannot write. So "cannot open a session
+/// while the pooled sessions answer" outranks "still streams". A session that merely times out while the pooled
+/// probe fails too is not enough: a CPU-starved host looks exactly like that, and its standbys still stream.</para>
+///
+/// <para><b>Certain death skips the window.</b> When the primary's port refuses the connection (not a timeout),
+/// the host-local driver finds no postmaster process, and every standby that answers has lost its WAL sender, no
+/// reading of the facts leaves the primary alive: it is failed at its first failed probe. A timeout (a hang) is
+/// never certain and keeps the full window, so short freezes still cause no failover.</para>
+///
+/// <para><b>Election</b> picks, among standbys that answer, are in recovery, open new sessions, have a priority above
+/// zero (and, in synchronous mode, were synchronous), the one with the most WAL; ties go to the higher priority, then
+/// the lower name so the answer is deterministic. A candidate further behind the primary's last known position than
+/// <see cref="FailoverSettings.MaxLagOnFailoverBytes"/> is refused unless an operator accepts data loss, and so is
+/// (by a failover, never a switchover, which waits for the replay) a standby whose replay is further behind than
+/// <see cref="FailoverSettings.MaxLagOnFailoverSeconds"/>.</para>
 /// </summary>
 public static class FailoverPolicy
 {
@@ -31,16 +60,38 @@ public static class FailoverPolicy
         {
             return new FailoverDecision(FailoverVerdict.NoCandidate, $"primary '{view.Primary}' of term {view.Term} is not a replica of the tier", null, []);
         }
-        if (primary.Answering && !primary.InRecovery)
+        var threshold = view.Settings.FailureThreshold;
+        var noSessions = primary.Fresh && primary.SessionFailures >= threshold;
+        if (primary.Answering && !primary.InRecovery && !noSessions)
         {
-            return new FailoverDecision(FailoverVerdict.PrimaryHealthy, "primary answers", null, []);
+            return RefusesSessions(primary)
+                ?? new FailoverDecision(FailoverVerdict.PrimaryHealthy, "primary answers", null, []);
         }
 
-        var threshold = view.Settings.FailureThreshold;
         var evidence = new List<string>();
-        if (primary.Answering)
+        // Whether the fault is demonstrably the server's, not the path between the control plane and it.
+        var serverSide = false;
+        if (primary.Answering && primary.InRecovery)
         {
             evidence.Add($"primary {primary.Name} answers but is in recovery");
+            serverSide = true;
+        }
+        else if (noSessions)
+        {
+            evidence.Add($"primary {primary.Name} opened no new session in {primary.SessionFailures} consecutive checks (threshold {threshold}): {Describe(primary.Session)}"
+                + (primary.Answering ? ", while its pooled sessions still answer" : ""));
+            // Only a pooled probe that answers proves the path and the server's life: a slow session on a loaded
+            // host also times out after the TCP connect, and must not outrank streaming standbys.
+            serverSide = primary.Answering || primary.Session is SessionOutcome.Refused or SessionOutcome.Rejected;
+        }
+        else if (RefusesSessions(primary) is { } refusal)
+        {
+            return refusal;
+        }
+        else if (CertainDeath(primary, view) is { } death)
+        {
+            evidence.AddRange(death);
+            serverSide = true;
         }
         else if (!primary.Fresh || primary.ConsecutiveFailures < threshold)
         {
@@ -53,6 +104,8 @@ public static class FailoverPolicy
         else
         {
             evidence.Add($"primary {primary.Name} failed {primary.ConsecutiveFailures} consecutive probes (threshold {threshold})");
+            serverSide = primary.Session is SessionOutcome.Refused or SessionOutcome.Rejected;
+            if (serverSide) evidence.Add($"its host answers but the server takes no session: {Describe(primary.Session)}");
         }
 
         var others = view.Replicas.Where(r => r.Name != primary.Name).ToList();
@@ -66,8 +119,12 @@ public static class FailoverPolicy
         if (streaming.Count > 0)
         {
             evidence.Add($"{string.Join(", ", streaming)} still streaming WAL from {primary.Name}");
-            return new FailoverDecision(FailoverVerdict.PrimaryAliveToStandbys,
-                $"standbys still stream from {primary.Name}: it is alive and only unreachable from the control plane; not failing over", null, evidence);
+            if (!serverSide)
+            {
+                return new FailoverDecision(FailoverVerdict.PrimaryAliveToStandbys,
+                    $"standbys still stream from {primary.Name}: it is alive and only unreachable from the control plane; not failing over", null, evidence);
+            }
+            evidence.Add("streaming does not veto: the primary's host answers, the server itself takes no new session");
         }
         if (view.Paused || !view.Settings.AutoFailover)
         {
@@ -82,6 +139,53 @@ public static class FailoverPolicy
             : new FailoverDecision(FailoverVerdict.Promote, election.Reason, election.Candidate, evidence);
     }
 
+    /// <summary>
+    /// The evidence that the primary is certainly dead, or null: its port refused the last fresh connection, the
+    /// host-local driver found no postmaster, and every standby that answers has lost its WAL sender (at least one
+    /// answers, so this is not our own blindness).
+    /// </summary>
+    public static IReadOnlyList<string>? CertainDeath(ReplicaFacts primary, FailoverView view)
+    {
+        ArgumentNullException.ThrowIfNull(primary);
+        ArgumentNullException.ThrowIfNull(view);
+        if (primary.Reachable || !primary.Fresh || primary.ConsecutiveFailures < 1) return null;
+        if (primary.Session != SessionOutcome.Refused || primary.PostmasterAlive != false) return null;
+        var standbys = view.Replicas.Where(r => r.Name != primary.Name && r.Answering && r.InRecovery).ToList();
+        if (standbys.Count == 0 || standbys.Any(r => r.StreamingFromPrimary)) return null;
+        return
+        [
+            $"primary {primary.Name} refuses connections on its port and its host finds no postmaster process",
+            $"{string.Join(", ", standbys.Select(r => r.Name))} lost their WAL sender",
+            "certain death: not waiting for the probe window",
+        ];
+    }
+
+    /// <summary>An alert when the primary's last fresh connection was refused by a live server for a reason a new
+    /// primary would share; null otherwise.</summary>
+    private static FailoverDecision? RefusesSessions(ReplicaFacts primary) => primary.Session switch
+    {
+        SessionOutcome.TooManyClients => new FailoverDecision(FailoverVerdict.SessionsRefused,
+            $"pool pressure: primary {primary.Name} refuses new sessions with too many clients (53300); a new primary would drown too; not failing over",
+            null, [$"primary {primary.Name}: {Describe(primary.Session)}", primary.Reachable ? "its pooled sessions still answer" : "its pooled probe fails too"]),
+        SessionOutcome.AuthenticationFailed => new FailoverDecision(FailoverVerdict.SessionsRefused,
+            $"primary {primary.Name} refuses the control plane's credentials (28P01/28000); check the password files; not failing over",
+            null, [$"primary {primary.Name}: {Describe(primary.Session)}"]),
+        _ => null,
+    };
+
+    private static string Describe(SessionOutcome outcome) => outcome switch
+    {
+        SessionOutcome.SessionTimedOut => "the port accepts TCP but no session comes back",
+        SessionOutcome.ConnectTimedOut => "no TCP answer",
+        SessionOutcome.Refused => "connection refused",
+        SessionOutcome.TooManyClients => "too many clients (53300)",
+        SessionOutcome.AuthenticationFailed => "authentication refused",
+        SessionOutcome.Rejected => "the server rejects new sessions",
+        SessionOutcome.Failed => "the connection breaks",
+        SessionOutcome.Opened => "sessions open",
+        _ => "not checked",
+    };
+
     public static Election Elect(FailoverView view, string? target, bool allowDataLoss, ElectionPurpose purpose)
     {
         ArgumentNullException.ThrowIfNull(view);
@@ -91,7 +195,7 @@ public static class FailoverPolicy
         var eligible = new List<ReplicaFacts>();
         foreach (var r in standbys)
         {
-            var why = Ineligibility(r, settings, allowDataLoss);
+            var why = Ineligibility(r, settings, allowDataLoss, purpose);
             if (why is null) eligible.Add(r);
             else evidence.Add($"{r.Name} not eligible: {why}");
         }
@@ -111,7 +215,7 @@ public static class FailoverPolicy
                     ? $"{target} is already the primary"
                     : $"{target} is not a standby of the tier", evidence);
             }
-            if (Ineligibility(t, settings, allowDataLoss) is { } why) return new Election(null, $"{target} cannot be promoted: {why}", evidence);
+            if (Ineligibility(t, settings, allowDataLoss, purpose) is { } why) return new Election(null, $"{target} cannot be promoted: {why}", evidence);
             if (purpose == ElectionPurpose.Failover && best is not null && t.Position < best.Position && !allowDataLoss)
             {
                 return new Election(null,
@@ -143,12 +247,18 @@ public static class FailoverPolicy
         return new Election(chosen.Name, $"promote {chosen.Name}", evidence);
     }
 
-    private static string? Ineligibility(ReplicaFacts r, FailoverSettings settings, bool allowDataLoss)
+    private static string? Ineligibility(ReplicaFacts r, FailoverSettings settings, bool allowDataLoss, ElectionPurpose purpose)
     {
         if (!r.Reachable) return "unreachable";
         if (!r.Fresh) return "no fresh probe";
         if (!r.InRecovery) return "not in recovery";
         if (r.Priority <= 0) return "priority 0 (never promoted)";
+        if (SessionCheck.IsCannotOpen(r.Session)) return $"opens no new session ({Describe(r.Session)})";
+        // A switchover waits for its target to replay everything, so only a failover refuses a lagging replay.
+        if (purpose == ElectionPurpose.Failover && !allowDataLoss && r.ReplayLagSeconds is { } lag && lag > settings.MaxLagOnFailoverSeconds)
+        {
+            return $"its replay is {lag:0.#} s behind, more than max_lag_on_failover_seconds {settings.MaxLagOnFailoverSeconds:0.#}; an operator may force it with allow_data_loss";
+        }
         if (settings.SynchronousMode != SynchronousMode.Off && !r.LastKnownSynchronous && !allowDataLoss) return "not a synchronous standby";
         return null;
     }

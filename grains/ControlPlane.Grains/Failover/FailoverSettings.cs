@@ -39,6 +39,13 @@ public sealed record FailoverSettings
     /// <summary>Promotion priority per replica (default 1); ties in WAL position go to the higher; 0 is never promoted.</summary>
     [Id(6)] public IReadOnlyDictionary<string, int> Priorities { get; init; } = new Dictionary<string, int>();
 
+    /// <summary>
+    /// A candidate whose replay is further behind than this (seconds of transactions received but not replayed, as
+    /// its last probe saw them) is not promoted by a failover unless an operator forces it: promoting it means a long
+    /// replay before the first write, or (replay paused) a stale primary.
+    /// </summary>
+    [Id(7)] public double MaxLagOnFailoverSeconds { get; init; } = 30;
+
     public int PriorityOf(string replica) => Priorities.TryGetValue(replica, out var p) ? p : 1;
 
     /// <summary>The problems with these settings, each naming the setting, the value and what was expected.</summary>
@@ -51,6 +58,8 @@ public sealed record FailoverSettings
         if (ProbeTimeout <= TimeSpan.Zero || ProbeTimeout >= ProbeInterval)
             errors.Add($"probe_timeout is {ProbeTimeout.TotalMilliseconds} ms; expected more than 0 and less than the probe interval.");
         if (MaxLagOnFailoverBytes < 0) errors.Add($"max_lag_on_failover is {MaxLagOnFailoverBytes}; expected 0 or more bytes.");
+        if (double.IsNaN(MaxLagOnFailoverSeconds) || MaxLagOnFailoverSeconds <= 0 || MaxLagOnFailoverSeconds > 86_400)
+            errors.Add($"max_lag_on_failover_seconds is {MaxLagOnFailoverSeconds}; expected more than 0 and at most 86400 seconds.");
         foreach (var (name, priority) in Priorities)
         {
             if (priority is < 0 or > 1000) errors.Add($"priority of {name} is {priority}; expected 0 (never promote) to 1000.");

@@ -47,13 +47,16 @@ public sealed partial class TierGrain
             case FailoverVerdict.Blind or FailoverVerdict.PrimaryAliveToStandbys or FailoverVerdict.NoCandidate or FailoverVerdict.Suspended:
                 await AlertAsync(decision.Reason, decision.Evidence);
                 break;
-            case FailoverVerdict.PrimaryHealthy:
-                if (_alert.Length > 0) await AlertAsync("", []);
+            case FailoverVerdict.PrimaryHealthy or FailoverVerdict.SessionsRefused:
+                // Refused sessions (pool pressure, credentials) are an alert on a primary that otherwise works.
+                if (decision.Verdict == FailoverVerdict.SessionsRefused) await AlertAsync(decision.Reason, decision.Evidence);
+                else if (_alert.Length > 0) await AlertAsync("", []);
                 await KeepSynchronousStandbysAsync(spec);
                 await RecordTermOnPrimaryAsync(spec);
                 await HealStandbysAsync(spec);
                 break;
             case FailoverVerdict.Suspect:
+                NudgeStandbysOnLikelyDeath(spec);
                 break;
         }
     }

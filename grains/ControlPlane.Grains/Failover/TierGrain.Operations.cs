@@ -59,7 +59,7 @@ public sealed partial class TierGrain
         state.State.Settings = settings;
         await PersistDecisionAsync(Decision(DecisionKind.Settings,
             $"settings: auto_failover={settings.AutoFailover}, failure_threshold={settings.FailureThreshold}, probe_interval={settings.ProbeInterval.TotalMilliseconds} ms, " +
-            $"max_lag_on_failover={settings.MaxLagOnFailoverBytes}, synchronous_mode={settings.SynchronousMode}", principal, null), newPrimary: null);
+            $"max_lag_on_failover={settings.MaxLagOnFailoverBytes}, max_lag_on_failover_seconds={settings.MaxLagOnFailoverSeconds}, synchronous_mode={settings.SynchronousMode}", principal, null), newPrimary: null);
         foreach (var replica in spec.Replicas) await Replica(spec, replica.Name).Configure(replica, Schedule);
     }
 

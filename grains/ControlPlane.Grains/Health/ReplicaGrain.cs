@@ -36,6 +36,13 @@ public sealed partial class ReplicaGrain(
 {
     private readonly FleetOptions _options = options.Value;
     private ReplicaProbe? _probe;
+    private SessionProbe? _sessionProbe;
+    private int _sessionFailures;
+    private long _probes;
+    private SessionCheck _lastSession = SessionCheck.NotChecked;
+    private Task<SessionCheck>? _sessionInFlight;
+    private DateTimeOffset? _lastSessionAt;
+    private bool _knownStandby;
     private IGrainTimer? _timer;
     private ReplicaHealth? _latest;
     private int _failures;
@@ -51,7 +58,9 @@ public sealed partial class ReplicaGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _timer?.Dispose();
+        _watchTimer?.Dispose();
         if (_probe is not null) await _probe.DisposeAsync();
+        if (_sessionProbe is not null) await _sessionProbe.DisposeAsync();
         await StopSamplingAsync();
         if (state.State.Spec is { } spec) metrics.ForgetReplica(spec.Environment, spec.Tier, spec.Name);
     }
@@ -73,6 +82,8 @@ public sealed partial class ReplicaGrain(
     {
         _timer?.Dispose();
         _timer = null;
+        _watchTimer?.Dispose();
+        _watchTimer = null;
         if (state.State.Spec is { } spec) metrics.ForgetReplica(spec.Environment, spec.Tier, spec.Name);
         state.State.Spec = null;
         await Catalog.WriteAsync();
@@ -92,9 +103,18 @@ public sealed partial class ReplicaGrain(
             var old = _probe;
             _ = old.DisposeAsync().AsTask();
         }
+        if (_sessionProbe is not null)
+        {
+            var old = _sessionProbe;
+            _ = old.DisposeAsync().AsTask();
+        }
         _probe = new ReplicaProbe(
             Endpoint(spec),
             Schedule.Timeout);
+        // Four times the probe's deadline: opening a session costs the server a fork and an authentication, which a loaded
+        // host stretches; a check that slow is still collected (at a later probe), not counted as a failure.
+        _sessionProbe = new SessionProbe(Endpoint(spec), Schedule.Timeout * 4);
+        _sessionInFlight = null;
         _timer = this.RegisterGrainTimer(ProbeOnce, new GrainTimerCreationOptions
         {
             DueTime = TimeSpan.Zero,
@@ -104,14 +124,35 @@ public sealed partial class ReplicaGrain(
             Interleave = true,
         });
         StartSampling(spec);
+        StartWatching();
     }
 
     private async Task ProbeOnce(CancellationToken cancellationToken)
     {
         if (_probe is null || state.State.Spec is not { } spec) return;
-        var result = await _probe.ProbeAsync(cancellationToken);
+        _probing = true;
+        try
+        {
+            await ProbeAndReportAsync(_probe, spec, cancellationToken);
+        }
+        finally
+        {
+            _probing = false;
+        }
+    }
+
+    private async Task ProbeAndReportAsync(ReplicaProbe probe, ReplicaSpec spec, CancellationToken cancellationToken)
+    {
+        // The fresh-connection check runs beside the pooled probe (with its own, longer deadline).
+        // It is not cancelled with the tick: a check outliving the pooled probe is picked up by a later probe.
+        if (_sessionInFlight is null && SessionCheckDue() && _sessionProbe is { } sessionProbe) _sessionInFlight = sessionProbe.CheckAsync(CancellationToken.None);
+        var result = await probe.ProbeAsync(cancellationToken);
         Catalog.Flush();
+        var session = await CollectSessionAsync(Schedule.Timeout - (DateTimeOffset.UtcNow - result.At));
+        _probes++;
+        RecordSession(session, result.At);
         _failures = result.Reachable ? 0 : _failures + 1;
+        if (result.Reachable) _knownStandby = result.InRecovery;
         if (result is { Reachable: true, InRecovery: false, CurrentLsn: { } lsn }) _lastWritableLsn = lsn.Value;
         // Like the LSN, the synchronous standbys are remembered from the last probe that saw the instance writable:
         // synchronous-mode election needs them exactly when the primary stops answering.
@@ -121,7 +162,20 @@ public sealed partial class ReplicaGrain(
         {
             logger.LogWarning("Replica {Environment}/{Tier}/{Replica} probe failed: {Error}", spec.Environment, spec.Tier, spec.Name, result.Error);
         }
-        _latest = ToHealth(spec.Name, result, _failures, _lastWritableLsn, _lastSyncStandbys);
+        if (session.CannotOpenSession && _sessionFailures == 1)
+        {
+            logger.LogWarning("Replica {Environment}/{Tier}/{Replica} opens no new session: {Outcome} {Error}",
+                spec.Environment, spec.Tier, spec.Name, session.Outcome, session.Error);
+        }
+        _latest = ToHealth(spec.Name, result, _failures, _lastWritableLsn, _lastSyncStandbys) with
+        {
+            Session = _lastSession.Outcome,
+            SessionError = _lastSession.Error,
+            ConsecutiveSessionFailures = _sessionFailures,
+            SessionCheckedAt = _lastSessionAt,
+            SessionLatencyMs = _lastSession.Latency.TotalMilliseconds,
+            PostmasterAlive = result.Reachable && !session.CannotOpenSession ? null : PostmasterAlive(),
+        };
         metrics.RecordProbe(spec.Environment, spec.Tier, _latest);
         try
         {
@@ -131,6 +185,50 @@ public sealed partial class ReplicaGrain(
         {
             // The tier is moving between silos; the next probe reports again.
             logger.LogDebug(ex, "Replica {Environment}/{Tier}/{Replica} could not report to its tier", spec.Environment, spec.Tier, spec.Name);
+        }
+    }
+
+    /// <summary>
+    /// Every probe of a replica that is (or may be) the primary opens a fresh session: that is the one whose
+    /// clients a hung postmaster strands, and detection counts in probes. A replica known to be a standby is checked
+    /// every <see cref="StandbySessionCheckEvery"/>th probe: enough to keep a standby that takes no new session from
+    /// being promoted, and to show it, at a tenth of the connection churn; a standby whose last check failed is
+    /// checked again at every probe, so one slow check does not keep it ineligible for ten probes.
+    /// </summary>
+    private bool SessionCheckDue() => !_knownStandby || _sessionFailures > 0 || _probes % StandbySessionCheckEvery == 0;
+
+    private const int StandbySessionCheckEvery = 10;
+
+    /// <summary>The in-flight check's outcome if it ends within <paramref name="wait"/> (fast answers such as a refused
+    /// port land in the same probe), else <see cref="SessionCheck.NotChecked"/> and it stays in flight.</summary>
+    private async Task<SessionCheck> CollectSessionAsync(TimeSpan wait)
+    {
+        if (_sessionInFlight is not { } inFlight) return SessionCheck.NotChecked;
+        if (!inFlight.IsCompleted && wait > TimeSpan.Zero) await Task.WhenAny(inFlight, Task.Delay(wait));
+        if (!inFlight.IsCompleted) return SessionCheck.NotChecked;
+        _sessionInFlight = null;
+        return inFlight.IsCompletedSuccessfully ? inFlight.Result : SessionCheck.NotChecked;
+    }
+
+    private void RecordSession(SessionCheck session, DateTimeOffset at)
+    {
+        if (session.Outcome == SessionOutcome.NotChecked) return;
+        _sessionFailures = session.CannotOpenSession ? _sessionFailures + 1 : 0;
+        _lastSession = session;
+        _lastSessionAt = at;
+    }
+
+    /// <summary>Whether the postmaster of a local instance runs, from /proc; null when the instance is not local.</summary>
+    private bool? PostmasterAlive()
+    {
+        if (_driver is null) return null;
+        try
+        {
+            return _driver.Processes() is [var first, ..] && first.Pid == _driver.PostmasterPid();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
+        {
+            return null;
         }
     }
 

@@ -1,3 +1,5 @@
+using ControlPlane.Postgres.Health;
+
 namespace ControlPlane.Grains.Health;
 
 /// <summary>Where a replica lives and how the control plane reaches it. The password stays in its file.</summary>
@@ -54,7 +56,18 @@ public sealed record ReplicaHealth(
     [property: Id(18)] double? WalReceiverLastMessageAgeSeconds = null,
     [property: Id(19)] ulong? LastWritableLsn = null,
     [property: Id(20)] long? InstanceTerm = null,
-    [property: Id(21)] string? InstanceTermPrimary = null);
+    [property: Id(21)] string? InstanceTermPrimary = null,
+    // Ids from 30 on for the fresh-connection check, leaving room for other appended facts.
+    [property: Id(30)] SessionOutcome Session = SessionOutcome.NotChecked,
+    [property: Id(31)] string? SessionError = null,
+    [property: Id(32)] int ConsecutiveSessionFailures = 0,
+    [property: Id(33)] DateTimeOffset? SessionCheckedAt = null,
+    [property: Id(34)] double SessionLatencyMs = 0,
+    [property: Id(35)] bool? PostmasterAlive = null)
+{
+    /// <summary>The last fresh-connection check found a server that takes no new client (not pressure, not credentials).</summary>
+    public bool CannotOpenSession => SessionCheck.IsCannotOpen(Session);
+}
 
 /// <summary>A replica as its tier presents it: observation plus the tier's verdict.</summary>
 [GenerateSerializer, Immutable, Alias("controlplane.ReplicaStatus")]
@@ -78,4 +91,9 @@ public sealed record ReplicaStatus(
     [property: Id(16)] string? WalReceiverStatus,
     [property: Id(17)] string? ServerVersion,
     [property: Id(18)] double ProbeLatencyMs,
-    [property: Id(19)] string Problem);
+    [property: Id(19)] string Problem,
+    [property: Id(30)] SessionOutcome Session = SessionOutcome.NotChecked,
+    [property: Id(31)] string? SessionError = null,
+    [property: Id(32)] int ConsecutiveSessionFailures = 0,
+    [property: Id(33)] DateTimeOffset? SessionCheckedAt = null,
+    [property: Id(34)] double SessionLatencyMs = 0);

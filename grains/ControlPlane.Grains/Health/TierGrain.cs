@@ -112,7 +112,12 @@ public sealed partial class TierGrain(
         // Probe times move every second without being changes; show the freshest without bumping the version.
         var replicas = snapshot.Replicas
             .Select(r => _latest.TryGetValue(r.Name, out var h) && h.ProbedAt > (r.LastProbeAt ?? default)
-                ? r with { LastProbeAt = h.ProbedAt, ProbeLatencyMs = h.ProbeLatencyMs }
+                ? r with
+                {
+                    LastProbeAt = h.ProbedAt, ProbeLatencyMs = h.ProbeLatencyMs,
+                    Session = h.Session, SessionError = h.SessionError, ConsecutiveSessionFailures = h.ConsecutiveSessionFailures,
+                    SessionCheckedAt = h.SessionCheckedAt, SessionLatencyMs = h.SessionLatencyMs,
+                }
                 : r)
             .ToList();
         return Task.FromResult<TierSnapshot?>(snapshot with { Replicas = replicas, Silo = RuntimeIdentity });

@@ -1,3 +1,5 @@
+using ControlPlane.Postgres.Health;
+
 namespace ControlPlane.Grains.Health;
 
 /// <summary>The tier's verdict on itself at one instant.</summary>
@@ -68,8 +70,12 @@ public static class TierHealthPolicy
         var role = h.InRecovery ? ReplicaRole.Standby : ReplicaRole.Primary;
         if (isPrimary)
         {
-            return h.InRecovery
-                ? Status(spec, h, role, healthy: false, reachable: true, 0, 0, $"is the primary of term {term} but is in recovery")
+            if (h.InRecovery) return Status(spec, h, role, healthy: false, reachable: true, 0, 0, $"is the primary of term {term} but is in recovery");
+            // Its pooled sessions answer, but a client that is not connected yet cannot get in: not healthy.
+            if (h.CannotOpenSession) return Status(spec, h, role, healthy: false, reachable: true, 0, 0, $"accepts no new session: {h.SessionError}");
+            // Pressure and credentials: the server works for its clients; say so without calling it down.
+            return h.Session is SessionOutcome.TooManyClients or SessionOutcome.AuthenticationFailed
+                ? Status(spec, h, role, healthy: true, reachable: true, 0, 0, $"refuses new sessions: {h.SessionError}")
                 : Status(spec, h, role, healthy: true, reachable: true, 0, 0, "");
         }
 
@@ -84,6 +90,10 @@ public static class TierHealthPolicy
             return Status(spec, h, role, healthy: false, reachable: true, lagBytes, lagSeconds,
                 h.WalReceiverStatus is null ? "WAL receiver not running" : $"WAL receiver {h.WalReceiverStatus}");
         }
+        if (h.CannotOpenSession)
+        {
+            return Status(spec, h, role, healthy: false, reachable: true, lagBytes, lagSeconds, $"accepts no new session: {h.SessionError}");
+        }
         return Status(spec, h, role, healthy: true, reachable: true, lagBytes, lagSeconds, "");
     }
 
@@ -94,5 +104,6 @@ public static class TierHealthPolicy
             reachable ? h?.MaxConnections ?? 0 : 0,
             h?.ProbedAt, h?.ConsecutiveFailures ?? 0, h?.Timeline,
             h?.CurrentLsn, h?.ReceiveLsn, h?.ReplayLsn, h?.WalReceiverStatus, h?.ServerVersion,
-            h?.ProbeLatencyMs ?? 0, problem);
+            h?.ProbeLatencyMs ?? 0, problem,
+            h?.Session ?? SessionOutcome.NotChecked, h?.SessionError, h?.ConsecutiveSessionFailures ?? 0, h?.SessionCheckedAt, h?.SessionLatencyMs ?? 0);
 }

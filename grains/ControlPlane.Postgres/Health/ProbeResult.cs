@@ -28,6 +28,9 @@ public sealed record ProbeResult(
     /// <summary>A failed probe: the instance did not answer in time, refused, or errored.</summary>
     public static ProbeResult Unreachable(DateTimeOffset at, TimeSpan latency, string error) =>
         new(at, false, latency, error, false, null, null, null, null, null, null, null, 0, 0, null, []);
+
+    /// <summary>The fresh-connection check that ran beside this probe (<see cref="SessionProbe"/>), if one did.</summary>
+    public SessionCheck Session { get; init; } = SessionCheck.NotChecked;
 }
 
 /// <summary>One row of <c>pg_stat_replication</c> on a primary.</summary>

@@ -69,6 +69,7 @@ internal static partial class FailoverMapper
             ProbeIntervalMs = (int)s.ProbeInterval.TotalMilliseconds,
             ProbeTimeoutMs = (int)s.ProbeTimeout.TotalMilliseconds,
             MaxLagOnFailoverBytes = s.MaxLagOnFailoverBytes,
+            MaxLagOnFailoverSeconds = s.MaxLagOnFailoverSeconds,
             SynchronousMode = s.SynchronousMode switch
             {
                 SynchronousMode.On => Proto.SynchronousMode.On,
@@ -88,6 +89,7 @@ internal static partial class FailoverMapper
         ProbeInterval = requested.ProbeIntervalMs != 0 ? TimeSpan.FromMilliseconds(requested.ProbeIntervalMs) : current.ProbeInterval,
         ProbeTimeout = requested.ProbeTimeoutMs != 0 ? TimeSpan.FromMilliseconds(requested.ProbeTimeoutMs) : current.ProbeTimeout,
         MaxLagOnFailoverBytes = requested.MaxLagOnFailoverBytes != 0 ? requested.MaxLagOnFailoverBytes : current.MaxLagOnFailoverBytes,
+        MaxLagOnFailoverSeconds = requested.MaxLagOnFailoverSeconds != 0 ? requested.MaxLagOnFailoverSeconds : current.MaxLagOnFailoverSeconds,
         SynchronousMode = requested.SynchronousMode switch
         {
             Proto.SynchronousMode.Off => SynchronousMode.Off,

@@ -60,10 +60,29 @@ internal static class FleetMapper
             ServerVersion = r.ServerVersion ?? "",
             ProbeLatencyMs = r.ProbeLatencyMs,
             Problem = r.Problem,
+            Session = SessionName(r.Session),
+            SessionError = r.SessionError ?? "",
+            SessionFailures = r.ConsecutiveSessionFailures,
+            SessionLatencyMs = r.SessionLatencyMs,
         };
         if (r.LastProbeAt is { } at) replica.LastProbeAt = Timestamp.FromDateTimeOffset(at);
+        if (r.SessionCheckedAt is { } checkedAt) replica.SessionCheckedAt = Timestamp.FromDateTimeOffset(checkedAt);
         return replica;
     }
+
+    /// <summary>The fresh-connection outcome as the API spells it (snake case, stable for scripts).</summary>
+    public static string SessionName(SessionOutcome outcome) => outcome switch
+    {
+        SessionOutcome.Opened => "opened",
+        SessionOutcome.SessionTimedOut => "session_timed_out",
+        SessionOutcome.ConnectTimedOut => "connect_timed_out",
+        SessionOutcome.Refused => "refused",
+        SessionOutcome.TooManyClients => "too_many_clients",
+        SessionOutcome.AuthenticationFailed => "authentication_failed",
+        SessionOutcome.Rejected => "rejected",
+        SessionOutcome.Failed => "failed",
+        _ => "",
+    };
 
     public static Proto.TierEvent Snapshot(TierSnapshot s) => new()
     {

@@ -22,12 +22,14 @@ public sealed class AckedWriter : IAsyncDisposable
     private readonly ConcurrentQueue<(long Id, DateTimeOffset At, string Replica)> _acks = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private readonly bool _freshConnectionPerWrite;
     private int _failures;
 
-    private AckedWriter(Func<CancellationToken, Task<Routing>> route, string passwordFile, string run)
+    private AckedWriter(Func<CancellationToken, Task<Routing>> route, string passwordFile, string run, bool freshConnectionPerWrite)
     {
         _route = route;
         _passwordFile = passwordFile;
+        _freshConnectionPerWrite = freshConnectionPerWrite;
         Run = run;
         _loop = Task.Run(LoopAsync);
     }
@@ -42,12 +44,14 @@ public sealed class AckedWriter : IAsyncDisposable
     /// <summary>Replicas that acknowledged at least one write, in order of first acknowledgement.</summary>
     public IReadOnlyList<string> AcknowledgedBy => _acks.Select(a => a.Replica).Distinct().ToList();
 
-    public static AckedWriter Start(FailoverService.FailoverServiceClient failover, string tier, string passwordFile, string run) =>
+    /// <param name="freshConnectionPerWrite">Open a new session for every write, as a client without a pool does: it
+    /// sees at once a primary that accepts no new session, which a long-lived session does not.</param>
+    public static AckedWriter Start(FailoverService.FailoverServiceClient failover, string tier, string passwordFile, string run, bool freshConnectionPerWrite = false) =>
         new(ct => failover.GetRoutingAsync(new GetRoutingRequest { Tier = tier }, deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: ct).ResponseAsync,
-            passwordFile, run);
+            passwordFile, run, freshConnectionPerWrite);
 
     /// <summary>A writer routed by <paramref name="route"/> instead of the gateway (which refuses calls while the catalog is down).</summary>
-    public static AckedWriter Start(Func<CancellationToken, Task<Routing>> route, string passwordFile, string run) => new(route, passwordFile, run);
+    public static AckedWriter Start(Func<CancellationToken, Task<Routing>> route, string passwordFile, string run) => new(route, passwordFile, run, false);
 
     /// <summary>When the first write after <paramref name="after"/> was acknowledged by a replica other than <paramref name="notBy"/>.</summary>
     public DateTimeOffset? FirstAcknowledgedAfter(DateTimeOffset after, string notBy) =>
@@ -127,6 +131,11 @@ public sealed class AckedWriter : IAsyncDisposable
                     await command.ExecuteNonQueryAsync(_stop.Token);
                 }
                 _acks.Enqueue((id, DateTimeOffset.UtcNow, connectedTo!));
+                if (_freshConnectionPerWrite)
+                {
+                    await DropAsync(connection);
+                    connection = null;
+                }
                 await Task.Delay(10, _stop.Token);
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)

@@ -27,12 +27,12 @@ public sealed class ChaosScenario : IAsyncDisposable
     public HistoryChecker History { get; }
     public AckedWriter Writer { get; }
 
-    public static async Task<ChaosScenario> BeginAsync(TierControl tier, string passwordFile, ITestOutputHelper output, string run)
+    public static async Task<ChaosScenario> BeginAsync(TierControl tier, string passwordFile, ITestOutputHelper output, string run, bool freshConnectionPerWrite = false)
     {
         var start = await tier.WaitConvergedAsync();
         Assert.True(TierControl.IsConverged(start), $"the tier must be converged before the scenario: {start}");
         var history = HistoryChecker.Start(await tier.InstancesAsync());
-        var writer = AckedWriter.Start(tier.Failover, tier.Name, passwordFile, run + "-" + Guid.NewGuid().ToString("N")[..6]);
+        var writer = AckedWriter.Start(tier.Failover, tier.Name, passwordFile, run + "-" + Guid.NewGuid().ToString("N")[..6], freshConnectionPerWrite);
         await writer.WaitForAcksAsync(20, TimeSpan.FromSeconds(30));
         return new ChaosScenario(tier, output, start, history, writer);
     }

@@ -111,6 +111,16 @@ public sealed class TierControl(FleetService.FleetServiceClient fleet, FailoverS
         await failover.SetFailoverSettingsAsync(new SetFailoverSettingsRequest { Tier = tier, Settings = settings });
     }
 
+    /// <summary>Changes the tier's HA settings (read, modify, write) and returns the previous ones.</summary>
+    public async Task<FailoverSettings> ChangeSettingsAsync(Action<FailoverSettings> change)
+    {
+        var previous = await failover.GetFailoverSettingsAsync(new GetFailoverSettingsRequest { Tier = tier });
+        var settings = previous.Clone();
+        change(settings);
+        await failover.SetFailoverSettingsAsync(new SetFailoverSettingsRequest { Tier = tier, Settings = settings });
+        return previous;
+    }
+
     public async Task<string> CreateWritesTableAsync()
     {
         var t = await GetAsync();
