@@ -39,7 +39,7 @@ public static class FailoverFacts
                 StreamingFromPrimary: streaming,
                 LastKnownSynchronous: synchronous.Contains(r.Name),
                 Priority: settings.PriorityOf(r.Name),
-                Session: h?.Session ?? SessionOutcome.NotChecked,
+                Session: h?.Session ?? SessionState.NotChecked,
                 SessionFailures: h?.ConsecutiveSessionFailures ?? 0,
                 PostmasterAlive: h?.PostmasterAlive,
                 ReplayLagSeconds: h is { Reachable: true, InRecovery: true } ? h.ReplayLagSeconds : null);

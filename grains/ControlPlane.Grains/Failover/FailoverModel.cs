@@ -1,3 +1,4 @@
+using ControlPlane.Grains.Health;
 using ControlPlane.Postgres.Health;
 
 namespace ControlPlane.Grains.Failover;
@@ -21,7 +22,7 @@ public sealed record ReplicaFacts(
     bool StreamingFromPrimary,
     bool LastKnownSynchronous,
     int Priority,
-    SessionOutcome Session = SessionOutcome.NotChecked,
+    SessionState Session = SessionState.NotChecked,
     int SessionFailures = 0,
     bool? PostmasterAlive = null,
     double? ReplayLagSeconds = null)

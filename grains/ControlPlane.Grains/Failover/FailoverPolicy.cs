@@ -1,3 +1,4 @@
+using ControlPlane.Grains.Health;
 using ControlPlane.Postgres.Health;
 
 namespace ControlPlane.Grains.Failover;
@@ -82,7 +83,7 @@ public static class FailoverPolicy
                 + (primary.Answering ? ", while its pooled sessions still answer" : ""));
             // Only a pooled probe that answers proves the path and the server's life: a slow session on a loaded
             // host also times out after the TCP connect, and must not outrank streaming standbys.
-            serverSide = primary.Answering || primary.Session is SessionOutcome.Refused or SessionOutcome.Rejected;
+            serverSide = primary.Answering || primary.Session is SessionState.Refused or SessionState.Rejected;
         }
         else if (RefusesSessions(primary) is { } refusal)
         {
@@ -104,7 +105,7 @@ public static class FailoverPolicy
         else
         {
             evidence.Add($"primary {primary.Name} failed {primary.ConsecutiveFailures} consecutive probes (threshold {threshold})");
-            serverSide = primary.Session is SessionOutcome.Refused or SessionOutcome.Rejected;
+            serverSide = primary.Session is SessionState.Refused or SessionState.Rejected;
             if (serverSide) evidence.Add($"its host answers but the server takes no session: {Describe(primary.Session)}");
         }
 
@@ -149,7 +150,7 @@ public static class FailoverPolicy
         ArgumentNullException.ThrowIfNull(primary);
         ArgumentNullException.ThrowIfNull(view);
         if (primary.Reachable || !primary.Fresh || primary.ConsecutiveFailures < 1) return null;
-        if (primary.Session != SessionOutcome.Refused || primary.PostmasterAlive != false) return null;
+        if (primary.Session != SessionState.Refused || primary.PostmasterAlive != false) return null;
         var standbys = view.Replicas.Where(r => r.Name != primary.Name && r.Answering && r.InRecovery).ToList();
         if (standbys.Count == 0 || standbys.Any(r => r.StreamingFromPrimary)) return null;
         return
@@ -164,25 +165,25 @@ public static class FailoverPolicy
     /// primary would share; null otherwise.</summary>
     private static FailoverDecision? RefusesSessions(ReplicaFacts primary) => primary.Session switch
     {
-        SessionOutcome.TooManyClients => new FailoverDecision(FailoverVerdict.SessionsRefused,
+        SessionState.TooManyClients => new FailoverDecision(FailoverVerdict.SessionsRefused,
             $"pool pressure: primary {primary.Name} refuses new sessions with too many clients (53300); a new primary would drown too; not failing over",
             null, [$"primary {primary.Name}: {Describe(primary.Session)}", primary.Reachable ? "its pooled sessions still answer" : "its pooled probe fails too"]),
-        SessionOutcome.AuthenticationFailed => new FailoverDecision(FailoverVerdict.SessionsRefused,
+        SessionState.AuthenticationFailed => new FailoverDecision(FailoverVerdict.SessionsRefused,
             $"primary {primary.Name} refuses the control plane's credentials (28P01/28000); check the password files; not failing over",
             null, [$"primary {primary.Name}: {Describe(primary.Session)}"]),
         _ => null,
     };
 
-    private static string Describe(SessionOutcome outcome) => outcome switch
+    private static string Describe(SessionState outcome) => outcome switch
     {
-        SessionOutcome.SessionTimedOut => "the port accepts TCP but no session comes back",
-        SessionOutcome.ConnectTimedOut => "no TCP answer",
-        SessionOutcome.Refused => "connection refused",
-        SessionOutcome.TooManyClients => "too many clients (53300)",
-        SessionOutcome.AuthenticationFailed => "authentication refused",
-        SessionOutcome.Rejected => "the server rejects new sessions",
-        SessionOutcome.Failed => "the connection breaks",
-        SessionOutcome.Opened => "sessions open",
+        SessionState.SessionTimedOut => "the port accepts TCP but no session comes back",
+        SessionState.ConnectTimedOut => "no TCP answer",
+        SessionState.Refused => "connection refused",
+        SessionState.TooManyClients => "too many clients (53300)",
+        SessionState.AuthenticationFailed => "authentication refused",
+        SessionState.Rejected => "the server rejects new sessions",
+        SessionState.Failed => "the connection breaks",
+        SessionState.Opened => "sessions open",
         _ => "not checked",
     };
 
@@ -253,7 +254,7 @@ public static class FailoverPolicy
         if (!r.Fresh) return "no fresh probe";
         if (!r.InRecovery) return "not in recovery";
         if (r.Priority <= 0) return "priority 0 (never promoted)";
-        if (SessionCheck.IsCannotOpen(r.Session)) return $"opens no new session ({Describe(r.Session)})";
+        if (SessionStates.IsCannotOpen(r.Session)) return $"opens no new session ({Describe(r.Session)})";
         // A switchover waits for its target to replay everything, so only a failover refuses a lagging replay.
         if (purpose == ElectionPurpose.Failover && !allowDataLoss && r.ReplayLagSeconds is { } lag && lag > settings.MaxLagOnFailoverSeconds)
         {

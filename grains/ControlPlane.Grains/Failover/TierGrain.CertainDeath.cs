@@ -1,4 +1,5 @@
 using ControlPlane.Grains.Fleet;
+using ControlPlane.Grains.Health;
 using ControlPlane.Postgres.Health;
 using Microsoft.Extensions.Logging;
 
@@ -17,7 +18,7 @@ public sealed partial class TierGrain
     private void NudgeStandbysOnLikelyDeath(TierSpec spec)
     {
         var primary = state.State.Primary;
-        if (!_latest.TryGetValue(primary, out var h) || h.Reachable || h.Session != SessionOutcome.Refused || h.PostmasterAlive != false) return;
+        if (!_latest.TryGetValue(primary, out var h) || h.Reachable || h.Session != SessionState.Refused || h.PostmasterAlive != false) return;
         if (h.ProbedAt <= _standbysNudgedFor) return;
         _standbysNudgedFor = h.ProbedAt;
         foreach (var standby in spec.Replicas.Where(r => r.Name != primary))

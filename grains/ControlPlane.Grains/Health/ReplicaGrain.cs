@@ -1,6 +1,7 @@
 using ControlPlane.Grains.Fleet;
 using ControlPlane.Grains.Telemetry;
 using ControlPlane.Postgres.Fleet;
+using ControlPlane.Grains.Health;
 using ControlPlane.Postgres.Health;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -169,7 +170,7 @@ public sealed partial class ReplicaGrain(
         }
         _latest = ToHealth(spec.Name, result, _failures, _lastWritableLsn, _lastSyncStandbys) with
         {
-            Session = _lastSession.Outcome,
+            Session = SessionStates.From(_lastSession.Outcome),
             SessionError = _lastSession.Error,
             ConsecutiveSessionFailures = _sessionFailures,
             SessionCheckedAt = _lastSessionAt,

@@ -1,3 +1,4 @@
+using ControlPlane.Grains.Health;
 using ControlPlane.Postgres.Health;
 
 namespace ControlPlane.Grains.Health;
@@ -58,7 +59,7 @@ public sealed record ReplicaHealth(
     [property: Id(20)] long? InstanceTerm = null,
     [property: Id(21)] string? InstanceTermPrimary = null,
     // Ids from 30 on for the fresh-connection check, leaving room for other appended facts.
-    [property: Id(30)] SessionOutcome Session = SessionOutcome.NotChecked,
+    [property: Id(30)] SessionState Session = SessionState.NotChecked,
     [property: Id(31)] string? SessionError = null,
     [property: Id(32)] int ConsecutiveSessionFailures = 0,
     [property: Id(33)] DateTimeOffset? SessionCheckedAt = null,
@@ -66,7 +67,7 @@ public sealed record ReplicaHealth(
     [property: Id(35)] bool? PostmasterAlive = null)
 {
     /// <summary>The last fresh-connection check found a server that takes no new client (not pressure, not credentials).</summary>
-    public bool CannotOpenSession => SessionCheck.IsCannotOpen(Session);
+    public bool CannotOpenSession => SessionStates.IsCannotOpen(Session);
 }
 
 /// <summary>A replica as its tier presents it: observation plus the tier's verdict.</summary>
@@ -92,7 +93,7 @@ public sealed record ReplicaStatus(
     [property: Id(17)] string? ServerVersion,
     [property: Id(18)] double ProbeLatencyMs,
     [property: Id(19)] string Problem,
-    [property: Id(30)] SessionOutcome Session = SessionOutcome.NotChecked,
+    [property: Id(30)] SessionState Session = SessionState.NotChecked,
     [property: Id(31)] string? SessionError = null,
     [property: Id(32)] int ConsecutiveSessionFailures = 0,
     [property: Id(33)] DateTimeOffset? SessionCheckedAt = null,

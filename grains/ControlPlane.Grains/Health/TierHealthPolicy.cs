@@ -1,3 +1,4 @@
+using ControlPlane.Grains.Health;
 using ControlPlane.Postgres.Health;
 
 namespace ControlPlane.Grains.Health;
@@ -74,7 +75,7 @@ public static class TierHealthPolicy
             // Its pooled sessions answer, but a client that is not connected yet cannot get in: not healthy.
             if (h.CannotOpenSession) return Status(spec, h, role, healthy: false, reachable: true, 0, 0, $"accepts no new session: {h.SessionError}");
             // Pressure and credentials: the server works for its clients; say so without calling it down.
-            return h.Session is SessionOutcome.TooManyClients or SessionOutcome.AuthenticationFailed
+            return h.Session is SessionState.TooManyClients or SessionState.AuthenticationFailed
                 ? Status(spec, h, role, healthy: true, reachable: true, 0, 0, $"refuses new sessions: {h.SessionError}")
                 : Status(spec, h, role, healthy: true, reachable: true, 0, 0, "");
         }
@@ -105,5 +106,5 @@ public static class TierHealthPolicy
             h?.ProbedAt, h?.ConsecutiveFailures ?? 0, h?.Timeline,
             h?.CurrentLsn, h?.ReceiveLsn, h?.ReplayLsn, h?.WalReceiverStatus, h?.ServerVersion,
             h?.ProbeLatencyMs ?? 0, problem,
-            h?.Session ?? SessionOutcome.NotChecked, h?.SessionError, h?.ConsecutiveSessionFailures ?? 0, h?.SessionCheckedAt, h?.SessionLatencyMs ?? 0);
+            h?.Session ?? SessionState.NotChecked, h?.SessionError, h?.ConsecutiveSessionFailures ?? 0, h?.SessionCheckedAt, h?.SessionLatencyMs ?? 0);
 }

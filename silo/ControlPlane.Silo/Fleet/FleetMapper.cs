@@ -71,16 +71,16 @@ internal static class FleetMapper
     }
 
     /// <summary>The fresh-connection outcome as the API spells it (snake case, stable for scripts).</summary>
-    public static string SessionName(SessionOutcome outcome) => outcome switch
+    public static string SessionName(SessionState outcome) => outcome switch
     {
-        SessionOutcome.Opened => "opened",
-        SessionOutcome.SessionTimedOut => "session_timed_out",
-        SessionOutcome.ConnectTimedOut => "connect_timed_out",
-        SessionOutcome.Refused => "refused",
-        SessionOutcome.TooManyClients => "too_many_clients",
-        SessionOutcome.AuthenticationFailed => "authentication_failed",
-        SessionOutcome.Rejected => "rejected",
-        SessionOutcome.Failed => "failed",
+        SessionState.Opened => "opened",
+        SessionState.SessionTimedOut => "session_timed_out",
+        SessionState.ConnectTimedOut => "connect_timed_out",
+        SessionState.Refused => "refused",
+        SessionState.TooManyClients => "too_many_clients",
+        SessionState.AuthenticationFailed => "authentication_failed",
+        SessionState.Rejected => "rejected",
+        SessionState.Failed => "failed",
         _ => "",
     };
 

@@ -1,4 +1,5 @@
 using ControlPlane.Grains.Failover;
+using ControlPlane.Grains.Health;
 using ControlPlane.Postgres.Health;
 using CsCheck;
 using Xunit;
@@ -9,9 +10,9 @@ namespace ControlPlane.Tests.Failover;
 public sealed class FailoverPropertyTests
 {
     /// <summary>A fresh-connection outcome with a consistent failure count (only "cannot open" outcomes count).</summary>
-    private static readonly Gen<(SessionOutcome Outcome, int Failures, bool? PostmasterAlive)> SessionGen =
+    private static readonly Gen<(SessionState Outcome, int Failures, bool? PostmasterAlive)> SessionGen =
         Gen.Select(Gen.Int[0, 8], Gen.Int[1, 6], Gen.Int[0, 2],
-            (outcome, failures, alive) => ((SessionOutcome)outcome, SessionCheck.IsCannotOpen((SessionOutcome)outcome) ? failures : 0,
+            (outcome, failures, alive) => ((SessionState)outcome, SessionStates.IsCannotOpen((SessionState)outcome) ? failures : 0,
                 alive switch { 0 => (bool?)null, 1 => true, _ => false }));
 
     private static readonly Gen<ReplicaFacts> StandbyGen =
@@ -48,7 +49,7 @@ public sealed class FailoverPropertyTests
             var decision = FailoverPolicy.Decide(view);
             if (decision.Verdict != FailoverVerdict.Promote) return;
             var chosen = view.Replicas.Single(r => r.Name == decision.Candidate);
-            var eligible = view.Replicas.Where(r => r.Name != "p" && r.Answering && r.InRecovery && r.Priority > 0 && !SessionCheck.IsCannotOpen(r.Session)
+            var eligible = view.Replicas.Where(r => r.Name != "p" && r.Answering && r.InRecovery && r.Priority > 0 && !SessionStates.IsCannotOpen(r.Session)
                 && (view.Settings.SynchronousMode == SynchronousMode.Off || r.LastKnownSynchronous));
             Assert.All(eligible, r => Assert.True(r.Position <= chosen.Position, $"{r.Name} at {r.Position} is ahead of {chosen.Name} at {chosen.Position}"));
         });
@@ -77,7 +78,7 @@ public sealed class FailoverPropertyTests
             var primary = view.Replicas[0];
             var aliveToStandbys = view.Replicas.Skip(1).Any(r => r.Answering && r.StreamingFromPrimary);
             // Silent to us on every path (the pooled probe fails, no TCP answer or no check): our network may be the fault.
-            var silent = !primary.Reachable && primary.Session is not (SessionOutcome.Refused or SessionOutcome.Rejected);
+            var silent = !primary.Reachable && primary.Session is not (SessionState.Refused or SessionState.Rejected);
             if (aliveToStandbys && silent)
                 Assert.NotEqual(FailoverVerdict.Promote, FailoverPolicy.Decide(view).Verdict);
         });
@@ -87,7 +88,7 @@ public sealed class FailoverPropertyTests
         ViewGen.Sample(view =>
         {
             var primary = view.Replicas[0];
-            if (primary.Session is not (SessionOutcome.TooManyClients or SessionOutcome.AuthenticationFailed) || (primary.Answering && primary.InRecovery)) return;
+            if (primary.Session is not (SessionState.TooManyClients or SessionState.AuthenticationFailed) || (primary.Answering && primary.InRecovery)) return;
             var decision = FailoverPolicy.Decide(view);
             Assert.True(decision.Verdict is FailoverVerdict.SessionsRefused or FailoverVerdict.PrimaryHealthy, $"{decision.Verdict}: {decision.Reason}");
         });
@@ -108,7 +109,7 @@ public sealed class FailoverPropertyTests
         ViewGen.Sample(view =>
         {
             var primary = view.Replicas[0];
-            if (primary.Session is not SessionOutcome.Refused || primary.PostmasterAlive != false)
+            if (primary.Session is not SessionState.Refused || primary.PostmasterAlive != false)
                 Assert.Null(FailoverPolicy.CertainDeath(primary, view));
         });
 
@@ -118,7 +119,7 @@ public sealed class FailoverPropertyTests
         {
             var decision = FailoverPolicy.Decide(view);
             if (decision.Candidate is null) return;
-            Assert.False(SessionCheck.IsCannotOpen(view.Replicas.Single(r => r.Name == decision.Candidate).Session));
+            Assert.False(SessionStates.IsCannotOpen(view.Replicas.Single(r => r.Name == decision.Candidate).Session));
         });
 
     [Fact]

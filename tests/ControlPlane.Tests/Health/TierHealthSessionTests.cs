@@ -22,14 +22,14 @@ public sealed class TierHealthSessionTests
     {
         var primary = TierHealthPolicyTests.Primary("oltp-1") with
         {
-            Session = SessionOutcome.SessionTimedOut, SessionError = "connected but no session within 0.4s", ConsecutiveSessionFailures = 1,
+            Session = SessionState.SessionTimedOut, SessionError = "connected but no session within 0.4s", ConsecutiveSessionFailures = 1,
         };
         var view = Evaluate(primary);
         var status = view.Replicas.Single(r => r.Name == "oltp-1");
         Assert.False(status.Healthy);
         Assert.True(status.Reachable);
         Assert.Equal("accepts no new session: connected but no session within 0.4s", status.Problem);
-        Assert.Equal(SessionOutcome.SessionTimedOut, status.Session);
+        Assert.Equal(SessionState.SessionTimedOut, status.Session);
         Assert.Equal(TierHealth.Down, view.Health);
     }
 
@@ -38,7 +38,7 @@ public sealed class TierHealthSessionTests
     {
         var primary = TierHealthPolicyTests.Primary("oltp-1") with
         {
-            Session = SessionOutcome.TooManyClients, SessionError = "53300: sorry, too many clients already",
+            Session = SessionState.TooManyClients, SessionError = "53300: sorry, too many clients already",
         };
         var status = Evaluate(primary).Replicas.Single(r => r.Name == "oltp-1");
         Assert.True(status.Healthy);
@@ -48,7 +48,7 @@ public sealed class TierHealthSessionTests
     [Fact]
     public void A_primary_that_opens_sessions_is_healthy_and_shows_the_check()
     {
-        var primary = TierHealthPolicyTests.Primary("oltp-1") with { Session = SessionOutcome.Opened, SessionLatencyMs = 3.5, SessionCheckedAt = Now };
+        var primary = TierHealthPolicyTests.Primary("oltp-1") with { Session = SessionState.Opened, SessionLatencyMs = 3.5, SessionCheckedAt = Now };
         var status = Evaluate(primary).Replicas.Single(r => r.Name == "oltp-1");
         Assert.True(status.Healthy);
         Assert.Equal("", status.Problem);
