@@ -176,7 +176,8 @@ public sealed partial class WalArchiver(WalArchiverOptions options, ILogger logg
         {
             foreach (var repository in repositories)
             {
-                var done = WalRepositoryFiles.DeleteBefore(repository.WalDirectory, cutoff, options.SegmentBytes);
+                var done = WalRepositoryFiles.DeleteBefore(repository.WalDirectory, cutoff, options.SegmentBytes,
+                    keepNewest: ReferenceEquals(repository, options.Repository));
                 total = new WalCleanup(total.Files + done.Files, total.Bytes + done.Bytes);
             }
         }

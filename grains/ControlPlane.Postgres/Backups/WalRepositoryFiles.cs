@@ -79,13 +79,15 @@ internal static class WalRepositoryFiles
     }
 
     /// <summary>See <see cref="WalArchiver.DeleteBeforeAsync"/>.</summary>
-    public static WalCleanup DeleteBefore(string directory, ulong cutoffSegment, long segmentBytes)
+    /// <param name="keepNewest">True where pg_receivewal writes (it resumes from the newest segment it finds); false
+    /// for the mirror, whose newest segment may just lag behind the cutoff and would otherwise outlive retention.</param>
+    public static WalCleanup DeleteBefore(string directory, ulong cutoffSegment, long segmentBytes, bool keepNewest = true)
     {
         var files = 0;
         var bytes = 0L;
         var listed = List(directory, segmentBytes).Where(f => f.Kind != WalFileKind.History).ToList();
         // pg_receivewal resumes from the newest segment it finds: never take that away, whatever the cutoff.
-        var newest = listed.Count == 0 ? 0 : listed.Max(f => f.Segment);
+        var newest = !keepNewest ? ulong.MaxValue : listed.Count == 0 ? 0 : listed.Max(f => f.Segment);
         foreach (var file in listed.Where(f => f.Segment < cutoffSegment && f.Segment < newest))
         {
             Delete(Path.Combine(directory, file.Name), ref files, ref bytes);
