@@ -13,11 +13,14 @@ public enum CatalogWrite
 }
 
 /// <summary>
-/// Whether this silo's grains currently reach the catalog. One grain finding it unreachable spares every other
-/// grain of the silo its own wait: a failover fences, promotes and repoints through three replica grains, and each
-/// waiting out the deadline in turn would triple the outage. Any successful write clears it.
+/// Whether this silo's grains currently reach the catalog with their writes (distinct from the silo's own
+/// reachability checks, <c>ControlPlane.Silo.Catalog.CatalogHealth</c>, which feed it). One grain finding it
+/// unreachable spares every other grain of the silo its own wait: a failover fences, promotes and repoints through
+/// three replica grains, and each waiting out the deadline in turn would triple the outage. The silo's supervisor
+/// marks it down as soon as its checks call the catalog unreachable, so a decision taken after a detected outage never
+/// waits at all. Any successful write clears it, and so does the supervisor seeing the catalog answer again.
 /// </summary>
-public sealed class CatalogStatus
+public sealed class CatalogWriteStatus
 {
     private long _downSinceTicks;
 
@@ -39,14 +42,14 @@ public sealed class CatalogStatus
 /// <summary>
 /// Writes a grain's state to the catalog without ever blocking a decision on a catalog that hangs or is gone.
 /// A write gets <see cref="Deadline"/>; one that fails for any reason but an ETag conflict, or runs out of time,
-/// marks the catalog unreachable (for the whole silo, <see cref="CatalogStatus"/>), after which writes are deferred
+/// marks the catalog unreachable (for the whole silo, <see cref="CatalogWriteStatus"/>), after which writes are deferred
 /// at once, without waiting, and <see cref="Flush"/> retries in the background until one goes through. At most one
 /// write is in flight: an abandoned write may still complete later, and a second one racing it with the same ETag
 /// would look like a conflict. An ETag conflict keeps its meaning (a newer activation owns the grain): it is thrown,
 /// or reported through <paramref name="onLost"/> when it ends a background write. The ETag held is always the last
 /// one the catalog confirmed, so a write made after the outage still loses against another activation's.
 /// </summary>
-public sealed class CatalogWriter<TState>(IPersistentState<TState> state, CatalogStatus status, ILogger logger, string owner, Action onLost)
+public sealed class CatalogWriter<TState>(IPersistentState<TState> state, CatalogWriteStatus status, ILogger logger, string owner, Action onLost)
 {
     /// <summary>How long a decision waits for the catalog before acting without it.</summary>
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(1);

@@ -87,12 +87,18 @@ public sealed partial class TierGrain
         }
     }
 
-    /// <summary>Makes the decision durable on local disk before it is acted on, when the catalog could not take it.</summary>
-    private bool Journal(DecisionRecord record)
+    /// <summary>
+    /// Makes the decision durable on local disk before it is acted on, when the catalog could not take it. The fsync
+    /// runs on the thread pool: on a busy disk it takes hundreds of milliseconds, and blocking an Orleans scheduler
+    /// thread that long would stall the replica grains that carry out the very decision (and every other grain).
+    /// </summary>
+    private async Task<bool> JournalAsync(DecisionRecord record)
     {
+        var key = this.GetPrimaryKeyString();
+        var entry = new JournalEntry(state.State.Term, state.State.Primary, record);
         try
         {
-            journal.Append(this.GetPrimaryKeyString(), new JournalEntry(state.State.Term, state.State.Primary, record));
+            await Task.Run(() => journal.Append(key, entry));
             return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -312,7 +312,7 @@ public sealed partial class TierGrain
         try
         {
             // The catalog unreachable: the decision goes to the local journal (fsynced) before anything is done.
-            if (await SaveStateAsync() == CatalogWrite.Deferred && !Journal(record))
+            if (await SaveStateAsync() == CatalogWrite.Deferred && !await JournalAsync(record))
             {
                 Undo();
                 return false;
@@ -368,7 +368,7 @@ public sealed partial class TierGrain
         if (index >= 0) list[index] = record;
         try
         {
-            if (await SaveStateAsync() == CatalogWrite.Deferred) Journal(record);
+            if (await SaveStateAsync() == CatalogWrite.Deferred) await JournalAsync(record);
         }
         catch (InconsistentStateException ex)
         {

@@ -26,7 +26,9 @@ public sealed partial class ReplicaGrain
 
     public async Task Fence(long term)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var spec = await AcceptAsync(term, "fence");
+        var accepted = clock.ElapsedMilliseconds;
         using var cts = new CancellationTokenSource(CommandTimeout);
         if (_driver is not null)
         {
@@ -37,22 +39,29 @@ public sealed partial class ReplicaGrain
             // Over SQL we can only make it refuse writes, and only if it answers.
             await SqlFailoverOps.FenceWritesAsync(Endpoint(spec), cts.Token);
         }
-        logger.LogWarning("Replica {Environment}/{Tier}/{Replica} fenced in term {Term}", spec.Environment, spec.Tier, spec.Name, term);
+        logger.LogWarning("Replica {Environment}/{Tier}/{Replica} fenced in term {Term} (accepted {Accepted} ms, fenced {Fenced} ms)",
+            spec.Environment, spec.Tier, spec.Name, term, accepted, clock.ElapsedMilliseconds);
     }
 
     public async Task<bool> Promote(long term)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var spec = await AcceptAsync(term, "promote");
+        var accepted = clock.ElapsedMilliseconds;
         using var cts = new CancellationTokenSource(CommandTimeout);
         // Well under the grain call timeout, so a promotion that cannot finish fails the decision instead of timing out the call.
         var promoted = await SqlFailoverOps.PromoteAsync(Endpoint(spec), TimeSpan.FromSeconds(20), cts.Token);
-        logger.LogWarning("Replica {Environment}/{Tier}/{Replica} promoted in term {Term}: {Promoted}", spec.Environment, spec.Tier, spec.Name, term, promoted);
+        var promotedAt = clock.ElapsedMilliseconds;
         // The term goes into the instance before the tier publishes it, i.e. before any client is routed here: from
         // now on every standby that replicates from it carries the term, with or without the catalog.
         if (promoted) await CarryTermOrWarnAsync(spec, term, cts.Token);
+        var carriedAt = clock.ElapsedMilliseconds;
         await ProbeOnce(cts.Token);
         // Promoted after all, only later than the wait: it takes writes, so it must carry the term as well.
         if (!promoted && _latest is { Reachable: true, InRecovery: false }) await CarryTermOrWarnAsync(spec, term, cts.Token);
+        // Where a slow promotion spent its time (term accepted, pg_promote, term carried, probed), for the decision log's readers.
+        logger.LogWarning("Replica {Environment}/{Tier}/{Replica} promoted in term {Term}: {Promoted} (accepted {Accepted} ms, promoted {PromotedAt} ms, term carried {Carried} ms, probed {Probed} ms)",
+            spec.Environment, spec.Tier, spec.Name, term, promoted, accepted, promotedAt, carriedAt, clock.ElapsedMilliseconds);
         return promoted;
     }
 

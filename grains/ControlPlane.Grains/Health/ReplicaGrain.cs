@@ -32,7 +32,7 @@ public sealed partial class ReplicaGrain(
     [PersistentState("replica", FleetKeys.Storage)] IPersistentState<ReplicaState> state,
     IOptions<FleetOptions> options,
     FleetMetrics metrics,
-    ControlPlane.Grains.Failover.CatalogStatus catalogStatus,
+    ControlPlane.Grains.Failover.CatalogWriteStatus catalogStatus,
     ILogger<ReplicaGrain> logger) : Grain, IReplicaGrain
 {
     private readonly FleetOptions _options = options.Value;

@@ -44,7 +44,7 @@ public sealed partial class TierGrain(
     FleetMetrics metrics,
     ControlPlane.Grains.Security.IAuditLog audit,
     DecisionJournal journal,
-    CatalogStatus catalogStatus,
+    CatalogWriteStatus catalogStatus,
     ILogger<TierGrain> logger) : Grain, ITierGrain, IRemindable
 {
     private const string KeepAliveReminder = "keepalive";

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text.RegularExpressions;
+using ControlPlane.Grains.Failover;
 
 namespace ControlPlane.Silo.Catalog;
 
@@ -52,6 +53,24 @@ internal static class CatalogReachability
     }
 }
 
+/// <summary>
+/// What a change of the silo's reachability tells the grains' writes (<see cref="CatalogWriteStatus"/>). Only the
+/// transitions speak: unreachable marks the grains' writes down at once, so no decision taken from then on waits out a
+/// write deadline; reachable again lets the next write try the catalog (each grain's background flush retries anyway).
+/// A grain's own write that goes through or fails in between is left to say so itself.
+/// </summary>
+internal static class CatalogWriteSignal
+{
+    public static void Apply(CatalogStatus before, CatalogStatus after, CatalogWriteStatus writes)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        ArgumentNullException.ThrowIfNull(writes);
+        if (before.Reachable && !after.Reachable) writes.Down(after.Since);
+        else if (!before.Reachable && after.Reachable) writes.Up();
+    }
+}
+
 /// <summary>Error texts fit for people: one line, bounded, and never a password even if a driver echoed one.</summary>
 internal static partial class CatalogErrors
 {
@@ -67,7 +86,8 @@ internal static partial class CatalogErrors
 
 /// <summary>
 /// The catalog's reachability as a fact of this silo: fed by the <see cref="CatalogSupervisor"/>'s own short checks,
-/// read by the gateway (commands refused, token cache served, health), the catalog RPC and the metrics.
+/// read by the gateway (commands refused, token cache served, health), the catalog RPC and the metrics, and passed on
+/// to the grains' <see cref="CatalogWriteStatus"/> (<see cref="CatalogWriteSignal"/>).
 /// </summary>
 internal sealed class CatalogHealth : IDisposable
 {
@@ -76,11 +96,13 @@ internal sealed class CatalogHealth : IDisposable
     private readonly Lock _lock = new();
     private readonly Meter _meter = new(MeterName);
     private readonly TimeProvider _clock;
+    private readonly CatalogWriteStatus? _writes;
     private CatalogStatus _status;
 
-    public CatalogHealth(bool embedded, string endpoint, TimeProvider clock)
+    public CatalogHealth(bool embedded, string endpoint, TimeProvider clock, CatalogWriteStatus? writes = null)
     {
         _clock = clock;
+        _writes = writes;
         // Start-up migrated the catalog just before: it was reachable then.
         _status = new CatalogStatus(true, clock.GetUtcNow(), "", null, 0, embedded, endpoint, 0, null, false, 0);
         _meter.CreateObservableGauge("controlplane.catalog.up", () => Current.Reachable ? 1 : 0,
@@ -108,6 +130,7 @@ internal sealed class CatalogHealth : IDisposable
         {
             var before = _status;
             _status = CatalogReachability.Next(before, ok, error, _clock.GetUtcNow(), unreachableAfter);
+            if (_writes is not null) CatalogWriteSignal.Apply(before, _status, _writes);
             return (before, _status);
         }
     }

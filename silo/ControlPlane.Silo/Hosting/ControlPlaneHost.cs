@@ -88,7 +88,7 @@ public static class ControlPlaneHost
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
             // Decisions taken while the catalog is unreachable, on this silo's own disk (see docs/catalog.md).
             builder.Services.AddSingleton(new ControlPlane.Grains.Failover.DecisionJournal(Path.Combine(options.DataDirectory, "journal")));
-            builder.Services.AddSingleton<ControlPlane.Grains.Failover.CatalogStatus>();
+            builder.Services.AddSingleton<ControlPlane.Grains.Failover.CatalogWriteStatus>();
             builder.Services.Configure<ControlPlaneOptions>(builder.Configuration.GetSection(ControlPlaneOptions.Section));
             builder.Services.PostConfigure<ControlPlaneOptions>(o => o.DataDirectory = options.DataDirectory);
             builder.Services.Configure<FleetOptions>(builder.Configuration.GetSection(FleetOptions.Section));
