@@ -29,7 +29,8 @@ public static class TierHealthPolicy
         var primaryLsn = primaryHealth is { Reachable: true, InRecovery: false } ? primaryHealth.CurrentLsn : null;
 
         var replicas = spec.Replicas
-            .Select(r => Judge(r, r.Name == primary, term, latest.GetValueOrDefault(r.Name), primaryLsn, now, staleAfter))
+            .Select(r => Judge(r, r.Name == primary, term, latest.GetValueOrDefault(r.Name), primaryLsn, now, staleAfter,
+                BrokenStandby.Reason(r.Name, primary, primaryHealth)))
             .ToList();
 
         var primaryStatus = replicas.FirstOrDefault(r => r.Name == primary);
@@ -50,7 +51,7 @@ public static class TierHealthPolicy
     }
 
     private static ReplicaStatus Judge(
-        ReplicaSpec spec, bool isPrimary, long term, ReplicaHealth? h, ulong? primaryLsn, DateTimeOffset now, TimeSpan staleAfter)
+        ReplicaSpec spec, bool isPrimary, long term, ReplicaHealth? h, ulong? primaryLsn, DateTimeOffset now, TimeSpan staleAfter, string? broken)
     {
         if (h is null)
         {
@@ -86,6 +87,8 @@ public static class TierHealthPolicy
         {
             return Status(spec, h, role, healthy: false, reachable: true, lagBytes, lagSeconds, $"is writable but is not the primary of term {term}");
         }
+        // Checked before the WAL receiver: its WAL receiver may even be up between two failed attempts.
+        if (broken is not null) return Status(spec, h, role, healthy: false, reachable: true, lagBytes, lagSeconds, broken);
         if (!string.Equals(h.WalReceiverStatus, "streaming", StringComparison.Ordinal))
         {
             return Status(spec, h, role, healthy: false, reachable: true, lagBytes, lagSeconds,
