@@ -250,11 +250,12 @@ public static class FailoverPolicy
 
     private static string? Ineligibility(ReplicaFacts r, FailoverSettings settings, bool allowDataLoss, ElectionPurpose purpose)
     {
+        // First, and not even with allow_data_loss: its data stops at a gap in the WAL, and what it needs is a
+        // rebuild whatever else is wrong with it right now.
+        if (r.Broken is { } broken) return broken;
         if (!r.Reachable) return "unreachable";
         if (!r.Fresh) return "no fresh probe";
         if (!r.InRecovery) return "not in recovery";
-        // Not even with allow_data_loss: its data stops at a gap in the WAL, it would promote a hole in history.
-        if (r.Broken is { } broken) return broken;
         if (r.Priority <= 0) return "priority 0 (never promoted)";
         if (SessionStates.IsCannotOpen(r.Session)) return $"opens no new session ({Describe(r.Session)})";
         // A switchover waits for its target to replay everything, so only a failover refuses a lagging replay.

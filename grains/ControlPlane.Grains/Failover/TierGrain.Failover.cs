@@ -256,6 +256,8 @@ public sealed partial class TierGrain
         var current = state.State;
         if (primaryHealth is null || now - primaryHealth.ProbedAt > StaleAfter) return null;
         if (BrokenStandby.Reason(standby.Name, current.Primary, primaryHealth) is not { } broken) return null;
+        // A rebuild deletes the standby's data directory: during a maintenance pause it is only reported.
+        if (current.Paused) return null;
         // Only a probe of the primary taken after the last rebuild tells whether the new slot is lost again.
         if (_rebuiltAt.TryGetValue(standby.Name, out var at) && (primaryHealth.ProbedAt <= at || now - at < RejoinGrace)) return null;
         _rebuiltAt[standby.Name] = now;

@@ -64,6 +64,12 @@ public static class TierHealthPolicy
             return Status(spec, h, ReplicaRole.Unknown, healthy: false, reachable: false, 0, 0,
                 $"no probe for more than {staleAfter.TotalSeconds:0.#}s");
         }
+        // Said even while it is down or restarting: what it needs is a rebuild, not a restart.
+        if (!isPrimary && broken is not null)
+        {
+            return Status(spec, h, h.Reachable ? (h.InRecovery ? ReplicaRole.Standby : ReplicaRole.Primary) : ReplicaRole.Unknown,
+                healthy: false, reachable: h.Reachable, 0, 0, broken);
+        }
         if (!h.Reachable)
         {
             return Status(spec, h, ReplicaRole.Unknown, healthy: false, reachable: false, 0, 0, $"unreachable: {h.Error}");
@@ -87,8 +93,6 @@ public static class TierHealthPolicy
         {
             return Status(spec, h, role, healthy: false, reachable: true, lagBytes, lagSeconds, $"is writable but is not the primary of term {term}");
         }
-        // Checked before the WAL receiver: its WAL receiver may even be up between two failed attempts.
-        if (broken is not null) return Status(spec, h, role, healthy: false, reachable: true, lagBytes, lagSeconds, broken);
         if (!string.Equals(h.WalReceiverStatus, "streaming", StringComparison.Ordinal))
         {
             return Status(spec, h, role, healthy: false, reachable: true, lagBytes, lagSeconds,

@@ -155,11 +155,14 @@ public static class SqlFailoverOps
 
     /// <summary>Creates the physical slot on <paramref name="primary"/> unless it exists, reserving WAL at once; a
     /// slot that exists but was invalidated (lost) is replaced.</summary>
-    internal static async Task EnsureReservedSlotAsync(ReplicaEndpoint primary, string slotName, CancellationToken ct)
+    /// <returns>True when a lost slot was replaced: the standby's WAL is gone from the primary, so only a fresh base
+    /// backup brings it back (a plain restart would ask for removed segments forever).</returns>
+    internal static async Task<bool> EnsureReservedSlotAsync(ReplicaEndpoint primary, string slotName, CancellationToken ct)
     {
         await using var connection = await OpenAsync(primary, ct).ConfigureAwait(false);
-        await ScalarAsync(connection, DropLostSlot, CommandTimeoutSeconds, ct, slotName).ConfigureAwait(false);
+        var lost = (int)(await ScalarAsync(connection, DropLostSlot, CommandTimeoutSeconds, ct, slotName).ConfigureAwait(false))! > 0;
         await ScalarAsync(connection, CreateReservedSlot, CommandTimeoutSeconds, ct, slotName).ConfigureAwait(false);
+        return lost;
     }
 
     /// <summary>
