@@ -10,7 +10,7 @@ namespace ControlPlane.IntegrationTests.Failover;
 
 /// <summary>
 /// A standby broken beyond streaming, made for real: stopped (pg_ctl stop) while the primary, with
-/// max_slot_wal_keep_size lowered to 1 MB, switches WAL files and checkpoints until it invalidates the standby's slot
+/// max_slot_wal_keep_size lowered to 128 MB, switches WAL files and checkpoints until it invalidates the standby's slot
 /// (wal_status 'lost'); started again, it asks for removed WAL. The standby is reported broken, refused as a failover target, and (once the maintenance
 /// pause that holds the rebuild is lifted) rebuilt from a fresh base backup until it streams again on its slot.
 /// </summary>
@@ -40,7 +40,9 @@ public sealed class BrokenStandbyChaosTests(ChaosSiloFixture fixture, ITestOutpu
         var lowered = false;
         try
         {
-            await ExecuteAsync(primary, "ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'");
+            // Eight segments: the stopped victim's slot falls behind that within a few switches, while the WAL
+            // archiver's slot (pg_receivewal reports its position every second) stays well within it.
+            await ExecuteAsync(primary, "ALTER SYSTEM SET max_slot_wal_keep_size = '128MB'");
             await ExecuteAsync(primary, "SELECT pg_reload_conf()");
             lowered = true;
             await driver.StopAsync(StopMode.Fast, CancellationToken.None);
@@ -52,6 +54,7 @@ public sealed class BrokenStandbyChaosTests(ChaosSiloFixture fixture, ITestOutpu
                 await ExecuteAsync(primary, "CREATE TABLE IF NOT EXISTS broken_standby_filler (x int); INSERT INTO broken_standby_filler VALUES (1)");
                 await ExecuteAsync(primary, "SELECT pg_switch_wal()");
                 await ExecuteAsync(primary, "CHECKPOINT");
+                await Task.Delay(100);
             }
             var lostAt = Stopwatch.StartNew();
             output.WriteLine($"slot {slot} lost after {watch.ElapsedMilliseconds} ms of WAL switches and checkpoints");
@@ -88,6 +91,11 @@ public sealed class BrokenStandbyChaosTests(ChaosSiloFixture fixture, ITestOutpu
             if (lowered)
             {
                 await ExecuteAsync(primary, "DROP TABLE IF EXISTS broken_standby_filler");
+                // Should the archiver's slot have been lost too, it is dropped so the archiver creates it anew
+                // (reported, for the scenarios after this one).
+                var archive = await SlotStatusAsync(primary, "controlplane_archive");
+                output.WriteLine($"WAL archiver's slot: {archive ?? "none"}");
+                if (archive == "lost") await ExecuteAsync(primary, "SELECT pg_drop_replication_slot('controlplane_archive')");
                 await ExecuteAsync(primary, "ALTER SYSTEM RESET max_slot_wal_keep_size");
                 await ExecuteAsync(primary, "SELECT pg_reload_conf()");
             }
