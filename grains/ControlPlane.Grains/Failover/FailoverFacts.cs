@@ -42,7 +42,8 @@ public static class FailoverFacts
                 Session: h?.Session ?? SessionState.NotChecked,
                 SessionFailures: h?.ConsecutiveSessionFailures ?? 0,
                 PostmasterAlive: h?.PostmasterAlive,
-                ReplayLagSeconds: h is { Reachable: true, InRecovery: true } ? h.ReplayLagSeconds : null);
+                ReplayLagSeconds: h is { Reachable: true, InRecovery: true } ? h.ReplayLagSeconds : null,
+                Broken: BrokenStandby.Reason(r.Name, primary, primaryHealth));
         }).ToList();
         var primaryLsn = primaryHealth is { Reachable: true, InRecovery: false } ? primaryHealth.CurrentLsn : null;
         return new FailoverView(settings, paused, term, primary, primaryLsn ?? LastKnownPrimaryLsn(primaryHealth), replicas);

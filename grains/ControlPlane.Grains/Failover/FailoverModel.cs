@@ -11,6 +11,7 @@ namespace ControlPlane.Grains.Failover;
 /// <param name="SessionFailures">Consecutive fresh-connection checks that opened no session (pressure and credentials excluded).</param>
 /// <param name="PostmasterAlive">What the host-local driver saw of the postmaster after a failed probe; null when unknown.</param>
 /// <param name="ReplayLagSeconds">Seconds of transactions received but not replayed (the probe's replay lag).</param>
+/// <param name="Broken">Why the standby is broken beyond streaming (<see cref="BrokenStandby"/>); null when it is not.</param>
 public sealed record ReplicaFacts(
     string Name,
     bool Reachable,
@@ -25,7 +26,8 @@ public sealed record ReplicaFacts(
     SessionState Session = SessionState.NotChecked,
     int SessionFailures = 0,
     bool? PostmasterAlive = null,
-    double? ReplayLagSeconds = null)
+    double? ReplayLagSeconds = null,
+    string? Broken = null)
 {
     /// <summary>How far this replica has WAL: what it received, else what it replayed.</summary>
     public ulong Position => Math.Max(ReceiveLsn ?? 0, ReplayLsn ?? 0);

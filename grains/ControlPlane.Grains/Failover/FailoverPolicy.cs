@@ -250,6 +250,9 @@ public static class FailoverPolicy
 
     private static string? Ineligibility(ReplicaFacts r, FailoverSettings settings, bool allowDataLoss, ElectionPurpose purpose)
     {
+        // First, and not even with allow_data_loss: its data stops at a gap in the WAL, and what it needs is a
+        // rebuild whatever else is wrong with it right now.
+        if (r.Broken is { } broken) return broken;
         if (!r.Reachable) return "unreachable";
         if (!r.Fresh) return "no fresh probe";
         if (!r.InRecovery) return "not in recovery";

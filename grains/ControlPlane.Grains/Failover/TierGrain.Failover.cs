@@ -17,6 +17,7 @@ public sealed partial class TierGrain
     private static readonly TimeSpan AlertRepeat = TimeSpan.FromMinutes(5);
     private readonly Dictionary<string, DateTimeOffset> _rogueFencedAt = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _rejoinedAt = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _rebuiltAt = new(StringComparer.Ordinal);
     private bool _busy;
     private string _alert = "";
     private DateTimeOffset _alertRecordedAt;
@@ -225,8 +226,14 @@ public sealed partial class TierGrain
         }
         // The grace covers a rejoin in progress; once the standby streamed again, a new failure deserves a new heal.
         foreach (var healthy in current.Snapshot?.Replicas.Where(r => r.Healthy && r.Role == ReplicaRole.Standby) ?? []) _rejoinedAt.Remove(healthy.Name);
+        _latest.TryGetValue(primary.Name, out var primaryHealth);
         foreach (var standby in spec.Replicas.Where(r => r.Name != current.Primary && r.DataDirectory is not null))
         {
+            if (await RebuildBrokenStandbyAsync(spec, standby, primaryHealth, now) is { } rebuilt)
+            {
+                if (!rebuilt) return;
+                continue;
+            }
             if (!_latest.TryGetValue(standby.Name, out var h) || h.Reachable || now - h.ProbedAt > StaleAfter) continue;
             if (h.ConsecutiveFailures < 2 * current.Settings.FailureThreshold) continue;
             if (_rejoinedAt.TryGetValue(standby.Name, out var at) && now - at < RejoinGrace) continue;
@@ -237,6 +244,34 @@ public sealed partial class TierGrain
             if (!await PersistDecisionAsync(record, newPrimary: null)) return;
             await Replica(spec, standby.Name).Rejoin(primary, current.Term, Untrusted(standby.Name));
         }
+    }
+
+    /// <summary>
+    /// Rebuilds a standby whose slot the primary invalidated (<see cref="BrokenStandby"/>): it can never stream
+    /// again, so it gets a fresh base backup (the rejoin drops the lost slot and creates it anew). Null when the
+    /// standby is not broken or was rebuilt too recently to judge; false when this activation is stale.
+    /// </summary>
+    private async Task<bool?> RebuildBrokenStandbyAsync(TierSpec spec, ReplicaSpec standby, ReplicaHealth? primaryHealth, DateTimeOffset now)
+    {
+        var current = state.State;
+        if (primaryHealth is null || now - primaryHealth.ProbedAt > StaleAfter) return null;
+        if (BrokenStandby.Reason(standby.Name, current.Primary, primaryHealth) is not { } broken) return null;
+        // A rebuild deletes the standby's data directory: during a maintenance pause it is only reported.
+        if (current.Paused) return null;
+        // Only a probe of the primary taken after the last rebuild tells whether the new slot is lost again.
+        if (_rebuiltAt.TryGetValue(standby.Name, out var at) && (primaryHealth.ProbedAt <= at || now - at < RejoinGrace)) return null;
+        _rebuiltAt[standby.Name] = now;
+        _rejoinedAt[standby.Name] = now;
+        var primary = spec.Replicas.First(r => r.Name == current.Primary);
+        var record = new DecisionRecord(current.LastDecision + 1, now, DecisionKind.HealStandby, current.Term, current.Primary, current.Primary,
+            $"standby {standby.Name} is {broken}: rebuilding it from a fresh base backup of {primary.Name}",
+            [$"primary {primary.Name} reports slot(s) {string.Join(", ", primaryHealth.LostSlots ?? [])} with wal_status 'lost'"],
+            Controlplane, null, DecisionOutcome.Completed, [$"rebuilding {standby.Name}"], now);
+        if (!await PersistDecisionAsync(record, newPrimary: null)) return false;
+        logger.LogWarning("Tier {Environment}/{Tier} term {Term}: rebuilding broken standby {Standby}: {Reason}",
+            spec.Environment, spec.Name, current.Term, standby.Name, broken);
+        await Replica(spec, standby.Name).Rejoin(primary, current.Term, rebuild: true);
+        return true;
     }
 
     private async Task AlertAsync(string alert, IReadOnlyList<string> evidence)

@@ -49,6 +49,7 @@ public sealed partial class ReplicaGrain(
     private int _failures;
     private ulong? _lastWritableLsn;
     private IReadOnlyList<string> _lastSyncStandbys = [];
+    private IReadOnlyList<string> _lastLostSlots = [];
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -159,6 +160,10 @@ public sealed partial class ReplicaGrain(
         // synchronous-mode election needs them exactly when the primary stops answering.
         if (result is { Reachable: true, InRecovery: false }) _lastSyncStandbys = SyncStandbysOf(result);
         else if (result.Reachable) _lastSyncStandbys = [];
+        // The same for its lost slots: an election held because the primary stopped answering must still know which
+        // standby cannot stream.
+        if (result is { Reachable: true, InRecovery: false }) _lastLostSlots = result.LostSlots;
+        else if (result.Reachable) _lastLostSlots = [];
         if (!result.Reachable && _failures == 1)
         {
             logger.LogWarning("Replica {Environment}/{Tier}/{Replica} probe failed: {Error}", spec.Environment, spec.Tier, spec.Name, result.Error);
@@ -176,6 +181,7 @@ public sealed partial class ReplicaGrain(
             SessionCheckedAt = _lastSessionAt,
             SessionLatencyMs = _lastSession.Latency.TotalMilliseconds,
             PostmasterAlive = result.Reachable && !session.CannotOpenSession ? null : PostmasterAlive(),
+            LostSlots = _lastLostSlots,
         };
         metrics.RecordProbe(spec.Environment, spec.Tier, _latest);
         try

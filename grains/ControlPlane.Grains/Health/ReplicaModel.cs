@@ -64,7 +64,9 @@ public sealed record ReplicaHealth(
     [property: Id(32)] int ConsecutiveSessionFailures = 0,
     [property: Id(33)] DateTimeOffset? SessionCheckedAt = null,
     [property: Id(34)] double SessionLatencyMs = 0,
-    [property: Id(35)] bool? PostmasterAlive = null)
+    [property: Id(35)] bool? PostmasterAlive = null,
+    // On the primary: its physical slots invalidated (wal_status 'lost'), remembered from its last writable probe.
+    [property: Id(36)] IReadOnlyList<string>? LostSlots = null)
 {
     /// <summary>The last fresh-connection check found a server that takes no new client (not pressure, not credentials).</summary>
     public bool CannotOpenSession => SessionStates.IsCannotOpen(Session);

@@ -29,7 +29,8 @@ public static class TierHealthPolicy
         var primaryLsn = primaryHealth is { Reachable: true, InRecovery: false } ? primaryHealth.CurrentLsn : null;
 
         var replicas = spec.Replicas
-            .Select(r => Judge(r, r.Name == primary, term, latest.GetValueOrDefault(r.Name), primaryLsn, now, staleAfter))
+            .Select(r => Judge(r, r.Name == primary, term, latest.GetValueOrDefault(r.Name), primaryLsn, now, staleAfter,
+                BrokenStandby.Reason(r.Name, primary, primaryHealth)))
             .ToList();
 
         var primaryStatus = replicas.FirstOrDefault(r => r.Name == primary);
@@ -50,7 +51,7 @@ public static class TierHealthPolicy
     }
 
     private static ReplicaStatus Judge(
-        ReplicaSpec spec, bool isPrimary, long term, ReplicaHealth? h, ulong? primaryLsn, DateTimeOffset now, TimeSpan staleAfter)
+        ReplicaSpec spec, bool isPrimary, long term, ReplicaHealth? h, ulong? primaryLsn, DateTimeOffset now, TimeSpan staleAfter, string? broken)
     {
         if (h is null)
         {
@@ -62,6 +63,12 @@ public static class TierHealthPolicy
             // Worded without the age itself: a problem that changes every second would be a new event every second.
             return Status(spec, h, ReplicaRole.Unknown, healthy: false, reachable: false, 0, 0,
                 $"no probe for more than {staleAfter.TotalSeconds:0.#}s");
+        }
+        // Said even while it is down or restarting: what it needs is a rebuild, not a restart.
+        if (!isPrimary && broken is not null)
+        {
+            return Status(spec, h, h.Reachable ? (h.InRecovery ? ReplicaRole.Standby : ReplicaRole.Primary) : ReplicaRole.Unknown,
+                healthy: false, reachable: h.Reachable, 0, 0, broken);
         }
         if (!h.Reachable)
         {

@@ -41,10 +41,12 @@ public sealed partial class LocalInstanceDriver
             Tier, Name, newPrimary.Name, newPrimary.Host, newPrimary.Port, slotName);
 
         await EnsureStoppedForRejoinAsync(ct).ConfigureAwait(false);
-        await SqlFailoverOps.EnsureReservedSlotAsync(newPrimary, slotName, ct).ConfigureAwait(false);
+        var slotLost = await SqlFailoverOps.EnsureReservedSlotAsync(newPrimary, slotName, ct).ConfigureAwait(false);
         var source = await SqlFailoverOps.ReadSourceTimelineAsync(newPrimary, ct).ConfigureAwait(false);
         var decision = !IsInitialized
             ? new RejoinDecision(RejoinPath.BaseBackup, $"'{DataDirectory}' holds no cluster")
+            : slotLost
+                ? new RejoinDecision(RejoinPath.BaseBackup, $"its slot {slotName} on {newPrimary.Name} was lost: the WAL it needs is gone")
             : rebuild
                 ? new RejoinDecision(RejoinPath.BaseBackup, "its history cannot be trusted (a promotion on it was abandoned)")
                 : RejoinPlanner.Choose(await ReadControlDataAsync(ct).ConfigureAwait(false), source);

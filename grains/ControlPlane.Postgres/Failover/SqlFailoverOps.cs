@@ -48,6 +48,10 @@ public static class SqlFailoverOps
         "SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)";
     internal const string DropInactiveSlot =
         "SELECT count(pg_drop_replication_slot(slot_name))::int FROM pg_replication_slots WHERE slot_name = $1 AND NOT active";
+    // A slot the primary invalidated (wal_status 'lost') can never serve its standby again: it is dropped before
+    // the slot is created anew for a rebuild. Only while no WAL sender holds it.
+    internal const string DropLostSlot =
+        "SELECT count(pg_drop_replication_slot(slot_name))::int FROM pg_replication_slots WHERE slot_name = $1 AND wal_status = 'lost' AND NOT active";
     internal const string SlotExists = "SELECT count(*)::int FROM pg_replication_slots WHERE slot_name = $1";
     internal const string WalReceiverSql = "SELECT status, sender_host, sender_port, received_tli FROM pg_stat_wal_receiver";
 
@@ -149,11 +153,16 @@ public static class SqlFailoverOps
         return true;
     }
 
-    /// <summary>Creates the physical slot on <paramref name="primary"/> unless it exists, reserving WAL at once.</summary>
-    internal static async Task EnsureReservedSlotAsync(ReplicaEndpoint primary, string slotName, CancellationToken ct)
+    /// <summary>Creates the physical slot on <paramref name="primary"/> unless it exists, reserving WAL at once; a
+    /// slot that exists but was invalidated (lost) is replaced.</summary>
+    /// <returns>True when a lost slot was replaced: the standby's WAL is gone from the primary, so only a fresh base
+    /// backup brings it back (a plain restart would ask for removed segments forever).</returns>
+    internal static async Task<bool> EnsureReservedSlotAsync(ReplicaEndpoint primary, string slotName, CancellationToken ct)
     {
         await using var connection = await OpenAsync(primary, ct).ConfigureAwait(false);
+        var lost = (int)(await ScalarAsync(connection, DropLostSlot, CommandTimeoutSeconds, ct, slotName).ConfigureAwait(false))! > 0;
         await ScalarAsync(connection, CreateReservedSlot, CommandTimeoutSeconds, ct, slotName).ConfigureAwait(false);
+        return lost;
     }
 
     /// <summary>

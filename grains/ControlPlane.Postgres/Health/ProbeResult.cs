@@ -31,6 +31,10 @@ public sealed record ProbeResult(
 
     /// <summary>The fresh-connection check that ran beside this probe (<see cref="SessionProbe"/>), if one did.</summary>
     public SessionCheck Session { get; init; } = SessionCheck.NotChecked;
+
+    /// <summary>On a primary, its physical replication slots whose <c>wal_status</c> is <c>lost</c>: the WAL their
+    /// standby needs was removed, so that standby can only be rebuilt.</summary>
+    public IReadOnlyList<string> LostSlots { get; init; } = [];
 }
 
 /// <summary>One row of <c>pg_stat_replication</c> on a primary.</summary>

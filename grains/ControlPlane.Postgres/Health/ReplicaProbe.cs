@@ -44,7 +44,9 @@ public sealed class ReplicaProbe : IAsyncDisposable
                            'sent_lsn', sent_lsn::text, 'replay_lsn', replay_lsn::text) ORDER BY application_name), '[]')
                   FROM pg_stat_replication)::text AS replication,
                EXTRACT(EPOCH FROM clock_timestamp() - w.last_msg_receipt_time)::float8 AS wal_receiver_last_msg_age_seconds,
-               {{TermHistory.ProbeColumnSql}} AS term_mark
+               {{TermHistory.ProbeColumnSql}} AS term_mark,
+               (SELECT COALESCE(json_agg(slot_name::text ORDER BY slot_name), '[]')
+                  FROM pg_replication_slots WHERE slot_type = 'physical' AND wal_status = 'lost')::text AS lost_slots
           FROM (SELECT pg_is_in_recovery() AS in_recovery) r
           LEFT JOIN (SELECT status, received_tli, sender_host, sender_port, last_msg_receipt_time
                        FROM pg_stat_wal_receiver LIMIT 1) w ON true
@@ -138,7 +140,10 @@ public sealed class ReplicaProbe : IAsyncDisposable
             ServerVersion: reader.GetString(10),
             Replication: ParseReplication(reader.GetString(11)),
             WalReceiverLastMessageAgeSeconds: reader.IsDBNull(12) ? null : Math.Max(0, reader.GetDouble(12)),
-            Term: TermHistory.Parse(reader.IsDBNull(13) ? null : reader.GetString(13)));
+            Term: TermHistory.Parse(reader.IsDBNull(13) ? null : reader.GetString(13)))
+        {
+            LostSlots = ParseNames(reader.GetString(14)),
+        };
     }
 
     /// <summary>Parses the json aggregate of pg_stat_replication rows.</summary>
@@ -156,6 +161,13 @@ public sealed class ReplicaProbe : IAsyncDisposable
                 Lsn.TryParse(Text(row, "replay_lsn"), out var replay) ? replay : null));
         }
         return peers;
+    }
+
+    /// <summary>Parses a json array of names.</summary>
+    internal static IReadOnlyList<string> ParseNames(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.EnumerateArray().Select(e => e.GetString() ?? "").Where(n => n.Length > 0).ToList();
     }
 
     private static string? Text(JsonElement row, string name) =>

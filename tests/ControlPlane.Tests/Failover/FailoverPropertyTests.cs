@@ -17,9 +17,9 @@ public sealed class FailoverPropertyTests
 
     private static readonly Gen<ReplicaFacts> StandbyGen =
         Gen.Select(Gen.Select(Gen.Bool, Gen.Bool, Gen.Int[0, 6], Gen.Bool), Gen.Select(Gen.ULong[0, 10_000], Gen.Bool, Gen.Bool, Gen.Int[0, 3]), SessionGen,
-            Gen.Double[0, 20],
-            (a, b, session, lagSeconds) => new ReplicaFacts("s", a.Item1, a.Item2, a.Item3, a.Item4, b.Item1, b.Item1, b.Item2, b.Item3, b.Item4,
-                session.Outcome, session.Failures, session.PostmasterAlive, lagSeconds));
+            Gen.Double[0, 20], Gen.Int[0, 3],
+            (a, b, session, lagSeconds, broken) => new ReplicaFacts("s", a.Item1, a.Item2, a.Item3, a.Item4, b.Item1, b.Item1, b.Item2, b.Item3, b.Item4,
+                session.Outcome, session.Failures, session.PostmasterAlive, lagSeconds, broken == 0 ? "broken beyond streaming: its slot is lost" : null));
 
     private static readonly Gen<ReplicaFacts> PrimaryGen =
         Gen.Select(Gen.Bool, Gen.Bool, Gen.Int[0, 6], Gen.Bool, SessionGen,
@@ -142,6 +142,19 @@ public sealed class FailoverPropertyTests
             if (decision.Candidate is null) return;
             var chosen = view.Replicas.Single(r => r.Name == decision.Candidate);
             Assert.True((chosen.ReplayLagSeconds ?? 0) <= view.Settings.MaxLagOnFailoverSeconds, $"{chosen.Name} lags {chosen.ReplayLagSeconds} s");
+        });
+
+    [Fact]
+    public void A_broken_standby_is_never_elected_not_even_by_name_or_with_data_loss_allowed() =>
+        Gen.Select(ViewGen, Gen.Int[0, 5], Gen.Bool, Gen.Bool).Sample((view, target, allowDataLoss, switchover) =>
+        {
+            var decision = FailoverPolicy.Decide(view);
+            if (decision.Candidate is { } automatic) Assert.Null(view.Replicas.Single(r => r.Name == automatic).Broken);
+            var purpose = switchover ? ElectionPurpose.Switchover : ElectionPurpose.Failover;
+            var election = FailoverPolicy.Elect(view, $"s{target}", allowDataLoss, purpose);
+            if (election.Candidate is { } named) Assert.Null(view.Replicas.Single(r => r.Name == named).Broken);
+            var best = FailoverPolicy.Elect(view, null, allowDataLoss, purpose);
+            if (best.Candidate is { } any) Assert.Null(view.Replicas.Single(r => r.Name == any).Broken);
         });
 
     [Fact]
