@@ -101,7 +101,8 @@ public sealed class SessionFailureChaosTests(ChaosSiloFixture fixture, ITestOutp
             var replica = await Tier.Fleet.GetReplicaAsync(new GetReplicaRequest { Tier = Tier.Name, Replica = start.Primary });
             Assert.Equal("too_many_clients", replica.Session);
             Assert.Contains("53300", replica.SessionError, StringComparison.Ordinal);
-            var tier = await Tier.GetAsync();
+            // The alert decision is recorded before the tier publishes the snapshot that carries it.
+            var tier = await Tier.WaitAsync(t => t.Alert.StartsWith("pool pressure", StringComparison.Ordinal), DecisionTimeout);
             Assert.StartsWith("pool pressure", tier.Alert, StringComparison.Ordinal);
 
             // Well past the window (threshold × interval): still the same primary, same term.
