@@ -1,3 +1,4 @@
+using ControlPlane.IntegrationTests.Support;
 using System.Net;
 using System.Net.Sockets;
 using ControlPlane.IntegrationTests.Failover;
@@ -138,7 +139,7 @@ public sealed class BackupCrashTests(ITestOutputHelper output) : IAsyncLifetime
     private SiloChild Launch()
     {
         Directory.CreateDirectory(DataDirectory);
-        var (grpc, metrics, siloPort) = (FreePort(), FreePort(), FreePort());
+        var (grpc, metrics, siloPort) = (TestPorts.Reserve(), TestPorts.Reserve(), TestPorts.Reserve());
         var silo = SiloChild.Start(
             ["--data-dir", DataDirectory, "--grpc-port", grpc.ToString(), "--metrics-port", metrics.ToString(), "--silo-port", siloPort.ToString()],
             new Dictionary<string, string>
@@ -194,12 +195,5 @@ public sealed class BackupCrashTests(ITestOutputHelper output) : IAsyncLifetime
         }
         try { Directory.Delete(_root, recursive: true); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -39,9 +39,9 @@ public sealed class BackupSiloFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_root);
-        var grpcPort = FreePort();
+        var grpcPort = TestPorts.Reserve();
         Silo = await ControlPlaneHost.StartAsync(
-            ["--data-dir", DataDirectory, "--grpc-port", grpcPort.ToString(), "--metrics-port", FreePort().ToString()],
+            ["--data-dir", DataDirectory, "--grpc-port", grpcPort.ToString(), "--metrics-port", TestPorts.Reserve().ToString()],
             c => c.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["ControlPlane:LocalTiers:0"] = TierName,
@@ -77,13 +77,6 @@ public sealed class BackupSiloFixture : IAsyncLifetime
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

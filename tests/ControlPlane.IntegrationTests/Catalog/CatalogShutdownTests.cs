@@ -1,3 +1,4 @@
+using ControlPlane.IntegrationTests.Support;
 using System.Diagnostics;
 using ControlPlane.IntegrationTests.Failover;
 using ControlPlane.Postgres.Fleet;
@@ -28,7 +29,7 @@ public sealed class CatalogShutdownTests(ITestOutputHelper output) : IAsyncLifet
     public async Task A_silo_whose_catalog_is_frozen_stops_on_sigterm_with_its_instances()
     {
         Directory.CreateDirectory(DataDirectory);
-        var (grpc, metrics, siloPort) = (CatalogOutageFixture.FreePort(), CatalogOutageFixture.FreePort(), CatalogOutageFixture.FreePort());
+        var (grpc, metrics, siloPort) = (TestPorts.Reserve(), TestPorts.Reserve(), TestPorts.Reserve());
         await using var silo = SiloChild.Start(
             ["--data-dir", DataDirectory, "--grpc-port", grpc.ToString(), "--metrics-port", metrics.ToString(), "--silo-port", siloPort.ToString()],
             new Dictionary<string, string>
@@ -48,7 +49,7 @@ public sealed class CatalogShutdownTests(ITestOutputHelper output) : IAsyncLifet
             return m;
         });
         var catalogStatus = new CatalogService.CatalogServiceClient(invoker);
-        await WaitAsync(async () => (await new FleetService.FleetServiceClient(invoker).GetTierAsync(new GetTierRequest { Tier = TierName })).Health == TierHealth.Healthy);
+        await WaitAsync(silo, async () => (await new FleetService.FleetServiceClient(invoker).GetTierAsync(new GetTierRequest { Tier = TierName })).Health == TierHealth.Healthy);
 
         var catalog = CatalogDriver();
         await catalog.AdoptPortAsync(remembered: null, CancellationToken.None);
@@ -61,7 +62,7 @@ public sealed class CatalogShutdownTests(ITestOutputHelper output) : IAsyncLifet
         await catalog.KillAsync(InstanceSignal.Stop, CancellationToken.None);
         try
         {
-            await WaitAsync(async () => !(await catalogStatus.GetCatalogStatusAsync(new GetCatalogStatusRequest())).Reachable);
+            await WaitAsync(silo, async () => !(await catalogStatus.GetCatalogStatusAsync(new GetCatalogStatusRequest())).Reachable);
             var stopping = Stopwatch.StartNew();
             silo.Terminate();
             var exited = await silo.WaitForExitAsync(TimeSpan.FromSeconds(120));
@@ -91,11 +92,12 @@ public sealed class CatalogShutdownTests(ITestOutputHelper output) : IAsyncLifet
         return (await File.ReadAllTextAsync(file)).Trim();
     }
 
-    private static async Task WaitAsync(Func<Task<bool>> condition)
+    private static async Task WaitAsync(SiloChild silo, Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow.AddMinutes(3);
         while (true)
         {
+            silo.ThrowIfExited();
             try
             {
                 if (await condition()) return;
@@ -103,7 +105,7 @@ public sealed class CatalogShutdownTests(ITestOutputHelper output) : IAsyncLifet
             catch (RpcException) when (DateTime.UtcNow < deadline)
             {
             }
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("condition not met within 3 minutes");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"condition not met within 3 minutes; the silo's last output:\n{silo.LogTail()}");
             await Task.Delay(250);
         }
     }

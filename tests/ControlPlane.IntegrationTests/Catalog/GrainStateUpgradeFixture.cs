@@ -23,7 +23,7 @@ public sealed class GrainStateUpgradeFixture : IAsyncLifetime
 {
     public const string TierName = "oltp";
     private readonly string _root = Path.Combine(Path.GetTempPath(), "cp-upgrade-" + Guid.NewGuid().ToString("N")[..8]);
-    private readonly int _grpcPort = FreePort();
+    private readonly int _grpcPort = TestPorts.Reserve();
     private CatalogInstance? _catalog;
 
     public string DataDirectory => Path.Combine(_root, "data");
@@ -92,7 +92,7 @@ public sealed class GrainStateUpgradeFixture : IAsyncLifetime
     }
 
     private Task<RunningSilo> StartSiloAsync() => ControlPlaneHost.StartAsync(
-        ["--data-dir", DataDirectory, "--grpc-port", _grpcPort.ToString(), "--metrics-port", FreePort().ToString()],
+        ["--data-dir", DataDirectory, "--grpc-port", _grpcPort.ToString(), "--metrics-port", TestPorts.Reserve().ToString()],
         c => c.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ControlPlane:LocalTiers:0"] = TierName,
@@ -120,13 +120,6 @@ public sealed class GrainStateUpgradeFixture : IAsyncLifetime
             m.Add("authorization", "Bearer " + token);
             return m;
         });
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

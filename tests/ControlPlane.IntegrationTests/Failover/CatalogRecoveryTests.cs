@@ -1,3 +1,4 @@
+using ControlPlane.IntegrationTests.Support;
 using System.Net;
 using System.Net.Sockets;
 using ControlPlane.Postgres.Failover;
@@ -182,7 +183,7 @@ public sealed class CatalogRecoveryTests(ITestOutputHelper output) : IAsyncLifet
     private SiloChild Launch()
     {
         Directory.CreateDirectory(DataDirectory);
-        var (grpc, metrics, siloPort) = (FreePort(), FreePort(), FreePort());
+        var (grpc, metrics, siloPort) = (TestPorts.Reserve(), TestPorts.Reserve(), TestPorts.Reserve());
         var silo = SiloChild.Start(
             ["--data-dir", DataDirectory, "--grpc-port", grpc.ToString(), "--metrics-port", metrics.ToString(), "--silo-port", siloPort.ToString()],
             new Dictionary<string, string>
@@ -240,13 +241,6 @@ public sealed class CatalogRecoveryTests(ITestOutputHelper output) : IAsyncLifet
         await driver.StopAsync(StopMode.Immediate, CancellationToken.None);
         try { Directory.Delete(_root, recursive: true); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -59,8 +59,8 @@ public sealed class ChaosSiloFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_root);
-        var grpcPort = FreePort();
-        var metricsPort = FreePort();
+        var grpcPort = TestPorts.Reserve();
+        var metricsPort = TestPorts.Reserve();
         Silo = await ControlPlaneHost.StartAsync(
             ["--data-dir", DataDirectory, "--grpc-port", grpcPort.ToString(), "--metrics-port", metricsPort.ToString()],
             c => c.AddInMemoryCollection(new Dictionary<string, string?>
@@ -133,13 +133,6 @@ public sealed class ChaosSiloFixture : IAsyncLifetime
         catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or IOException)
         {
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

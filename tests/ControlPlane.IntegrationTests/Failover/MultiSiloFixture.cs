@@ -1,3 +1,4 @@
+using ControlPlane.IntegrationTests.Support;
 using System.Net;
 using System.Net.Sockets;
 using ControlPlane.Postgres.Fleet;
@@ -72,7 +73,7 @@ public sealed class MultiSiloFixture : IAsyncLifetime
     private SiloChild Launch(string dataDirectory, string? join)
     {
         Directory.CreateDirectory(dataDirectory);
-        var (grpc, metrics, siloPort) = (FreePort(), FreePort(), FreePort());
+        var (grpc, metrics, siloPort) = (TestPorts.Reserve(), TestPorts.Reserve(), TestPorts.Reserve());
         var args = new List<string>
         {
             "--data-dir", dataDirectory, "--grpc-port", grpc.ToString(), "--metrics-port", metrics.ToString(), "--silo-port", siloPort.ToString(),
@@ -112,13 +113,6 @@ public sealed class MultiSiloFixture : IAsyncLifetime
             await Task.Delay(250);
         }
         return (await File.ReadAllTextAsync(path)).Trim();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -13,10 +13,13 @@ public sealed partial class SiloChild : IAsyncDisposable
     private readonly StreamWriter _log;
     private readonly Lock _logLock = new();
 
-    private SiloChild(Process process, StreamWriter log, int grpcPort, int siloPort)
+    private readonly string _logFile;
+
+    private SiloChild(Process process, StreamWriter log, string logFile, int grpcPort, int siloPort)
     {
         _process = process;
         _log = log;
+        _logFile = logFile;
         GrpcPort = grpcPort;
         SiloPort = siloPort;
     }
@@ -51,12 +54,38 @@ public sealed partial class SiloChild : IAsyncDisposable
         foreach (var (k, v) in environment) start.Environment[k] = v;
         var log = new StreamWriter(logFile, append: false) { AutoFlush = true };
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the silo");
-        var child = new SiloChild(process, log, grpcPort, siloPort);
+        var child = new SiloChild(process, log, logFile, grpcPort, siloPort);
         process.OutputDataReceived += (_, e) => child.Append(e.Data);
         process.ErrorDataReceived += (_, e) => child.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return child;
+    }
+
+    /// <summary>The last <paramref name="lines"/> lines the silo printed, for a failure message.</summary>
+    public string LogTail(int lines = 40)
+    {
+        lock (_logLock)
+        {
+            try
+            {
+                using var read = new FileStream(_logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                using var reader = new StreamReader(read);
+                var all = reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                return string.Join('\n', all.TakeLast(lines));
+            }
+            catch (IOException ex)
+            {
+                return $"(log unreadable: {ex.Message})";
+            }
+        }
+    }
+
+    /// <summary>Throws, with the silo's last output, when the process has already exited: a wait on it is futile.</summary>
+    public void ThrowIfExited()
+    {
+        if (_process.HasExited)
+            throw new InvalidOperationException($"the silo exited with code {_process.ExitCode}; its last output:\n{LogTail()}");
     }
 
     /// <summary>SIGKILL: the silo dies without leaving the cluster, as a crashed host does.</summary>

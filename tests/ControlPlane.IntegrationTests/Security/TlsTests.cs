@@ -1,3 +1,4 @@
+using ControlPlane.IntegrationTests.Support;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -16,7 +17,7 @@ public sealed class TlsSiloFixture : IAsyncLifetime
     private readonly string _root = Path.Combine(Path.GetTempPath(), "cp-tls-" + Guid.NewGuid().ToString("N")[..8]);
 
     public RunningSilo Silo { get; private set; } = null!;
-    public int GrpcPort { get; } = FreePort();
+    public int GrpcPort { get; } = TestPorts.Reserve();
     public X509Certificate2 Authority { get; private set; } = null!;
     public X509Certificate2 ClientCertificate { get; private set; } = null!;
     public X509Certificate2 StrangerCertificate { get; private set; } = null!;
@@ -98,13 +99,6 @@ public sealed class TlsSiloFixture : IAsyncLifetime
         var serial = RandomNumberGenerator.GetBytes(12);
         using var signed = request.Create(issuer, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(12), serial);
         return signed.CopyWithPrivateKey(key);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

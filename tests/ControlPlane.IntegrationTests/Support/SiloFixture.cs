@@ -20,8 +20,8 @@ public sealed class SiloFixture : IAsyncLifetime
 
     public RunningSilo Silo { get; private set; } = null!;
     public string DataDirectory => Path.Combine(_root, "data");
-    public int GrpcPort { get; } = FreePort();
-    public int MetricsPort { get; } = FreePort();
+    public int GrpcPort { get; } = TestPorts.Reserve();
+    public int MetricsPort { get; } = TestPorts.Reserve();
     public string Endpoint => $"http://127.0.0.1:{GrpcPort}";
     public StringWriter Output { get; } = new();
 
@@ -116,13 +116,6 @@ public sealed class SiloFixture : IAsyncLifetime
         _channel = GrpcChannel.ForAddress(Endpoint);
         AdminToken = File.ReadAllText(AdminTokenFile).Trim();
         Fleet = new FleetService.FleetServiceClient(Invoker(AdminToken));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 
