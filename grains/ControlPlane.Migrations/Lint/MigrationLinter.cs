@@ -36,8 +36,9 @@ public static class MigrationLinter
         return new LintReport(findings, suppressed, statements);
     }
 
-    private static void LintFile(ParsedMigration migration, SetFacts facts, List<LintFinding> findings, List<SuppressedFinding> suppressed)
+    private static void LintFile(ParsedMigration migration, SetFacts facts, List<LintFinding> setFindings, List<SuppressedFinding> suppressed)
     {
+        var findings = new List<LintFinding>();
         var script = migration.Forward;
         var file = migration.Migration.Forward.FileName;
         var suppressions = Suppression.Read(script).ToList();
@@ -51,7 +52,7 @@ public static class MigrationLinter
             foreach (var unknown in bad.Rules.Where(r => !Rules.Any(k => string.Equals(k.Id, r, StringComparison.OrdinalIgnoreCase) || k.Slug == r)))
             {
                 findings.Add(Finding(FileRules.UnknownRule, file, bad.Comment.Position,
-                    $"no rule is called '{unknown}'", "Use a rule id (CP001) or slug from cpctl change lint --rules."));
+                    $"no rule is called '{unknown}'", "Use a rule id (CP001) or slug from cpctl change rules."));
             }
         }
         suppressions.RemoveAll(s => s.Reason.Length == 0);
@@ -86,6 +87,7 @@ public static class MigrationLinter
             findings.Add(Finding(FileRules.UnusedSuppression, file, stale.Comment.Position,
                 $"'{string.Join(", ", stale.Rules)}' is suppressed but the statement does not trigger it", "Remove the comment."));
         }
+        setFindings.AddRange(findings.OrderBy(f => f.Position.Line).ThenBy(f => f.Position.Column));
     }
 
     private static void MisplacedDirectives(ParsedScript script, string file, List<LintFinding> findings)
@@ -111,6 +113,10 @@ public static class MigrationLinter
     private static void Learn(StatementContext ctx, SetFacts facts)
     {
         var statement = ctx.Statement;
+        if (!ctx.LockTimeoutSet && ctx.Impact.Locks.Any(l => l.Level >= LockLevel.Share && ctx.Existing(l.Table)))
+        {
+            ctx.LockTakenWithoutTimeout = true;
+        }
         ctx.CreatedInFile.AddRange(ctx.Impact.Creates);
         if (statement.Kind == "VariableSetStmt" && statement.Node.Str("name") == "lock_timeout")
         {

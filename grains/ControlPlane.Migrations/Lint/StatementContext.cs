@@ -37,6 +37,13 @@ public sealed class StatementContext
     /// <summary>A SET lock_timeout (non-zero) ran earlier in this file.</summary>
     public bool LockTimeoutSet { get; internal set; }
 
+    /// <summary>An earlier statement of this file already waited for a blocking lock with no lock_timeout.</summary>
+    public bool LockTakenWithoutTimeout { get; internal set; }
+
+    /// <summary>Where a node (anything with a "location" byte offset) sits in the file.</summary>
+    public SourcePosition At(System.Text.Json.JsonElement node) =>
+        node.Int("location") is var at and > 0 ? Migration.Forward.Map.PositionOf(at) : Statement.Position;
+
     /// <summary>Lock-taking ALTERs so far in this file, per table (for one-transaction pile-ups).</summary>
     public Dictionary<string, int> LockingAlters { get; } = new(StringComparer.Ordinal);
 

@@ -19,7 +19,7 @@ internal static class FileRules
         "Suppression naming an unknown rule",
         "A misspelt rule id silences nothing while looking as if it did.",
         "-- controlplane:ignore CP999 reason: …",
-        "-- controlplane:ignore CP025 reason: …   (ids and slugs: cpctl change lint --rules)");
+        "-- controlplane:ignore CP025 reason: …   (ids and slugs: cpctl change rules)");
 
     public static readonly LintRule UnusedSuppression = new("CP092", "unused-suppression", Severity.Warning,
         "Suppression that matched nothing",

@@ -30,7 +30,8 @@ internal static class TransactionRules
 
     private static IEnumerable<RuleHit> LockTimeout(StatementContext ctx)
     {
-        if (ctx.LockTimeoutSet)
+        // Once per file: the first statement that waits without a timeout is the one to fix.
+        if (ctx.LockTimeoutSet || ctx.LockTakenWithoutTimeout)
         {
             yield break;
         }

@@ -43,7 +43,7 @@ internal static class TypeRules
         {
             var name = column.Str("colname");
             yield return new RuleHit($"{table}.{name} is {column.Field("typeName").TypeName()}",
-                $"{name} bigint GENERATED ALWAYS AS IDENTITY");
+                $"{name} bigint GENERATED ALWAYS AS IDENTITY", ctx.At(column));
         }
     }
 
@@ -58,7 +58,7 @@ internal static class TypeRules
                 var length = type.Items("typmods").Select(Length).FirstOrDefault();
                 var colname = column.Str("colname");
                 yield return new RuleHit($"{table}.{colname} is {(name == "bpchar" ? "char" : "varchar")}({length})",
-                    $"{colname} text CHECK (length({colname}) <= {length})");
+                    $"{colname} text CHECK (length({colname}) <= {length})", ctx.At(column));
             }
         }
     }
@@ -68,7 +68,7 @@ internal static class TypeRules
         foreach (var (table, column) in Statements.ColumnDefinitions(ctx).Where(c => c.Column.Field("typeName").TypeName() == "timestamp"))
         {
             var name = column.Str("colname");
-            yield return new RuleHit($"{table}.{name} is timestamp without time zone", $"{name} timestamptz");
+            yield return new RuleHit($"{table}.{name} is timestamp without time zone", $"{name} timestamptz", ctx.At(column));
         }
     }
 
@@ -96,7 +96,7 @@ internal static class TypeRules
             if (keyColumns.Contains(name) && SmallIntegers.Contains(column.Field("typeName").TypeName()))
             {
                 yield return new RuleHit($"primary key {table}.{name} is {column.Field("typeName").TypeName()}",
-                    $"{name} bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
+                    $"{name} bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY", ctx.At(column));
             }
         }
     }
