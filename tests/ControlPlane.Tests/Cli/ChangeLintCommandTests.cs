@@ -105,3 +105,41 @@ public sealed class ChangeLintCommandTests : IDisposable
         Assert.Contains("CP001  error    create-index-not-concurrently", output, StringComparison.Ordinal);
     }
 }
+
+/// <summary>The commands docs/migrations.md shows, on the example sets it names.</summary>
+public sealed class ChangeLintDocsExamplesTests
+{
+    private static string Example(string name)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ControlPlane.sln"))) dir = dir.Parent;
+        return Path.Combine(dir?.FullName ?? throw new DirectoryNotFoundException("ControlPlane.sln"), "docs", "examples", "migrations", name);
+    }
+
+    [Fact]
+    public async Task The_oltp_example_passes_with_one_warning()
+    {
+        var (code, output, _) = await CpctlRun.RunAsync("change", "lint", Example("oltp"));
+
+        Assert.Equal(0, code);
+        Assert.Contains("4 versions, 9 statements: 0 errors, 1 warning, 0 suppressed", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_unsafe_example_fails_on_its_plain_create_index()
+    {
+        var (code, output, _) = await CpctlRun.RunAsync("change", "lint", Example("unsafe"));
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("V2__index.sql:2:1: error CP001 create-index-not-concurrently", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_oltp_example_plan_shows_the_concurrent_build()
+    {
+        var (code, output, _) = await CpctlRun.RunAsync("change", "plan-local", Example("oltp"));
+
+        Assert.Equal(0, code);
+        Assert.Contains("3:1 IndexStmt: orders SHARE UPDATE EXCLUSIVE scans", output, StringComparison.Ordinal);
+    }
+}
