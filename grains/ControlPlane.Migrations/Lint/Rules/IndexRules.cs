@@ -53,9 +53,10 @@ internal static class IndexRules
     private static IEnumerable<RuleHit> DropIndex(StatementContext ctx)
     {
         var node = ctx.Statement.Node;
-        if (ctx.Statement.Kind == "DropStmt" && node.Str("removeType") == "OBJECT_INDEX" && !node.Bool("concurrent"))
+        var dropped = Impact.ImpactAnalyzer.DroppedNames(node).Where(ctx.Existing).ToArray();
+        if (ctx.Statement.Kind == "DropStmt" && node.Str("removeType") == "OBJECT_INDEX" && !node.Bool("concurrent") && dropped.Length > 0)
         {
-            var names = string.Join(", ", Impact.ImpactAnalyzer.DroppedNames(node));
+            var names = string.Join(", ", dropped);
             yield return new RuleHit($"DROP INDEX {names} takes ACCESS EXCLUSIVE on its table",
                 $"In a file headed '-- controlplane:no-transaction': DROP INDEX CONCURRENTLY {names}; (one index per statement).");
         }
