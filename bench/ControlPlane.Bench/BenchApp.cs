@@ -12,7 +12,7 @@ public static class BenchApp
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var root = new RootCommand("Benchmarks of the ControlPlane: gRPC query load, silo cold start, failover, pools and backups.")
+        var root = new RootCommand("Benchmarks of the ControlPlane: gRPC query load, silo cold start, failover, pools, backups and the migration lint.")
         {
             GetTierCommand.Create(stdout, stderr),
             ColdStartCommand.Create(stdout, stderr),
@@ -20,6 +20,7 @@ public static class BenchApp
             Pools.PoolsCommand.Create(stdout, stderr),
             Backups.BackupsCommand.Create(stdout, stderr),
             Backups.ArchiveRpoCommand.Create(stdout, stderr),
+            Migrations.LintCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Action is ParseErrorAction)

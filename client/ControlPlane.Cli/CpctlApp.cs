@@ -72,6 +72,7 @@ public static class CpctlApp
         root.Add(Backups.DrillCommands.Archive(globals, io));
         root.Add(Backups.TenantBackupCommands.TenantBackup(globals, io));
         root.Add(Catalog.CatalogCommands.Catalog(globals, io));
+        root.Add(Migrations.ChangeCommands.Change(globals, io));
 
         ExitCodesHelp.Install(root);
         return root;

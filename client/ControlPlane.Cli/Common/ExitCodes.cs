@@ -21,8 +21,11 @@ internal static class ExitCodes
         Exit codes:
           0    success (for watch: stopped with Ctrl-C)
           1    the control plane refused the request; stderr has "error: <STATUS_CODE>: <message>"
-               (for commands that follow an operation: it failed; for archive: it falls short)
+               (for commands that follow an operation: it failed; for archive: it falls short;
+               for change lint: the lint found at least one error)
           2    bad usage: unknown command or option, invalid name, invalid endpoint URL
+               (for change lint/plan-local: the migration set cannot be read: missing directory,
+               bad file name, duplicate version, malformed SQL)
           3    the control plane is unreachable (is the silo running?)
           130  interrupted with Ctrl-C
 

@@ -1,0 +1,2 @@
+SET lock_timeout = '2s';
+CREATE INDEX orders_a_idx ON orders (a);
