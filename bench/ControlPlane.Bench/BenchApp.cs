@@ -20,6 +20,7 @@ public static class BenchApp
             Pools.PoolsCommand.Create(stdout, stderr),
             Backups.BackupsCommand.Create(stdout, stderr),
             Backups.ArchiveRpoCommand.Create(stdout, stderr),
+            Catalog.CatalogLossCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Action is ParseErrorAction)

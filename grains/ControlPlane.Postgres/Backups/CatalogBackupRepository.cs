@@ -43,7 +43,7 @@ public sealed class CatalogBackupRepository(string root, string clusterId)
                 // A damaged manifest: not restorable, so not listed; it stays on disk for a human.
             }
         }
-        return found.OrderBy(b => b.StartLsn).ThenBy(b => b.FinishedAt).ToList();
+        return found.OrderBy(b => b.FinishedAt).ToList();
     }
 
     /// <summary>A backup id for now, unique in this repository (<c>20261206T141500Z</c>, then <c>-2</c>, ...).</summary>

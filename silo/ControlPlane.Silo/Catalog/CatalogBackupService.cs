@@ -54,11 +54,21 @@ internal sealed class CatalogBackupService(
     {
         if (Settings.Schedule.Length == 0 || DisabledReason is not null) return null;
         var newest = Repository.List().LastOrDefault();
-        if (newest is null) return clock.GetUtcNow();
-        var failed = Current is { Running: false, Error: not null } c ? c.StartedAt : (DateTimeOffset?)null;
-        var due = BackupPlanner.NextDue(Settings.Schedule, newest.FinishedAt, clock.GetUtcNow());
-        return failed is { } f && due < f + RetryAfterFailure ? f + RetryAfterFailure : due;
+        // At once when there is no backup yet (archived WAL restores nothing without a base), or none of the catalog's
+        // current timeline (after a restore: the newest backups may lie on the timeline the restore abandoned).
+        var due = newest is null || newest.Timeline < ArchivedTimeline()
+            ? clock.GetUtcNow()
+            : BackupPlanner.NextDue(Settings.Schedule, newest.FinishedAt, clock.GetUtcNow());
+        // After a failed attempt, a minute at least before the next scheduled one.
+        return Current is { Running: false, Error: not null } failed && due < failed.StartedAt + RetryAfterFailure ? failed.StartedAt + RetryAfterFailure : due;
     }
+
+    /// <summary>The timeline of the newest archived segment (its first 8 hex digits); 0 when unknown.</summary>
+    private int ArchivedTimeline() =>
+        Archiver?.NewestSegment is { Length: >= 8 } segment
+        && int.TryParse(segment.AsSpan(0, 8), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var timeline)
+            ? timeline
+            : 0;
 
     /// <summary>Starts a backup now; throws <see cref="InvalidOperationException"/> (a precondition) when it cannot.</summary>
     public CatalogBackupAttempt Start()
