@@ -37,9 +37,11 @@ internal sealed class CatalogGrpcService(CatalogHealth health, TokenCache tokens
         if (s.LastRestart is { } restart) response.LastRestart = Timestamp.FromDateTimeOffset(restart);
         if (backups.DisabledReason is null)
         {
-            var complete = backups.Repository.List();
+            var current = backups.Current;
+            // A backup being verified is already in the repository: it shows as running until its job ends.
+            var complete = backups.Repository.List().Where(b => current is not { Running: true } || b.Id != current.Id);
             response.Backups.AddRange(complete.Select(Complete));
-            if (backups.Current is { } attempt && (attempt.Running || attempt.Error is not null)) response.Backups.Add(Attempt(attempt));
+            if (current is { } attempt && (attempt.Running || attempt.Error is not null)) response.Backups.Add(Attempt(attempt));
         }
         return Task.FromResult(response);
     }
