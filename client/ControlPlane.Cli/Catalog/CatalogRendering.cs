@@ -23,6 +23,7 @@ internal static class CatalogRendering
         if (s.CrashLoop) lines.Add("ALERT        : the embedded catalog is crash-looping; read its log (docs/catalog.md, runbook)");
         lines.Add($"token cache  : {s.CachedTokens} token(s), invalidation listener {(s.TokenListenerConnected ? "connected" : "NOT connected")}");
         if (!s.Reachable) lines.Add("commands     : REFUSED (UNAVAILABLE) until the catalog returns; queries and watches answer from memory");
+        lines.AddRange(CatalogBackupRendering.Lines(s));
         return string.Join(Environment.NewLine, lines);
     }
 

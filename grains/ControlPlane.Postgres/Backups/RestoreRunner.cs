@@ -19,7 +19,7 @@ public sealed class RestoreFailedException(string message, Exception? inner = nu
 /// </summary>
 public sealed partial class RestoreRunner(ILogger logger, PgBinaries? binaries = null)
 {
-    internal const string MarkerFile = ".controlplane-restore";
+    public const string MarkerFile = ".controlplane-restore";
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     /// <summary>Restores and returns the running instance; on failure nothing is left running (the directory stays, for its log; <see cref="DestroyAsync"/> removes it).</summary>

@@ -14,6 +14,7 @@ public sealed class EmbeddedInstances
 {
     private readonly CatalogInstance? _catalog;
     private readonly LocalFleet? _fleet;
+    private CatalogLock? _lock;
 
     private EmbeddedInstances(string catalogConnectionString, string catalogDescription, IReadOnlyList<TierSpec> tiers, CatalogInstance? catalog, LocalFleet? fleet)
     {
@@ -45,6 +46,7 @@ public sealed class EmbeddedInstances
 
         CatalogInstance? catalog = null;
         LocalFleet? fleet = null;
+        CatalogLock? held = null;
         try
         {
             string connectionString;
@@ -64,6 +66,9 @@ public sealed class EmbeddedInstances
             }
             else if (string.IsNullOrWhiteSpace(options.Catalog.ConnectionString))
             {
+                // Keeps catalog-restore away while this silo runs (and restarts) the catalog.
+                held = CatalogLock.TryAcquire(options.DataDirectory, out var holder);
+                if (held is null) logger.LogWarning("{Lock} is held by process {Holder}; another silo or a catalog restore uses this data directory", CatalogLock.FileName, holder);
                 catalog = await CatalogInstance.EnsureAsync(options.DataDirectory, logger, ct);
                 connectionString = catalog.ConnectionString;
                 var csb = new NpgsqlConnectionStringBuilder(connectionString);
@@ -104,12 +109,13 @@ public sealed class EmbeddedInstances
                 case FleetSource.None:
                     break;
             }
-            return new EmbeddedInstances(connectionString, description, tiers, catalog, fleet);
+            return new EmbeddedInstances(connectionString, description, tiers, catalog, fleet) { _lock = held };
         }
         catch
         {
             if (fleet is not null) await fleet.StopAsync(CancellationToken.None);
             if (catalog is not null) await catalog.StopAsync(CancellationToken.None);
+            held?.Dispose();
             throw;
         }
     }
@@ -142,6 +148,9 @@ public sealed class EmbeddedInstances
         // Pooled connections to a stopped catalog are dead; a silo started again in this process must not get one.
         using var pooled = new NpgsqlConnection(CatalogConnectionString);
         NpgsqlConnection.ClearPool(pooled);
+        // Only now: a catalog stop still pending must not meet a restored catalog.
+        _lock?.Dispose();
+        _lock = null;
     }
 
     internal static IReadOnlyList<TierSpec> ToSpecs(string environment, FleetTopology topology, Func<string, string> replicatorPasswordFile) =>

@@ -1,3 +1,5 @@
+using ControlPlane.Postgres.Backups;
+using ControlPlane.Postgres.Health;
 using ControlPlane.Silo.Security;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -5,8 +7,12 @@ using Proto = ControlPlane.Protos.V1;
 
 namespace ControlPlane.Silo.Catalog;
 
-/// <summary>The catalog's status as this silo knows it: memory only, so it answers while the catalog is down.</summary>
-internal sealed class CatalogGrpcService(CatalogHealth health, TokenCache tokens, ILocalSiloDetails silo) : Proto.CatalogService.CatalogServiceBase
+/// <summary>
+/// The catalog's status as this silo knows it: memory and the backup repository on disk only, so it answers while
+/// the catalog is down. Backups are started here; restores are offline (<see cref="CatalogRestoreCommand"/>).
+/// </summary>
+internal sealed class CatalogGrpcService(CatalogHealth health, TokenCache tokens, ILocalSiloDetails silo, CatalogBackupService backups)
+    : Proto.CatalogService.CatalogServiceBase
 {
     public override Task<Proto.GetCatalogStatusResponse> GetCatalogStatus(Proto.GetCatalogStatusRequest request, ServerCallContext context)
     {
@@ -25,9 +31,76 @@ internal sealed class CatalogGrpcService(CatalogHealth health, TokenCache tokens
             CachedTokens = tokens.Count,
             TokenListenerConnected = tokens.Listening,
             Silo = silo.SiloAddress.ToString(),
+            Archive = Archive(),
         };
         if (s.LastCheck is { } check) response.LastCheck = Timestamp.FromDateTimeOffset(check);
         if (s.LastRestart is { } restart) response.LastRestart = Timestamp.FromDateTimeOffset(restart);
+        if (backups.DisabledReason is null)
+        {
+            var current = backups.Current;
+            // A backup being verified is already in the repository: it shows as running until its job ends.
+            var complete = backups.Repository.List().Where(b => current is not { Running: true } || b.Id != current.Id);
+            response.Backups.AddRange(complete.Select(Complete));
+            if (current is { } attempt && (attempt.Running || attempt.Error is not null)) response.Backups.Add(Attempt(attempt));
+        }
         return Task.FromResult(response);
+    }
+
+    public override Task<Proto.CatalogBackup> BackupCatalog(Proto.BackupCatalogRequest request, ServerCallContext context)
+    {
+        try
+        {
+            return Task.FromResult(Attempt(backups.Start()));
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, ex.Message));
+        }
+    }
+
+    private Proto.CatalogArchive Archive()
+    {
+        if (backups.DisabledReason is { } reason) return new Proto.CatalogArchive { Enabled = false, DisabledReason = reason };
+        var archive = new Proto.CatalogArchive
+        {
+            Enabled = true,
+            Repository = backups.Repository.Repository.TierDirectory,
+            Schedule = backups.Schedule,
+            KeepLast = backups.KeepLast,
+        };
+        if (backups.Archiver is { } a)
+        {
+            archive.Streaming = a.Running;
+            archive.NewestSegment = a.NewestSegment ?? "";
+            archive.ArchiverRestarts = a.Restarts;
+            archive.LastError = a.LastError ?? "";
+        }
+        if (backups.NextBackup() is { } next) archive.NextBackup = Timestamp.FromDateTimeOffset(next);
+        return archive;
+    }
+
+    private static Proto.CatalogBackup Complete(CatalogBackupEntry b) => new()
+    {
+        Id = b.Id,
+        State = "succeeded",
+        Started = Timestamp.FromDateTimeOffset(b.StartedAt),
+        Finished = Timestamp.FromDateTimeOffset(b.FinishedAt),
+        Bytes = b.Bytes,
+        Timeline = b.Timeline,
+        StartLsn = new Lsn(b.StartLsn).ToString(),
+        StopLsn = new Lsn(b.StopLsn).ToString(),
+    };
+
+    private static Proto.CatalogBackup Attempt(CatalogBackupAttempt a)
+    {
+        var backup = new Proto.CatalogBackup
+        {
+            Id = a.Id,
+            State = a.Running ? "running" : a.Error is null ? "succeeded" : "failed",
+            Started = Timestamp.FromDateTimeOffset(a.StartedAt),
+            Error = a.Error ?? "",
+        };
+        if (a.FinishedAt is { } f) backup.Finished = Timestamp.FromDateTimeOffset(f);
+        return backup;
     }
 }

@@ -24,6 +24,8 @@ internal static class CatalogHosting
         builder.Services.AddSingleton<CatalogSupervisor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CatalogSupervisor>());
         builder.Services.AddSingleton<CatalogHealthCheck>();
+        builder.Services.AddSingleton<CatalogBackupService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CatalogBackupService>());
     }
 
     /// <summary>

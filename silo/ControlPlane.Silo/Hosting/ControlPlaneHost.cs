@@ -18,6 +18,10 @@ public static class ControlPlaneHost
     /// <summary>The process entry point: runs until Ctrl-C or SIGTERM, then stops everything it started.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Length > 0 && args[0] == Catalog.CatalogRestoreCommand.Verb)
+        {
+            return await Catalog.CatalogRestoreCommand.RunAsync(args[1..], Console.Out, Console.Error, CancellationToken.None);
+        }
         if (args.Contains("--help") || args.Contains("-h"))
         {
             Console.Out.WriteLine(SiloCommandLine.Usage);

@@ -111,8 +111,12 @@ public sealed class CatalogOptions
 
     public TimeSpan CrashLoopWindow { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>WAL archive and scheduled base backups of the embedded catalog.</summary>
+    public Catalog.CatalogBackupOptions Backups { get; set; } = new();
+
     internal IEnumerable<string> Validate()
     {
+        foreach (var error in Backups.Validate()) yield return error;
         if (CheckInterval < TimeSpan.FromMilliseconds(100) || CheckInterval > TimeSpan.FromMinutes(1))
             yield return $"ControlPlane:Catalog:CheckInterval is {CheckInterval}; expected 00:00:00.1 to 00:01:00.";
         if (CheckTimeout < TimeSpan.FromMilliseconds(100) || CheckTimeout > TimeSpan.FromSeconds(30))

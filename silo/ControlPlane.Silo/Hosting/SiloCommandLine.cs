@@ -46,6 +46,9 @@ internal static class SiloCommandLine
                                says so loudly at start-up)
           --help               this text
 
+        Offline: catalog-restore --data-dir DIR [--target latest|TIME] [--backup ID] restores the embedded
+        catalog from its backups while the silo is stopped (catalog-restore --help; docs/catalog.md).
+
         Every option is also a configuration key (appsettings.json, CONTROLPLANE__* variables); see docs/configuration.md.
         """;
 

@@ -50,6 +50,7 @@ public sealed class PermissionMatrixTests(SiloFixture fixture)
         ["BackupService/ListBackups"] = Role.Viewer,
         ["BackupService/GetArchiveStatus"] = Role.Viewer,
         ["CatalogService/GetCatalogStatus"] = Role.Viewer,
+        ["CatalogService/BackupCatalog"] = Role.Operator,
     };
 
     private sealed record Caller(string Label, string? Token, Role Role, bool Scoped, bool AsksInScope);

@@ -96,4 +96,27 @@ public sealed class ControlPlaneOptionsTests
         Assert.Contains(errors, e => e.StartsWith("ControlPlane:Catalog:CrashLoopCount is 0", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("ControlPlane:ShutdownTimeout is 01:00:00", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Catalog_backup_settings_name_the_key_and_what_is_expected()
+    {
+        var options = new ControlPlaneOptions();
+        options.Catalog.Backups.Schedule = "every hour";
+        options.Catalog.Backups.KeepLast = 0;
+        options.Catalog.Backups.Compression = "rar";
+        var errors = options.Validate();
+        Assert.Contains(errors, e => e.StartsWith("ControlPlane:Catalog:Backups:Schedule 'every hour' is not a cron schedule", StringComparison.Ordinal));
+        Assert.Contains("ControlPlane:Catalog:Backups:KeepLast is 0; expected 1 to 1000.", errors);
+        Assert.Contains("ControlPlane:Catalog:Backups:Compression is 'rar'; expected lz4, zstd, gzip or none.", errors);
+    }
+
+    [Fact]
+    public void The_catalog_repository_defaults_to_a_directory_beside_the_catalog()
+    {
+        var backups = new ControlPlane.Silo.Catalog.CatalogBackupOptions();
+        Assert.Equal("/srv/cp/catalog-backups", backups.RepositoryRoot("/srv/cp"));
+        backups.Repository = "/mnt/backups";
+        Assert.Equal("/mnt/backups", backups.RepositoryRoot("/srv/cp"));
+        Assert.DoesNotContain(new ControlPlaneOptions().Validate(), e => e.Contains("Backups", StringComparison.Ordinal));
+    }
 }
