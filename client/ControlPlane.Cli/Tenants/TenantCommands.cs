@@ -21,6 +21,7 @@ internal static class TenantCommands
         command.Add(Resume(globals, io));
         command.Add(Erase(globals, io));
         command.Add(Watch(globals, io));
+        command.Add(Probe(globals, io));
         return command;
     }
 
@@ -156,6 +157,21 @@ internal static class TenantCommands
             }, deadline: CommandContext.UnaryDeadline(), cancellationToken: ct).ConfigureAwait(false);
             await PrintAsync(context, tenant).ConfigureAwait(false);
             return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Probe(GlobalOptions globals, CliIo io)
+    {
+        var name = PoolArguments.Name("TENANT", "The tenant whose role probes the others");
+        var command = new Command("probe", "Log in as the tenant's role and try to reach the other tenants of its tiers; exit 1 on any leak") { name };
+        CommandRunner.SetHandler(command, globals, io, async (context, parsed, ct) =>
+        {
+            var tenant = await context.Client.Tenants.ProbeTenantAsync(new TenantRequest { Environment = context.Environment, Tenant = parsed.GetRequiredValue(name) },
+                deadline: CommandContext.UnaryDeadline(), cancellationToken: ct).ConfigureAwait(false);
+            if (context.Json) await JsonOutput.WriteAsync(io.Out, tenant).ConfigureAwait(false);
+            else io.Console.Write(TenantRendering.Probe(tenant.Probe));
+            return tenant.Probe.Leaks == 0 ? ExitCodes.Ok : ExitCodes.Refused;
         });
         return command;
     }

@@ -31,6 +31,7 @@ internal static class TenantRendering
         }
         if (t.Operation is { } op) rows.Add(new Markup(E(OperationLine(op))));
         if (t.EraseReport is { } report) rows.Add(Report(report));
+        if (t.Probe is { } probe) rows.Add(Probe(probe));
         if (t.History.Count > 0)
         {
             var history = new Table().Border(TableBorder.Simple).AddColumns("AT (UTC)", "STATE", "EVENT", "BY");
@@ -57,6 +58,20 @@ internal static class TenantRendering
     {
         var last = t.History.Count > 0 ? t.History[^1].Event : "";
         return $"{FleetFormat.Time(Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow))} {E(t.Name)} v{t.Version} {StateMarkup(t.State)} {E(last)}";
+    }
+
+    public static IRenderable Probe(TenantProbe probe)
+    {
+        var verdict = probe.Leaks == 0 ? "[green]no leak[/]" : $"[red]{probe.Leaks} LEAK(S)[/]";
+        var rows = new List<IRenderable> { new Markup($"cross-tenant probe {FleetFormat.Time(probe.At)}: {probe.Findings.Count} attempt(s), {verdict}") };
+        if (probe.Findings.Count > 0)
+        {
+            var table = new Table().Border(TableBorder.Simple).AddColumns("TIER", "TARGET", "ATTEMPT", "RESULT");
+            foreach (var f in probe.Findings) table.AddRow(E(f.Tier), E(f.Target), E(f.Attempt), f.Leaked ? $"[red]{E(f.Detail)}[/]" : E(f.Detail));
+            rows.Add(table);
+        }
+        rows.AddRange(probe.Skipped.Select(s => new Markup("skipped " + E(s))));
+        return new Rows(rows);
     }
 
     private static IRenderable Report(TenantEraseReport report)

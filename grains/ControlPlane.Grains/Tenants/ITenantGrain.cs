@@ -27,6 +27,10 @@ public interface ITenantGrain : IGrainWithStringKey
     [Alias("Erase")]
     Task<TenantView> Erase(string principal);
 
+    /// <summary>Runs the cross-tenant probe as this tenant against the other tenants of each of its tiers; stores and answers it.</summary>
+    [Alias("Probe")]
+    Task<TenantView> Probe(string principal);
+
     /// <summary>The tenant, or null when it was never registered.</summary>
     [Alias("Get"), AlwaysInterleave]
     Task<TenantView?> Get();

@@ -23,6 +23,9 @@ public sealed class TenantState
 
     /// <summary>Per-tier erase reports of the erase under way (collected step by step, sealed by Finish).</summary>
     [Id(10)] public List<TierEraseReport> ErasedTiers { get; set; } = [];
+
+    /// <summary>The last cross-tenant probe run as this tenant.</summary>
+    [Id(11)] public TenantProbeResult? Probe { get; set; }
 }
 
 /// <summary>
@@ -172,7 +175,7 @@ public sealed partial class TenantGrain(
 
     private TenantRecord Record() => new(_name, S.Plans, S.CreatedAt);
 
-    private TenantView View() => new(_env, _name, S.Lifecycle, S.Plans, S.Placements, S.Operation, S.History, S.EraseReport, S.CreatedAt, S.Version);
+    private TenantView View() => new(_env, _name, S.Lifecycle, S.Plans, S.Placements, S.Operation, S.History, S.EraseReport, S.CreatedAt, S.Version, S.Probe);
 
     private ITenantRegistryGrain Registry => GrainFactory.GetGrain<ITenantRegistryGrain>(_env);
 

@@ -147,4 +147,24 @@ public sealed record TenantView(
     [property: Id(6)] IReadOnlyList<TenantHistoryEntry> History,
     [property: Id(7)] TenantEraseReport? EraseReport,
     [property: Id(8)] DateTimeOffset CreatedAt,
-    [property: Id(9)] long Version);
+    [property: Id(9)] long Version,
+    [property: Id(10)] TenantProbeResult? Probe = null);
+
+/// <summary>One attempt of the cross-tenant probe on one tier.</summary>
+[GenerateSerializer, Immutable, Alias("controlplane.TenantProbeFinding")]
+public sealed record TenantProbeFinding(
+    [property: Id(0)] string Tier,
+    [property: Id(1)] string Target,
+    [property: Id(2)] string Attempt,
+    [property: Id(3)] bool Leaked,
+    [property: Id(4)] string Detail);
+
+/// <summary>The last cross-tenant probe run as this tenant: every attempt, and the tiers it could not run on (with why).</summary>
+[GenerateSerializer, Immutable, Alias("controlplane.TenantProbeResult")]
+public sealed record TenantProbeResult(
+    [property: Id(0)] DateTimeOffset At,
+    [property: Id(1)] IReadOnlyList<TenantProbeFinding> Findings,
+    [property: Id(2)] IReadOnlyList<string> Skipped)
+{
+    public int Leaks => Findings.Count(f => f.Leaked);
+}

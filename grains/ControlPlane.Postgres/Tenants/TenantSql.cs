@@ -66,4 +66,12 @@ internal static class TenantSql
 
     public const string TerminateSessions =
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()";
+
+    // The probe's attempts, run as the probing tenant's role, each in a transaction that is rolled back.
+    public const string ProbeSelect = "SELECT format('SELECT 1 FROM %I.%I LIMIT 1', $1::text, $2::text)";
+    public const string ProbeCreate = "SELECT format('CREATE TABLE %I.controlplane_probe (x int)', $1::text)";
+    public const string ProbeSelectRows = "SELECT format('SELECT 1 FROM %I.%I WHERE tenant_id = %L LIMIT 1', $1::text, $2::text, $3::text)";
+    public const string ProbeInsertRow = "SELECT format('INSERT INTO %I.%I (tenant_id) VALUES (%L)', $1::text, $2::text, $3::text)";
+    public const string ProbeUpdateRows = "SELECT format('UPDATE %I.%I SET tenant_id = tenant_id WHERE tenant_id = %L', $1::text, $2::text, $3::text)";
+    public const string ProbeDeleteRows = "SELECT format('DELETE FROM %I.%I WHERE tenant_id = %L', $1::text, $2::text, $3::text)";
 }

@@ -94,6 +94,13 @@ internal sealed class TenantGrpcService(IClusterClient cluster, IOptions<Control
         return Call(env, tenant, g => g.Erase(CallerIdentity.Of(context)));
     }
 
+    public override Task<Proto.TenantInfo> ProbeTenant(Proto.TenantRequest request, ServerCallContext context)
+    {
+        var env = Env(request.Environment);
+        var tenant = TenantName(request.Tenant);
+        return Call(env, tenant, g => g.Probe(CallerIdentity.Of(context)));
+    }
+
     public override async Task WatchTenant(Proto.TenantRequest request, IServerStreamWriter<Proto.TenantInfo> responseStream, ServerCallContext context)
     {
         var env = Env(request.Environment);

@@ -26,6 +26,7 @@ internal static class TenantMapper
         }));
         if (t.Operation is { } op) info.Operation = ToProto(op);
         if (t.EraseReport is { } report) info.EraseReport = ToProto(report);
+        if (t.Probe is { } probe) info.Probe = ToProto(probe);
         return info;
     }
 
@@ -71,6 +72,17 @@ internal static class TenantMapper
             Reason = op.Reason,
         };
         proto.Steps.AddRange(op.Steps.Select(s => new Proto.TenantStep { Kind = s.Kind.ToString().ToLowerInvariant(), Tier = s.Tier }));
+        return proto;
+    }
+
+    private static Proto.TenantProbe ToProto(TenantProbeResult probe)
+    {
+        var proto = new Proto.TenantProbe { At = Timestamp.FromDateTimeOffset(probe.At), Leaks = probe.Leaks };
+        proto.Findings.AddRange(probe.Findings.Select(f => new Proto.TenantProbeFinding
+        {
+            Tier = f.Tier, Target = f.Target, Attempt = f.Attempt, Leaked = f.Leaked, Detail = f.Detail,
+        }));
+        proto.Skipped.AddRange(probe.Skipped);
         return proto;
     }
 

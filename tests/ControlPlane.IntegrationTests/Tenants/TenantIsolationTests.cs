@@ -8,7 +8,8 @@ namespace ControlPlane.IntegrationTests.Tenants;
 
 /// <summary>
 /// What register's roles, schemas and policies enforce, tried by the test itself as tenant A's application: every attempt
-/// on tenant B's schema or rows is refused or sees nothing; an erase removes A's rows only.
+/// on tenant B's schema or rows is refused or sees nothing; the product's probe agrees, and finds deliberate holes; an
+/// erase removes A's rows only.
 /// </summary>
 [Collection(SiloCollection.Name)]
 [Trait("Category", "Postgres")]
@@ -56,6 +57,26 @@ public sealed class TenantIsolationTests(SiloFixture fixture)
             Assert.Equal("42501", disable.SqlState);
         }
 
+        // The product's live probe, as A, finds nothing to reach on either tier.
+        var probe = (await client.Tenants.ProbeTenantAsync(new TenantRequest { Tenant = a })).Probe;
+        Assert.Equal(0, probe.Leaks);
+        Assert.Contains(probe.Findings, f => f.Tier == "oltp" && f.Target == b && f.Attempt == $"SELECT from {roleB}.secrets" && f.Detail.StartsWith("refused", StringComparison.Ordinal));
+        Assert.Contains(probe.Findings, f => f.Tier == "content" && f.Target == b && f.Attempt.StartsWith("INSERT", StringComparison.Ordinal) && f.Detail.StartsWith("refused", StringComparison.Ordinal));
+
+        // A deliberate hole in each placement: a grant on B's schema, a policy that is always true. The probe finds both.
+        await oltp.ExecuteAsync($"GRANT USAGE ON SCHEMA {roleB} TO {roleA}; GRANT SELECT ON {roleB}.secrets TO {roleA}");
+        await content.ExecuteAsync($"CREATE POLICY leaky ON tenant_shared.notes FOR SELECT TO {roleA} USING (true)");
+        var leaky = (await client.Tenants.ProbeTenantAsync(new TenantRequest { Tenant = a })).Probe;
+        Assert.Contains(leaky.Findings, f => f.Tier == "oltp" && f.Leaked && f.Attempt == $"SELECT from {roleB}.secrets");
+        Assert.Contains(leaky.Findings, f => f.Tier == "content" && f.Leaked && f.Attempt.StartsWith($"SELECT {b}'s rows", StringComparison.Ordinal));
+        var (exit, _) = await CpctlAsync("tenant", "probe", a);
+        Assert.Equal(1, exit);
+        Assert.Equal(2, (await client.Tenants.GetTenantAsync(new TenantRequest { Tenant = a })).Probe.Leaks);
+
+        await oltp.ExecuteAsync($"REVOKE ALL ON {roleB}.secrets FROM {roleA}; REVOKE USAGE ON SCHEMA {roleB} FROM {roleA}");
+        await content.ExecuteAsync("DROP POLICY leaky ON tenant_shared.notes");
+        Assert.Equal(0, (await client.Tenants.ProbeTenantAsync(new TenantRequest { Tenant = a })).Probe.Leaks);
+
         var erased = await client.Tenants.EraseTenantAsync(new TenantEraseRequest { Tenant = a, Confirm = a });
         Assert.True(erased.EraseReport.Verified);
         var shared = erased.EraseReport.Tiers.Single(t => t.Tier == "content").Rows.Single(r => r.Table == "tenant_shared.notes");
@@ -72,6 +93,13 @@ public sealed class TenantIsolationTests(SiloFixture fixture)
 
         await client.Tenants.EraseTenantAsync(new TenantEraseRequest { Tenant = b, Confirm = b });
         Assert.Equal(0L, await content.ScalarAsync<long>("SELECT count(*) FROM tenant_shared.notes WHERE tenant_id = $1", b));
+    }
+
+    private async Task<(int Exit, string Output)> CpctlAsync(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var exit = await ControlPlane.Cli.CpctlApp.RunAsync([.. args, "--endpoint", fixture.Endpoint, "--token-file", fixture.AdminTokenFile], stdout, new StringWriter(), CancellationToken.None);
+        return (exit, stdout.ToString());
     }
 
     private static string Role(string tenant) => "tenant_" + tenant.Replace('-', '_');
