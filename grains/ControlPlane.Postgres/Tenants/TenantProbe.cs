@@ -44,12 +44,12 @@ public static class TenantProbe
             var schema = TenantProvisioner.RoleOf(target.Tenant);
             if (!target.Shared)
             {
-                foreach (var table in await TablesAsync(connection, TenantSql.SchemaTables, schema, ct).ConfigureAwait(false))
+                foreach (var table in await TenantProvisioner.NamesAsync(connection, TenantSql.SchemaTables, schema, ct).ConfigureAwait(false))
                     attempts.Add(await TryAsync(connection, target.Tenant, $"SELECT from {schema}.{table}", TenantSql.ProbeSelect, ct, schema, table).ConfigureAwait(false));
                 attempts.Add(await TryAsync(connection, target.Tenant, $"CREATE TABLE in schema {schema}", TenantSql.ProbeCreate, ct, schema).ConfigureAwait(false));
                 continue;
             }
-            foreach (var table in await TablesAsync(connection, TenantSql.SharedTables, TenantSql.SharedSchema, ct).ConfigureAwait(false))
+            foreach (var table in await TenantProvisioner.NamesAsync(connection, TenantSql.SharedTables, TenantSql.SharedSchema, ct).ConfigureAwait(false))
             {
                 var name = $"{TenantSql.SharedSchema}.{table}";
                 attempts.Add(await TryAsync(connection, target.Tenant, $"SELECT {target.Tenant}'s rows of {name}", TenantSql.ProbeSelectRows, ct, TenantSql.SharedSchema, table, target.Tenant).ConfigureAwait(false));
@@ -91,15 +91,5 @@ public static class TenantProbe
         {
             await tx.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
         }
-    }
-
-    private static async Task<List<string>> TablesAsync(NpgsqlConnection connection, string sql, string schema, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(sql, connection) { CommandTimeout = AdminSql.CommandTimeoutSeconds };
-        cmd.Parameters.Add(new NpgsqlParameter { Value = schema });
-        var names = new List<string>();
-        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        while (await reader.ReadAsync(ct).ConfigureAwait(false)) names.Add(reader.GetString(0));
-        return names;
     }
 }

@@ -170,7 +170,8 @@ public sealed partial class TenantProvisioner(ILogger logger)
         return Convert.ToInt64(await AdminSql.ScalarAsync(connection, statement, ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static async Task<List<string>> NamesAsync(NpgsqlConnection connection, string sql, string schema, CancellationToken ct)
+    /// <summary>The names a catalog query answers for <paramref name="schema"/> (its only parameter).</summary>
+    internal static async Task<List<string>> NamesAsync(NpgsqlConnection connection, string sql, string schema, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(sql, connection) { CommandTimeout = AdminSql.CommandTimeoutSeconds };
         cmd.Parameters.Add(new NpgsqlParameter { Value = schema });

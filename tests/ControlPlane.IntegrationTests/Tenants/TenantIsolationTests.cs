@@ -69,7 +69,7 @@ public sealed class TenantIsolationTests(SiloFixture fixture)
         var leaky = (await client.Tenants.ProbeTenantAsync(new TenantRequest { Tenant = a })).Probe;
         Assert.Contains(leaky.Findings, f => f.Tier == "oltp" && f.Leaked && f.Attempt == $"SELECT from {roleB}.secrets");
         Assert.Contains(leaky.Findings, f => f.Tier == "content" && f.Leaked && f.Attempt.StartsWith($"SELECT {b}'s rows", StringComparison.Ordinal));
-        var (exit, _) = await CpctlAsync("tenant", "probe", a);
+        var (exit, _, _) = await TenantCpctl.RunAsync(fixture, "tenant", "probe", a);
         Assert.Equal(1, exit);
         Assert.Equal(2, (await client.Tenants.GetTenantAsync(new TenantRequest { Tenant = a })).Probe.Leaks);
 
@@ -93,13 +93,6 @@ public sealed class TenantIsolationTests(SiloFixture fixture)
 
         await client.Tenants.EraseTenantAsync(new TenantEraseRequest { Tenant = b, Confirm = b });
         Assert.Equal(0L, await content.ScalarAsync<long>("SELECT count(*) FROM tenant_shared.notes WHERE tenant_id = $1", b));
-    }
-
-    private async Task<(int Exit, string Output)> CpctlAsync(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var exit = await ControlPlane.Cli.CpctlApp.RunAsync([.. args, "--endpoint", fixture.Endpoint, "--token-file", fixture.AdminTokenFile], stdout, new StringWriter(), CancellationToken.None);
-        return (exit, stdout.ToString());
     }
 
     private static string Role(string tenant) => "tenant_" + tenant.Replace('-', '_');

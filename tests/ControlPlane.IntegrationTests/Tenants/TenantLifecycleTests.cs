@@ -1,5 +1,4 @@
 using System.Text.Json;
-using ControlPlane.Cli;
 using ControlPlane.Client;
 using ControlPlane.IntegrationTests.Support;
 using ControlPlane.Protos.V1;
@@ -82,7 +81,8 @@ public sealed class TenantLifecycleTests(SiloFixture fixture)
             Assert.Equal(3L, await TenantSql.ScalarAsync<long>(app, $"SELECT count(*) FROM {role}.orders"));
         }
 
-        var json = await CpctlAsync("tenant", "erase", name, "--confirm", name, "--json");
+        var (exit, json, error) = await TenantCpctl.RunAsync(fixture, "tenant", "erase", name, "--confirm", name, "--json");
+        Assert.True(exit == 0, $"cpctl tenant erase exited {exit}: {error}");
         using var doc = JsonDocument.Parse(json);
         Assert.Equal("TENANT_STATE_ERASED", doc.RootElement.GetProperty("state").GetString());
         var report = doc.RootElement.GetProperty("eraseReport");
@@ -148,13 +148,4 @@ public sealed class TenantLifecycleTests(SiloFixture fixture)
     }
 
     private ControlPlaneClient Client() => new(new Uri(fixture.Endpoint), new ControlPlaneClientOptions { Token = fixture.AdminToken });
-
-    private async Task<string> CpctlAsync(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var exit = await CpctlApp.RunAsync([.. args, "--endpoint", fixture.Endpoint, "--token-file", fixture.AdminTokenFile], stdout, stderr, CancellationToken.None);
-        Assert.True(exit == 0, $"cpctl {string.Join(' ', args)} exited {exit}: {stderr}");
-        return stdout.ToString();
-    }
 }
