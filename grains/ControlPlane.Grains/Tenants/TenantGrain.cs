@@ -51,6 +51,11 @@ public sealed partial class TenantGrain(
         var key = this.GetPrimaryKeyString();
         var slash = key.IndexOf('/', StringComparison.Ordinal);
         (_env, _name) = slash < 0 ? (key, "") : (key[..slash], key[(slash + 1)..]);
+        if (S.Operation is { Done: false })
+        {
+            // An operation the previous activation did not finish (a silo crash): continue it soon, outside activation.
+            this.RegisterGrainTimer(ResumeAsync, new GrainTimerCreationOptions { DueTime = TimeSpan.FromSeconds(1), Period = Timeout.InfiniteTimeSpan });
+        }
         if (S.Exists) return;
         // Migration: a tenant the registry knows but this grain does not was registered before tenants were grains.
         var registry = Registry;
@@ -67,17 +72,26 @@ public sealed partial class TenantGrain(
     {
         if (S.Operation is { Done: false })
         {
-            try
-            {
-                await RunAsync();
-            }
-            catch (TenantRefusedException e)
-            {
-                logger.LogWarning("Tenant {Environment}/{Tenant}: {Message}", _env, _name, e.Message);
-            }
+            await ResumeAsync(CancellationToken.None);
             return;
         }
         if (await this.GetReminder(StepsReminder) is { } reminder) await this.UnregisterReminder(reminder);
+    }
+
+    /// <summary>Runs the operation under way from its current step; a step that fails again waits for the next reminder.</summary>
+    private async Task ResumeAsync(CancellationToken ct)
+    {
+        if (S.Operation is not { Done: false } op) return;
+        logger.LogInformation("Tenant {Environment}/{Tenant}: resuming {Command} {Operation} at step {Step} of {Steps}",
+            _env, _name, op.Command, op.Id, op.Next + 1, op.Steps.Count);
+        try
+        {
+            await RunAsync();
+        }
+        catch (TenantRefusedException e)
+        {
+            logger.LogWarning("Tenant {Environment}/{Tenant}: {Message}", _env, _name, e.Message);
+        }
     }
 
     public async Task<TenantView> Register(IReadOnlyList<TenantPlan> plans, IReadOnlyList<TenantPlacement> placements, string principal)
