@@ -1,12 +1,8 @@
 using ControlPlane.IntegrationTests.Failover;
 using ControlPlane.IntegrationTests.Support;
-using ControlPlane.Postgres.Fleet;
 using ControlPlane.Postgres.Instances;
 using ControlPlane.Protos.V1;
 using Grpc.Core;
-using Grpc.Core.Interceptors;
-using Grpc.Net.Client;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Xunit;
 using Xunit.Abstractions;
@@ -21,17 +17,12 @@ namespace ControlPlane.IntegrationTests.Tenants;
 public sealed class TenantCrashTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string TierName = "oltp";
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "cp-tenant-crash-" + Guid.NewGuid().ToString("N")[..8]);
-    private readonly List<SiloChild> _silos = [];
-    private readonly List<GrpcChannel> _channels = [];
-
-    private string DataDirectory => Path.Combine(_root, "data");
-    private LocalFleetOptions Fleet => new(DataDirectory) { Tiers = [TierName], StandbysPerTier = 1 };
+    private readonly OneTierSilos _silos = new("cp-tenant-crash-", TierName);
 
     [Fact]
     public async Task A_silo_killed_mid_erase_leaves_the_erase_at_its_step_and_the_next_silo_finishes_it()
     {
-        var first = Launch();
+        var first = _silos.Launch();
         var (tier, tenants) = await ConnectAsync(first);
         var converged = await tier.WaitAsync(TierControl.IsConverged, TimeSpan.FromMinutes(3));
         var primary = converged.Replicas.Single(r => r.Name == converged.Primary);
@@ -43,7 +34,7 @@ public sealed class TenantCrashTests(ITestOutputHelper output) : IAsyncLifetime
         await using var blocker = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
         {
             Host = primary.Host, Port = primary.Port, Database = "postgres", Username = "postgres",
-            Password = SecretFile.Read(Fleet.SuperuserPasswordFile(TierName)), Pooling = false,
+            Password = SecretFile.Read(_silos.Fleet.SuperuserPasswordFile(TierName)), Pooling = false,
         }.ConnectionString);
         await blocker.OpenAsync();
         await using (var create = new NpgsqlCommand($"CREATE TABLE {role}.orders (id int); INSERT INTO {role}.orders VALUES (1), (2)", blocker)) await create.ExecuteNonQueryAsync();
@@ -59,7 +50,7 @@ public sealed class TenantCrashTests(ITestOutputHelper output) : IAsyncLifetime
         await Assert.ThrowsAnyAsync<RpcException>(() => erase);
         await hold.RollbackAsync();
 
-        var second = Launch();
+        var second = _silos.Launch();
         (_, tenants) = await ConnectAsync(second);
         var erased = await WaitForTenantAsync(tenants, second, name, t => t.State == TenantState.Erased, TimeSpan.FromMinutes(3));
         Assert.Equal(atDrop.Operation.Id, erased.Operation.Id);
@@ -97,58 +88,15 @@ public sealed class TenantCrashTests(ITestOutputHelper output) : IAsyncLifetime
         throw new TimeoutException($"the tenant did not reach the expected state in {timeout}: {last}");
     }
 
-    private SiloChild Launch()
-    {
-        Directory.CreateDirectory(DataDirectory);
-        var (grpc, metrics, siloPort) = (TestPorts.Reserve(), TestPorts.Reserve(), TestPorts.Reserve());
-        var silo = SiloChild.Start(
-            ["--data-dir", DataDirectory, "--grpc-port", grpc.ToString(), "--metrics-port", metrics.ToString(), "--silo-port", siloPort.ToString()],
-            new Dictionary<string, string>
-            {
-                ["ControlPlane__LocalTiers__0"] = TierName,
-                ["ControlPlane__StandbysPerTier"] = "1",
-                ["ControlPlane__Backups__DefaultPolicy__Schedule"] = "",
-                ["ControlPlane__Backups__DefaultPolicy__DrillSchedule"] = "",
-            },
-            Path.Combine(_root, $"silo-{_silos.Count + 1}.log"), grpc, siloPort);
-        _silos.Add(silo);
-        return silo;
-    }
-
     private async Task<(TierControl Tier, TenantService.TenantServiceClient Tenants)> ConnectAsync(SiloChild silo)
     {
-        var tokenFile = Path.Combine(DataDirectory, "admin.token");
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (!File.Exists(tokenFile) || new FileInfo(tokenFile).Length == 0)
-        {
-            silo.ThrowIfExited();
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("the silo wrote no admin token");
-            await Task.Delay(200);
-        }
-        var token = (await File.ReadAllTextAsync(tokenFile)).Trim();
-        var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{silo.GrpcPort}");
-        _channels.Add(channel);
-        var invoker = channel.Intercept(m =>
-        {
-            m.Add("authorization", "Bearer " + token);
-            return m;
-        });
-        var tier = new TierControl(new FleetService.FleetServiceClient(invoker), new FailoverService.FailoverServiceClient(invoker), TierName, Fleet.SuperuserPasswordFile(TierName));
+        var invoker = await _silos.ConnectAsync(silo);
+        var tier = new TierControl(new FleetService.FleetServiceClient(invoker), new FailoverService.FailoverServiceClient(invoker), TierName, _silos.Fleet.SuperuserPasswordFile(TierName));
         await tier.WaitAsync(_ => true, TimeSpan.FromMinutes(2));
         return (tier, new TenantService.TenantServiceClient(invoker));
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var c in _channels) c.Dispose();
-        await Task.WhenAll(_silos.Select(s => s.DisposeAsync().AsTask()));
-        await LocalFleet.StopAsync(Fleet, NullLogger.Instance, CancellationToken.None);
-        var catalog = new LocalInstanceDriver(new LocalInstanceOptions("catalog", "catalog", Path.Combine(DataDirectory, "catalog", "data"), 0,
-            Path.Combine(DataDirectory, "secrets", "catalog.superuser"), null), NullLogger.Instance);
-        await catalog.StopAsync(StopMode.Immediate, CancellationToken.None);
-        try { Directory.Delete(_root, recursive: true); }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
-    }
+    public Task DisposeAsync() => _silos.DisposeAsync().AsTask();
 }
