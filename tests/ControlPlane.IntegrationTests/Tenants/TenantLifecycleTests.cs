@@ -137,6 +137,38 @@ public sealed class TenantLifecycleTests(SiloFixture fixture)
         Assert.Contains((await client.Tenants.ListTenantsAsync(new TenantListRequest())).Tenants, t => t.Name == "acme");
     }
 
+    [Fact]
+    public async Task The_documented_cpctl_tenant_commands_work_end_to_end()
+    {
+        var name = "cli-" + Guid.NewGuid().ToString("N")[..6];
+        await fixture.WaitForHealthyFleetAsync(TimeSpan.FromMinutes(1));
+        async Task<string> Ok(params string[] args)
+        {
+            var (exit, output, error) = await TenantCpctl.RunAsync(fixture, args);
+            Assert.True(exit == 0, $"cpctl {string.Join(' ', args)} exited {exit}: {error}");
+            return output;
+        }
+
+        Assert.Contains("active", await Ok("tenant", "register", name, "--placement", "oltp:schema", "--placement", "content:shared", "--plan", "oltp:2:2:20"), StringComparison.Ordinal);
+        Assert.Contains("tenant_" + name.Replace('-', '_'), await Ok("tenant", "show", name), StringComparison.Ordinal);
+        using (var list = JsonDocument.Parse(await Ok("tenant", "list", "--json")))
+        {
+            Assert.Contains(list.RootElement.GetProperty("tenants").EnumerateArray(), t => t.GetProperty("name").GetString() == name);
+        }
+        Assert.Contains("30", await Ok("tenant", "plan", name, "oltp", "--weight", "4", "--min", "2", "--max", "30"), StringComparison.Ordinal);
+        Assert.Contains("suspended", await Ok("tenant", "suspend", name, "--reason", "maintenance"), StringComparison.Ordinal);
+        Assert.Contains("active", await Ok("tenant", "resume", name), StringComparison.Ordinal);
+        Assert.Contains("no leak", await Ok("tenant", "probe", name), StringComparison.Ordinal);
+        Assert.Contains("verified", await Ok("tenant", "erase", name, "--confirm", name), StringComparison.Ordinal);
+
+        var (exit, _, error) = await TenantCpctl.RunAsync(fixture, "tenant", "resume", name);
+        Assert.Equal(1, exit);
+        Assert.Contains("FAILED_PRECONDITION", error, StringComparison.Ordinal);
+        var (usage, _, usageError) = await TenantCpctl.RunAsync(fixture, "tenant", "register", name, "--placement", "oltp:rls");
+        Assert.Equal(2, usage);
+        Assert.Contains("--placement", usageError, StringComparison.Ordinal);
+    }
+
     private static async Task<bool> NextStateAsync(AsyncServerStreamingCall<TenantInfo> watch, TenantState state)
     {
         using var cts = new CancellationTokenSource(Patience);
