@@ -51,6 +51,7 @@ public sealed class ControlPlaneClient : IDisposable
         Pools = new PoolService.PoolServiceClient(channel);
         Backups = new BackupService.BackupServiceClient(channel);
         Catalog = new CatalogService.CatalogServiceClient(channel);
+        Tenants = new TenantService.TenantServiceClient(channel);
     }
 
     /// <summary>Resolves the endpoint as <see cref="ControlPlaneEndpoint.Resolve(string?)"/> does, then connects.</summary>
@@ -77,6 +78,9 @@ public sealed class ControlPlaneClient : IDisposable
 
     /// <summary>The control plane's own catalog: reachability, supervision, token cache.</summary>
     public CatalogService.CatalogServiceClient Catalog { get; }
+
+    /// <summary>The tenant lifecycle: register, suspend, resume, erase, watch.</summary>
+    public TenantService.TenantServiceClient Tenants { get; }
 
     /// <summary>Follows one tier, surviving version gaps and silo restarts.</summary>
     public TierWatch WatchTiers(string environment = "", TierWatchOptions? options = null) =>

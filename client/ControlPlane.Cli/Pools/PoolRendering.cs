@@ -43,22 +43,6 @@ internal static class PoolRendering
         $"lease {l.LeaseId}: {l.Tenant}/{l.Service} on {l.Tier} {Access(l.Access)}, granted {l.Granted} of {l.Requested}, "
         + $"{State(l.State)}, ttl {l.TtlSeconds}s, expires {Time(l.ExpiresAt)}, tag {l.Tag}";
 
-    public static IRenderable Tenant(Tenant t)
-    {
-        var table = new Table().Border(TableBorder.Simple).AddColumns("TIER", "WEIGHT", "MIN", "MAX");
-        foreach (var p in t.Plans) table.AddRow(p.Tier, N(p.Weight), N(p.Min), N(p.Max));
-        return new Rows(new Text($"tenant {t.Name} (registered {Time(t.CreatedAt)})"), table);
-    }
-
-    public static IRenderable TenantList(ListTenantsResponse response)
-    {
-        if (response.Tenants.Count == 0) return new Text("no tenants registered");
-        var table = new Table().Border(TableBorder.Simple).AddColumns("TENANT", "PLANS (TIER W/MIN/MAX)");
-        foreach (var t in response.Tenants)
-            table.AddRow(Markup.Escape(t.Name), Markup.Escape(string.Join("  ", t.Plans.Select(p => $"{p.Tier} {p.Weight}/{p.Min}/{p.Max}"))));
-        return table;
-    }
-
     private static string[] LeaseCells(Lease l) =>
     [
         l.LeaseId, l.Tenant, l.Service, Access(l.Access), N(l.Requested), N(l.Granted), N(l.Connections),

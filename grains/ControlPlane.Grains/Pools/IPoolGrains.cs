@@ -36,37 +36,56 @@ public interface IPoolGrain : IGrainWithStringKey
     [Alias("ListDecisions"), AlwaysInterleave]
     Task<IReadOnlyList<PoolDecision>> ListDecisions(int limit);
 
-    /// <summary>The tenant registry tells the pools of a tier about a plan change (null: the tenant has none here).</summary>
+    /// <summary>A tenant grain tells the pools of a tier about a plan change (null: the tenant has none here).</summary>
     [Alias("PlanChanged")]
     Task PlanChanged(string tenant, TenantPlan? plan);
+
+    /// <summary>The tenant was suspended or is being erased: its plan leaves the pool and its live leases end at once.
+    /// Answers the ids of the leases it ended.</summary>
+    [Alias("RevokeTenant")]
+    Task<IReadOnlyList<string>> RevokeTenant(string tenant, string reason, string principal);
 
     /// <summary>A replica's latest sample. One-way: a replica never waits on the pool.</summary>
     [Alias("ReportSample"), OneWay]
     Task ReportSample(ReplicaPoolSample sample);
 }
 
-/// <summary>The tenants of an environment with their plans. Key: environment name.</summary>
+/// <summary>The index of an environment's tenants (name, plans, lifecycle), written by each <c>TenantGrain</c>. Key: environment name.</summary>
 [Alias("controlplane.ITenantRegistryGrain")]
 public interface ITenantRegistryGrain : IGrainWithStringKey
 {
-    /// <summary>Registers a tenant; <see cref="TenantExistsException"/> when it already is.</summary>
-    [Alias("Register")]
-    Task<TenantRecord> Register(string tenant, IReadOnlyList<TenantPlan> plans);
+    /// <summary>False when the environment holds <see cref="TenantRegistryGrain.MaxTenants"/> other tenants already.</summary>
+    [Alias("HasRoomFor"), AlwaysInterleave]
+    Task<bool> HasRoomFor(string tenant);
 
-    [Alias("UpdatePlan")]
-    Task<TenantRecord> UpdatePlan(string tenant, TenantPlan plan);
+    /// <summary>Adds or updates a tenant's entry; only its tenant grain calls this.</summary>
+    [Alias("Index")]
+    Task Index(TenantRecord record, Tenants.TenantLifecycle lifecycle);
 
     [Alias("Get"), AlwaysInterleave]
     Task<TenantRecord?> Get(string tenant);
 
+    /// <summary>The tenant's lifecycle as last indexed (null: not in the index).</summary>
+    [Alias("GetLifecycle"), AlwaysInterleave]
+    Task<Tenants.TenantLifecycle?> GetLifecycle(string tenant);
+
     [Alias("List"), AlwaysInterleave]
     Task<IReadOnlyList<TenantRecord>> List();
 
-    /// <summary>Every plan on <paramref name="tier"/>, by tenant. Interleaves: a pool activating while the
-    /// registry tells it about a change must not deadlock.</summary>
+    [Alias("ListIndex"), AlwaysInterleave]
+    Task<IReadOnlyList<TenantIndexEntry>> ListIndex();
+
+    /// <summary>Every plan on <paramref name="tier"/> of a tenant that may hold leases, by tenant. Interleaves: a pool
+    /// activating while a tenant grain tells it about a change must not deadlock.</summary>
     [Alias("PlansFor"), AlwaysInterleave]
     Task<IReadOnlyDictionary<string, TenantPlan>> PlansFor(string tier);
 }
+
+/// <summary>One tenant in the index.</summary>
+[GenerateSerializer, Immutable, Alias("controlplane.TenantIndexEntry")]
+public sealed record TenantIndexEntry(
+    [property: Id(0)] TenantRecord Record,
+    [property: Id(1)] Tenants.TenantLifecycle Lifecycle);
 
 /// <summary>The pool-facing side of a replica grain: commands that flow down from the pool of its tier.</summary>
 [Alias("controlplane.IReplicaPoolSampler")]

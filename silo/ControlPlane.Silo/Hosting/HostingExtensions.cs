@@ -140,6 +140,7 @@ internal static class HostingExtensions
         app.MapGrpcService<SecurityGrpcService>();
         app.MapGrpcService<Failover.FailoverGrpcService>();
         app.MapGrpcService<Pools.PoolGrpcService>();
+        app.MapGrpcService<Tenants.TenantGrpcService>();
         app.MapGrpcService<Backups.BackupGrpcService>();
         app.MapGrpcService<Catalog.CatalogGrpcService>();
         app.MapGrpcHealthChecksService();

@@ -1,5 +1,7 @@
 using ControlPlane.Grains.Health;
 using ControlPlane.Grains.Pools;
+using ControlPlane.Grains.Security;
+using ControlPlane.Grains.Tenants;
 
 namespace ControlPlane.Silo.Pools;
 
@@ -18,11 +20,11 @@ internal static class DemoTenants
 
     public static async Task RegisterAsync(IClusterClient cluster, string environment, IReadOnlyList<TierSpec> tiers)
     {
-        var registry = cluster.GetGrain<ITenantRegistryGrain>(environment);
         foreach (var (name, weight, min, max) in Plans)
         {
-            if (await registry.Get(name) is not null) continue;
-            await registry.Register(name, tiers.Select(t => new TenantPlan(t.Name, weight, min, max)).ToList());
+            var tenant = cluster.GetGrain<ITenantGrain>(TenantKeys.Of(environment, name));
+            if (await tenant.Get() is not null) continue;
+            await tenant.Register(tiers.Select(t => new TenantPlan(t.Name, weight, min, max)).ToList(), [], AuditEntry.ControlPlane);
         }
     }
 }

@@ -1,5 +1,6 @@
 using ControlPlane.Grains.Fleet;
 using ControlPlane.Grains.Pools;
+using ControlPlane.Grains.Tenants;
 using ControlPlane.Silo.Gateway;
 using ControlPlane.Silo.Hosting;
 using Grpc.Core;
@@ -8,7 +9,7 @@ using Proto = ControlPlane.Protos.V1;
 
 namespace ControlPlane.Silo.Pools;
 
-/// <summary>Tenants, leases and pool budgets. Validates every field, asks the registry or the tier's pool grain, maps back.</summary>
+/// <summary>Tenant plans, leases and pool budgets. Validates every field, asks the tenant's grain, the tenant index or the tier's pool grain, maps back.</summary>
 internal sealed class PoolGrpcService(IClusterClient cluster, IOptions<ControlPlaneOptions> options) : Proto.PoolService.PoolServiceBase
 {
     private const int MaxRequested = TenantPlan.MaxConnections;
@@ -24,7 +25,8 @@ internal sealed class PoolGrpcService(IClusterClient cluster, IOptions<ControlPl
         for (var i = 0; i < request.Plans.Count; i++) plans.Add(await PlanAsync(env, $"plans[{i}]", request.Plans[i]));
         if (plans.GroupBy(p => p.Tier).FirstOrDefault(g => g.Count() > 1) is { } twice)
             throw RequestValidation.Invalid($"plans names tier '{twice.Key}' more than once; expected one plan per tier.");
-        return await Refusals(async () => PoolMapper.ToProto(env, await Registry(env).Register(tenant, plans)));
+        var view = await Refusals(() => Tenant(env, tenant).Register(plans, [], CallerIdentity.Of(context)));
+        return PoolMapper.ToProto(env, new TenantRecord(view.Name, view.Plans, view.CreatedAt));
     }
 
     public override async Task<Proto.Tenant> UpdateTenantPlan(Proto.UpdateTenantPlanRequest request, ServerCallContext context)
@@ -34,7 +36,8 @@ internal sealed class PoolGrpcService(IClusterClient cluster, IOptions<ControlPl
         if (request.Plan is null) throw RequestValidation.Invalid("plan is required; expected tier, weight, min and max.");
         var plan = await PlanAsync(env, "plan", request.Plan);
         await TenantAsync(env, tenant);
-        return PoolMapper.ToProto(env, await Registry(env).UpdatePlan(tenant, plan));
+        var view = await Refusals(() => Tenant(env, tenant).UpdatePlan(plan, CallerIdentity.Of(context)));
+        return PoolMapper.ToProto(env, new TenantRecord(view.Name, view.Plans, view.CreatedAt));
     }
 
     public override async Task<Proto.Tenant> GetTenant(Proto.GetTenantRequest request, ServerCallContext context)
@@ -66,6 +69,8 @@ internal sealed class PoolGrpcService(IClusterClient cluster, IOptions<ControlPl
             _ => throw RequestValidation.Invalid($"access {(int)request.Access} is not a known access; expected LEASE_ACCESS_READ_WRITE or LEASE_ACCESS_READ_ONLY."),
         };
         await TenantAsync(env, tenant);
+        if (await Registry(env).GetLifecycle(tenant) is { } lifecycle && lifecycle != TenantLifecycle.Active)
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"tenant '{tenant}' is {TenantLifecyclePolicy.Word(lifecycle)}; it holds no leases until it is active (cpctl tenant resume)."));
         var pool = Pool(env, tier);
         try
         {
@@ -195,6 +200,10 @@ internal sealed class PoolGrpcService(IClusterClient cluster, IOptions<ControlPl
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
         }
+        catch (TenantRefusedException e)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, e.Message));
+        }
         catch (TenantExistsException e)
         {
             throw new RpcException(new Status(StatusCode.AlreadyExists, e.Message));
@@ -204,6 +213,8 @@ internal sealed class PoolGrpcService(IClusterClient cluster, IOptions<ControlPl
     private string Env(string environment) => RequestValidation.Environment(environment, _defaultEnvironment);
 
     private async Task<string> TierAsync(string env, string tier) => (await TierLookup.RequireAsync(cluster, env, RequestValidation.Name("tier", tier))).Tier;
+
+    private ITenantGrain Tenant(string env, string tenant) => cluster.GetGrain<ITenantGrain>(TenantKeys.Of(env, tenant));
 
     private ITenantRegistryGrain Registry(string env) => cluster.GetGrain<ITenantRegistryGrain>(env);
 

@@ -1,0 +1,59 @@
+using ControlPlane.Grains.Security;
+using ControlPlane.Postgres.Tenants;
+using Microsoft.Extensions.Logging;
+
+namespace ControlPlane.Grains.Tenants;
+
+public sealed partial class TenantGrain
+{
+    /// <summary>At most this many other tenants per tier are tried in one probe (the first ones by name).</summary>
+    private const int ProbeTargetsPerTier = 10;
+
+    /// <summary>
+    /// Connects as this tenant's application would, on each tier it is placed on, and tries to reach the other tenants
+    /// placed there. Any success is a leak: logged as critical, audited as failed, and kept on the tenant.
+    /// </summary>
+    public async Task<TenantView> Probe(string principal)
+    {
+        RequireExists();
+        if (S.Lifecycle != TenantLifecycle.Active)
+            throw new TenantRefusedException($"tenant '{_name}' is {TenantLifecyclePolicy.Word(S.Lifecycle)}; only an active tenant's role can log in to be probed.");
+        var others = new List<TenantView>();
+        foreach (var entry in await Registry.ListIndex())
+        {
+            if (entry.Record.Name == _name || entry.Lifecycle is TenantLifecycle.Erased or TenantLifecycle.Erasing) continue;
+            if (await GrainFactory.GetGrain<ITenantGrain>(TenantKeys.Of(_env, entry.Record.Name)).Get() is { } view) others.Add(view);
+        }
+        var findings = new List<TenantProbeFinding>();
+        var skipped = new List<string>();
+        foreach (var placement in S.Placements)
+        {
+            var targets = others
+                .SelectMany(o => o.Placements.Where(p => p.Tier == placement.Tier).Select(p => new ProbeTarget(o.Name, p.Kind == PlacementKind.Shared)))
+                .OrderBy(t => t.Tenant, StringComparer.Ordinal).Take(ProbeTargetsPerTier).ToList();
+            if (targets.Count == 0)
+            {
+                skipped.Add($"{placement.Tier}: no other tenant placed there");
+                continue;
+            }
+            try
+            {
+                using var cts = new CancellationTokenSource(StepTimeout);
+                var attempts = await TenantProbe.RunAsync(await PrimaryAsync(placement.Tier), _name, placement.PasswordFile, targets, cts.Token);
+                findings.AddRange(attempts.Select(a => new TenantProbeFinding(placement.Tier, a.Target, a.Attempt, a.Leaked, a.Detail)));
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException or IOException or OperationCanceledException)
+            {
+                skipped.Add($"{placement.Tier}: could not probe: {e.Message}");
+            }
+        }
+        S.Probe = new TenantProbeResult(DateTimeOffset.UtcNow, findings, skipped);
+        Remember($"cross-tenant probe: {findings.Count} attempt(s), {S.Probe.Leaks} leak(s){(skipped.Count > 0 ? $", {skipped.Count} tier(s) skipped" : "")}", principal);
+        await SaveAsync();
+        foreach (var leak in findings.Where(f => f.Leaked))
+            logger.LogCritical("Tenant isolation LEAK: {Environment}/{Tenant} on {Tier} reached tenant {Target}: {Attempt}: {Detail}", _env, _name, leak.Tier, leak.Target, leak.Attempt, leak.Detail);
+        Audit("probe", S.Probe.Leaks == 0 ? AuditOutcome.Ok : AuditOutcome.Failed,
+            $"cross-tenant probe as {_name}: {findings.Count} attempt(s), {S.Probe.Leaks} leak(s)", "", principal);
+        return View();
+    }
+}
