@@ -83,6 +83,8 @@ public static class ControlPlaneHost
         try
         {
             builder.Services.AddSingleton(instances);
+            builder.Services.AddSingleton(options.Host);
+            builder.Services.AddSingleton(new ControlPlane.Grains.Hosts.ReplicaHosts(instances.Tiers.SelectMany(t => t.Replicas)));
             // Bounds the host's stop (Orleans leaving the cluster writes to the catalog, which may be down); the
             // instances are stopped after it whatever happened.
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
