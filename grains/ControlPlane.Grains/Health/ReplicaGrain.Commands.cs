@@ -96,6 +96,13 @@ public sealed partial class ReplicaGrain
         return new TierTerm(carried.Term, carried.Primary);
     }
 
+    public Task<string?> HostRefusal(string operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        var spec = state.State.Spec ?? throw new InvalidOperationException($"replica {this.GetPrimaryKeyString()} is not configured; cannot {operation}");
+        return Task.FromResult(Driver.OnHost ? null : new NeedsHostSilo(operation, spec.Tier, spec.Name, spec.HostName ?? spec.Host).Message);
+    }
+
     public async Task<ulong> StopClean(long term)
     {
         var spec = await AcceptAsync(term, "stop cleanly");

@@ -17,6 +17,9 @@ public sealed class HostIdentity
     /// <summary>The host's address: the silo listens there, and so do the PostgreSQL instances it starts.</summary>
     public string Address { get; set; } = "";
 
+    /// <summary>Networks (CIDR) of the fleet's other hosts, admitted by pg_hba.conf of the instances this silo creates.</summary>
+    public List<string> PeerNetworks { get; set; } = [];
+
     /// <summary>True when this silo declares a host (multi-host deployment).</summary>
     public bool IsDeclared => Name.Length > 0;
 
@@ -27,6 +30,8 @@ public sealed class HostIdentity
             yield return $"{Section}:Name is '{Name}'; expected a name matching {Fleet.FleetKeys.NamePattern}.";
         if (Address.Length > 0 && !System.Net.IPAddress.TryParse(Address, out _))
             yield return $"{Section}:Address is '{Address}'; expected an IP address such as 127.0.0.2.";
+        foreach (var network in PeerNetworks.Where(n => !System.Net.IPNetwork.TryParse(n, out _)))
+            yield return $"{Section}:PeerNetworks names '{network}'; expected a network in CIDR notation such as 10.0.1.0/24.";
         if (Address.Length > 0 && Name.Length == 0)
             yield return $"{Section}:Address is {Address} but {Section}:Name is empty; a host address needs the host's name.";
     }

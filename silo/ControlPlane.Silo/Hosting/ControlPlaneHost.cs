@@ -107,6 +107,7 @@ public static class ControlPlaneHost
             builder.AddControlPlaneGateway();
             builder.AddControlPlaneSecurity(instances.CatalogConnectionString);
             builder.AddControlPlaneBackups(options.DataDirectory);
+            builder.Services.AddHostedService<ControlPlane.Silo.Hosts.HostInstances>();
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();
 

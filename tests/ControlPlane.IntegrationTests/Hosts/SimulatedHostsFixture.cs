@@ -1,6 +1,5 @@
 using ControlPlane.IntegrationTests.Failover;
 using ControlPlane.IntegrationTests.Support;
-using ControlPlane.Postgres.Fleet;
 using ControlPlane.Postgres.Instances;
 using ControlPlane.Protos.V1;
 using Grpc.Core.Interceptors;
@@ -14,7 +13,7 @@ namespace ControlPlane.IntegrationTests.Hosts;
 /// Three simulated database hosts on one machine (docs/hosts.md): host-a on 127.0.0.2, host-b on 127.0.0.3, host-c
 /// on 127.0.0.4, each with one PostgreSQL instance listening on its address and a silo (a child process, started
 /// with <c>--host</c>/<c>--host-address</c>) bound to it. One tier: <c>oltp-a</c> primary, <c>oltp-b</c> and
-/// <c>oltp-c</c> streaming from it. host-c's silo runs the embedded catalog (on 127.0.0.1) and the others join it,
+/// <c>oltp-c</c> streaming from it, all three created by their hosts' silos. host-c's silo runs the embedded catalog (on 127.0.0.1) and the others join it,
 /// so killing host-a or host-b leaves the catalog up. Every silo reads the same tier configuration.
 /// </summary>
 public sealed class SimulatedHostsFixture : IAsyncLifetime
@@ -63,19 +62,15 @@ public sealed class SimulatedHostsFixture : IAsyncLifetime
         await SecretFile.EnsureAsync(SuperuserPasswordFile, CancellationToken.None);
         await SecretFile.EnsureAsync(ReplicatorPasswordFile, CancellationToken.None);
         foreach (var host in Hosts) _pgPorts[host.Replica] = TestPorts.Reserve();
-        var primary = Driver(Hosts[0]);
-        await primary.InitPrimaryAsync(CancellationToken.None);
-        foreach (var host in Hosts.Skip(1))
-        {
-            await Driver(host).CreateStandbyAsync(primary.Endpoint, LocalFleetOptions.SlotName(host.Replica), CancellationToken.None);
-        }
+        // No instance exists yet: host-a's silo creates the primary, and the tier has host-b's and host-c's silos
+        // build their standbys from it (a rejoin of an empty data directory), as on real machines (docs/hosts.md).
         // The catalog's host first (the others join its catalog), then the rest.
         StartSilo(Hosts[2]);
         _token = await WaitForFileAsync(Path.Combine(CatalogHostDirectory, "admin.token"), TimeSpan.FromMinutes(3), Silo(Hosts[2]));
         StartSilo(Hosts[0]);
         StartSilo(Hosts[1]);
         var control = Through(Hosts[2]);
-        await control.WaitAsync(TierControl.IsConverged, TimeSpan.FromMinutes(3));
+        await control.WaitAsync(TierControl.IsConverged, TimeSpan.FromMinutes(5));
         await control.CreateWritesTableAsync();
     }
 
