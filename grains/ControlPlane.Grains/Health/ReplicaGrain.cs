@@ -242,8 +242,14 @@ public sealed partial class ReplicaGrain(
     /// </summary>
     private void MoveHomeWhenPossible(ReplicaSpec spec)
     {
-        if (_driver is not { OnHost: false } || spec.HostName is not { } home || spec.DataDirectory is null || _movingHome) return;
-        if (!hostSilos.IsActive(home)) return;
+        if (_driver is not { OnHost: false } || spec.HostName is not { } home || spec.DataDirectory is null) return;
+        if (!hostSilos.IsActive(home))
+        {
+            // Gone again before the move: ask again when it is back.
+            _movingHome = false;
+            return;
+        }
+        if (_movingHome) return;
         _movingHome = true;
         logger.LogWarning("Replica {Environment}/{Tier}/{Replica} moves to the silo of its host {Host}, which is back in the cluster",
             spec.Environment, spec.Tier, spec.Name, home);
