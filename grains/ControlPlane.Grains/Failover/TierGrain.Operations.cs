@@ -105,6 +105,9 @@ public sealed partial class TierGrain
         var old = spec.Replicas.First(r => r.Name == current.Primary);
         if (old.DataDirectory is null)
             return Finish(op, $"{old.Name} is reached over SQL only; a clean switchover needs the local driver (use failover, or an operator)");
+        // Before the decision is persisted: a clean stop needs the silo of the primary's host (docs/hosts.md).
+        if (await Replica(spec, old.Name).HostRefusal("stopping it cleanly for a switchover") is { } refusal)
+            return Finish(op, refusal + " (or use failover)");
         var view = FailoverFacts.Build(spec, current.Settings, current.Paused, current.Term, current.Primary, _latest, DateTimeOffset.UtcNow, StaleAfter);
         var election = FailoverPolicy.Elect(view, op.Target, allowDataLoss: false, ElectionPurpose.Switchover);
         if (election.Candidate is null) return Finish(op, election.Reason);

@@ -125,6 +125,13 @@ public interface IReplicaGrain : IGrainWithStringKey
     [Alias("RecordTerm")]
     Task<TierTerm> RecordTerm(long term);
 
+    /// <summary>
+    /// Null when this activation acts on the instance's host; otherwise why <paramref name="operation"/> cannot be done
+    /// here (it needs the silo of the replica's host, named in the answer). Asked before a decision that needs the host.
+    /// </summary>
+    [Alias("HostRefusal")]
+    Task<string?> HostRefusal(string operation);
+
     /// <summary>Stops the instance cleanly (its standbys receive everything first); answers its final checkpoint LSN.</summary>
     [Alias("StopClean")]
     Task<ulong> StopClean(long term);

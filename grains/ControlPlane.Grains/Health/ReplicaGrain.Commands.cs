@@ -1,7 +1,8 @@
 using ControlPlane.Grains.Failover;
 using ControlPlane.Postgres.Failover;
 using ControlPlane.Postgres.Fleet;
-using ControlPlane.Postgres.Instances;
+using ControlPlane.Grains.Hosts;
+using ControlPlane.Postgres.Hosts;
 using Microsoft.Extensions.Logging;
 
 namespace ControlPlane.Grains.Health;
@@ -17,7 +18,7 @@ public sealed partial class ReplicaGrain
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan RejoinTimeout = TimeSpan.FromMinutes(10);
-    private LocalInstanceDriver? _driver;
+    private IInstanceDriver? _driver;
     private long _highestObeyed;
     private CatalogWriter<ReplicaState>? _catalog;
 
@@ -30,17 +31,10 @@ public sealed partial class ReplicaGrain
         var spec = await AcceptAsync(term, "fence");
         var accepted = clock.ElapsedMilliseconds;
         using var cts = new CancellationTokenSource(CommandTimeout);
-        if (_driver is not null)
-        {
-            await _driver.FenceAsync(cts.Token);
-        }
-        else
-        {
-            // Over SQL we can only make it refuse writes, and only if it answers.
-            await SqlFailoverOps.FenceWritesAsync(Endpoint(spec), cts.Token);
-        }
-        logger.LogWarning("Replica {Environment}/{Tier}/{Replica} fenced in term {Term} (accepted {Accepted} ms, fenced {Fenced} ms)",
-            spec.Environment, spec.Tier, spec.Name, term, accepted, clock.ElapsedMilliseconds);
+        // On its host every process is killed; over SQL it can only be made to refuse writes, and only if it answers.
+        var method = await Driver.FenceAsync(Endpoint(spec), cts.Token);
+        logger.LogWarning("Replica {Environment}/{Tier}/{Replica} fenced ({Method}) in term {Term} (accepted {Accepted} ms, fenced {Fenced} ms)",
+            spec.Environment, spec.Tier, spec.Name, method, term, accepted, clock.ElapsedMilliseconds);
     }
 
     public async Task<bool> Promote(long term)
@@ -50,7 +44,7 @@ public sealed partial class ReplicaGrain
         var accepted = clock.ElapsedMilliseconds;
         using var cts = new CancellationTokenSource(CommandTimeout);
         // Well under the grain call timeout, so a promotion that cannot finish fails the decision instead of timing out the call.
-        var promoted = await SqlFailoverOps.PromoteAsync(Endpoint(spec), TimeSpan.FromSeconds(20), cts.Token);
+        var promoted = await Driver.PromoteAsync(Endpoint(spec), TimeSpan.FromSeconds(20), cts.Token);
         var promotedAt = clock.ElapsedMilliseconds;
         // The term goes into the instance before the tier publishes it, i.e. before any client is routed here: from
         // now on every standby that replicates from it carries the term, with or without the catalog.
@@ -102,13 +96,20 @@ public sealed partial class ReplicaGrain
         return new TierTerm(carried.Term, carried.Primary);
     }
 
+    public Task<string?> HostRefusal(string operation)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        var spec = state.State.Spec ?? throw new InvalidOperationException($"replica {this.GetPrimaryKeyString()} is not configured; cannot {operation}");
+        return Task.FromResult(Driver.OnHost ? null : new NeedsHostSilo(operation, spec.Tier, spec.Name, spec.HostName ?? spec.Host).Message);
+    }
+
     public async Task<ulong> StopClean(long term)
     {
         var spec = await AcceptAsync(term, "stop cleanly");
-        var driver = _driver ?? throw new NeedsOperatorException(
-            $"replica {spec.Tier}/{spec.Name} is reached over SQL only; stopping it for a switchover needs an operator");
         using var cts = new CancellationTokenSource(CommandTimeout);
-        var checkpoint = await driver.StopCleanAsync(cts.Token);
+        var stopped = await Driver.StopCleanAsync(cts.Token);
+        if (stopped.NeedsHost is { } needs) throw new NeedsHostSiloException(needs);
+        var checkpoint = stopped.Value;
         logger.LogWarning("Replica {Environment}/{Tier}/{Replica} stopped cleanly in term {Term} at {Checkpoint}", spec.Environment, spec.Tier, spec.Name, term, checkpoint);
         return checkpoint.Value;
     }
@@ -126,16 +127,17 @@ public sealed partial class ReplicaGrain
             logger.LogWarning(ex, "Rejoin refused");
             return;
         }
-        if (_driver is null)
-        {
-            logger.LogError("Replica {Environment}/{Tier}/{Replica} is fenced and needs an operator to rejoin it to {Primary}: it is reached over SQL only",
-                spec.Environment, spec.Tier, spec.Name, newPrimary.Name);
-            return;
-        }
         using var cts = new CancellationTokenSource(RejoinTimeout);
         try
         {
-            await _driver.RejoinAsync(Endpoint(newPrimary), LocalFleetOptions.SlotName(spec.Name), rebuild, cts.Token);
+            var rejoined = await Driver.RejoinAsync(Endpoint(newPrimary), LocalFleetOptions.SlotName(spec.Name), rebuild, cts.Token);
+            if (rejoined.NeedsHost is { } needs)
+            {
+                // The tier heals it again later; by then the host's silo may be back and this grain on it.
+                logger.LogError("Replica {Environment}/{Tier}/{Replica} is not rejoined to {Primary} in term {Term}: {Reason}",
+                    spec.Environment, spec.Tier, spec.Name, newPrimary.Name, term, needs.Message);
+                return;
+            }
             logger.LogWarning("Replica {Environment}/{Tier}/{Replica} rejoined as a standby of {Primary} in term {Term}",
                 spec.Environment, spec.Tier, spec.Name, newPrimary.Name, term);
         }
@@ -150,10 +152,11 @@ public sealed partial class ReplicaGrain
     {
         ArgumentNullException.ThrowIfNull(newPrimary);
         var spec = await AcceptAsync(term, "repoint");
-        var driver = _driver ?? throw new NeedsOperatorException(
-            $"replica {spec.Tier}/{spec.Name} is reached over SQL only; pointing it at {newPrimary.Name} needs an operator");
         using var cts = new CancellationTokenSource(CommandTimeout);
-        await driver.RepointAsync(Endpoint(newPrimary), LocalFleetOptions.SlotName(spec.Name), cts.Token);
+        if (await Driver.RepointAsync(Endpoint(newPrimary), LocalFleetOptions.SlotName(spec.Name), cts.Token) is { } needs)
+        {
+            throw new NeedsHostSiloException(needs);
+        }
     }
 
     public async Task SetSynchronousStandbys(string value, long term)
@@ -191,7 +194,5 @@ public sealed partial class ReplicaGrain
         return spec;
     }
 
-    private LocalInstanceDriver CreateDriver(ReplicaSpec spec) => new(
-        new LocalInstanceOptions(spec.Tier, spec.Name, spec.DataDirectory!, spec.Port, spec.PasswordFile, spec.ReplicatorPasswordFile),
-        logger);
+    private IInstanceDriver Driver => _driver ?? throw new InvalidOperationException($"replica {this.GetPrimaryKeyString()} is not configured");
 }

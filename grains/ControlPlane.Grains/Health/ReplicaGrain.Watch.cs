@@ -21,7 +21,7 @@ public sealed partial class ReplicaGrain
         _watchTimer?.Dispose();
         _watchTimer = null;
         _watchedPostmaster = null;
-        if (_driver is null) return;
+        if (_driver is not { OnHost: true }) return;
         _watchTimer = this.RegisterGrainTimer(WatchPostmaster, new GrainTimerCreationOptions
         {
             DueTime = WatchPeriod,
@@ -33,11 +33,11 @@ public sealed partial class ReplicaGrain
 
     private async Task WatchPostmaster(CancellationToken cancellationToken)
     {
-        if (_driver is null || _knownStandby) return;
+        if (_driver is not { OnHost: true } driver || _knownStandby) return;
         int? pid;
         try
         {
-            pid = _driver.PostmasterPid();
+            pid = driver.PostmasterPid();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

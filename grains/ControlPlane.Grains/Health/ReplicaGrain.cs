@@ -2,6 +2,7 @@ using ControlPlane.Grains.Fleet;
 using ControlPlane.Grains.Telemetry;
 using ControlPlane.Postgres.Fleet;
 using ControlPlane.Grains.Health;
+using ControlPlane.Grains.Hosts;
 using ControlPlane.Postgres.Health;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -26,13 +27,18 @@ public sealed record ProbeSchedule([property: Id(0)] TimeSpan Interval, [propert
 
 /// <summary>
 /// Probes one instance on a grain timer and reports every observation to its tier (facts flow up).
-/// The timer keeps the activation alive; the tier re-activates a replica that stops reporting.
+/// The timer keeps the activation alive; the tier re-activates a replica that stops reporting. Placed on the silo of
+/// its host (<see cref="HostPlacement"/>); activated elsewhere it acts over SQL only, and moves home once its host's
+/// silo is back.
 /// </summary>
+[HostPlacement]
 public sealed partial class ReplicaGrain(
     [PersistentState("replica", FleetKeys.Storage)] IPersistentState<ReplicaState> state,
     IOptions<FleetOptions> options,
     FleetMetrics metrics,
     ControlPlane.Grains.Failover.CatalogWriteStatus catalogStatus,
+    HostIdentity host,
+    IHostSilos hostSilos,
     ILogger<ReplicaGrain> logger) : Grain, IReplicaGrain
 {
     private readonly FleetOptions _options = options.Value;
@@ -50,6 +56,7 @@ public sealed partial class ReplicaGrain(
     private ulong? _lastWritableLsn;
     private IReadOnlyList<string> _lastSyncStandbys = [];
     private IReadOnlyList<string> _lastLostSlots = [];
+    private bool _movingHome;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -99,7 +106,7 @@ public sealed partial class ReplicaGrain(
     private void StartProbing(ReplicaSpec spec)
     {
         _timer?.Dispose();
-        _driver = spec.DataDirectory is null ? null : CreateDriver(spec);
+        _driver = InstanceDrivers.For(spec, host, logger);
         if (_probe is not null)
         {
             var old = _probe;
@@ -132,6 +139,7 @@ public sealed partial class ReplicaGrain(
     private async Task ProbeOnce(CancellationToken cancellationToken)
     {
         if (_probe is null || state.State.Spec is not { } spec) return;
+        MoveHomeWhenPossible(spec);
         _probing = true;
         try
         {
@@ -226,17 +234,26 @@ public sealed partial class ReplicaGrain(
     }
 
     /// <summary>Whether the postmaster of a local instance runs, from /proc; null when the instance is not local.</summary>
-    private bool? PostmasterAlive()
+    private bool? PostmasterAlive() => _driver?.PostmasterAlive();
+
+    /// <summary>
+    /// Acting over SQL only while the silo of the replica's host is in the cluster: move there (the placement
+    /// director puts it on that silo), so commands that need the host (a rejoin after node loss) can run again.
+    /// </summary>
+    private void MoveHomeWhenPossible(ReplicaSpec spec)
     {
-        if (_driver is null) return null;
-        try
+        if (_driver is not { OnHost: false } || spec.HostName is not { } home || spec.DataDirectory is null) return;
+        if (!hostSilos.IsActive(home))
         {
-            return _driver.Processes() is [var first, ..] && first.Pid == _driver.PostmasterPid();
+            // Gone again before the move: ask again when it is back.
+            _movingHome = false;
+            return;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
-        {
-            return null;
-        }
+        if (_movingHome) return;
+        _movingHome = true;
+        logger.LogWarning("Replica {Environment}/{Tier}/{Replica} moves to the silo of its host {Host}, which is back in the cluster",
+            spec.Environment, spec.Tier, spec.Name, home);
+        this.MigrateOnIdle();
     }
 
     internal static ReplicaHealth ToHealth(string name, ProbeResult r, int failures, ulong? lastWritableLsn, IReadOnlyList<string>? lastSyncStandbys = null) => new(

@@ -15,7 +15,9 @@ public sealed record ReplicaSpec(
     [property: Id(6)] string User,
     [property: Id(7)] string PasswordFile,
     [property: Id(8)] string? DataDirectory,
-    [property: Id(9)] string? ReplicatorPasswordFile = null)
+    [property: Id(9)] string? ReplicatorPasswordFile = null,
+    // The database host it runs on (docs/hosts.md); null: the single-host default, local to whichever silo runs it.
+    [property: Id(10)] string? HostName = null)
 {
     /// <summary>host:port as a standby's WAL receiver names its upstream.</summary>
     public string Address => $"{Host}:{Port}";

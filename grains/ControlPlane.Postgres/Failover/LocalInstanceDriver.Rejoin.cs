@@ -65,6 +65,8 @@ public sealed partial class LocalInstanceDriver
                 (path, reason) = (RejoinPath.BaseBackup, $"pg_rewind failed: {e.Message}");
             }
         }
+        // A replica its host never held (a new host, a lost disk): the instance directory comes first.
+        if (!IsInitialized) await PrepareDirectoriesAsync(ct).ConfigureAwait(false);
         await WritePassFileAsync(replicatorFile, ct).ConfigureAwait(false);
         if (path == RejoinPath.BaseBackup) await RebuildAsync(newPrimary, slotName, ct).ConfigureAwait(false);
 

@@ -18,13 +18,15 @@ public static class InstanceConfig
     public const string FileName = "controlplane.conf";
     public const string IncludeLine = "include 'controlplane.conf'";
     public const string ReplicationUser = "replicator";
+    public const string LoopbackAddress = "127.0.0.1";
 
     /// <param name="extraSettings">Lines appended verbatim after the control plane's own (recovery settings of a restore).</param>
-    public static string Render(int port, UpstreamTarget? upstream, IReadOnlyList<string>? extraSettings = null)
+    /// <param name="listenAddress">The host's address (127.0.0.1 on one machine; 127.0.0.x for a simulated host, docs/hosts.md).</param>
+    public static string Render(int port, UpstreamTarget? upstream, IReadOnlyList<string>? extraSettings = null, string listenAddress = LoopbackAddress)
     {
         var b = new StringBuilder();
         b.AppendLine("# Written by the control plane before every start; edits here are overwritten.");
-        b.AppendLine("listen_addresses = '127.0.0.1'");
+        b.AppendLine(CultureInfo.InvariantCulture, $"listen_addresses = {Quote(listenAddress)}");
         b.AppendLine(CultureInfo.InvariantCulture, $"port = {port}");
         // TCP only: no socket files, so no socket path-length limit and no /var/run permission issues.
         b.AppendLine("unix_socket_directories = ''");
@@ -67,11 +69,20 @@ public static class InstanceConfig
         return b.ToString();
     }
 
-    /// <summary>Only loopback TCP with SCRAM: the control plane's superuser and the replicator.</summary>
-    public static string RenderHba() =>
-        "# Written by the control plane.\n"
-        + "host all all 127.0.0.1/32 scram-sha-256\n"
-        + $"host replication {ReplicationUser} 127.0.0.1/32 scram-sha-256\n";
+    /// <summary>
+    /// TCP with SCRAM only, from loopback and from <paramref name="peers"/> (CIDR: the other hosts of the fleet,
+    /// whose silos and standbys connect here): the control plane's superuser and the replicator.
+    /// </summary>
+    public static string RenderHba(IReadOnlyList<string>? peers = null)
+    {
+        var b = new StringBuilder("# Written by the control plane.\n");
+        foreach (var source in new[] { LoopbackAddress + "/32" }.Concat(peers ?? []).Distinct(StringComparer.Ordinal))
+        {
+            b.Append(CultureInfo.InvariantCulture, $"host all all {source} scram-sha-256\n");
+            b.Append(CultureInfo.InvariantCulture, $"host replication {ReplicationUser} {source} scram-sha-256\n");
+        }
+        return b.ToString();
+    }
 
     /// <summary>A postgresql.conf string literal.</summary>
     internal static string Quote(string value) => "'" + value.Replace("\\", "\\\\").Replace("'", "''") + "'";

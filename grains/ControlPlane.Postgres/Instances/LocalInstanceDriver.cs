@@ -13,7 +13,6 @@ namespace ControlPlane.Postgres.Instances;
 /// </summary>
 public sealed partial class LocalInstanceDriver(LocalInstanceOptions options, ILogger logger, PgBinaries? binaries = null)
 {
-    private const string Host = "127.0.0.1";
     private readonly PgBinaries _bin = binaries ?? PgBinaries.Shared;
     private ReplicaEndpoint? _upstream;
     private string? _slotName;
@@ -25,6 +24,9 @@ public sealed partial class LocalInstanceDriver(LocalInstanceOptions options, IL
     public string LogFile => Path.Combine(InstanceDirectory, "postgres.log");
     public string ReplicationPassFile => Path.Combine(InstanceDirectory, "replication.pgpass");
     public int Port { get; private set; } = options.Port;
+
+    /// <summary>The address it listens on: the host's.</summary>
+    public string Host => options.ListenAddress;
 
     /// <summary>The primary this standby streams from, when known.</summary>
     public ReplicaEndpoint? Upstream => _upstream;
@@ -94,7 +96,7 @@ public sealed partial class LocalInstanceDriver(LocalInstanceOptions options, IL
         {
             File.Delete(pwfile);
         }
-        await OsUser.WriteFileAsync(Path.Combine(DataDirectory, "pg_hba.conf"), InstanceConfig.RenderHba(), (UnixFileMode)0b110_000_000, forPostgres: true, ct).ConfigureAwait(false);
+        await OsUser.WriteFileAsync(Path.Combine(DataDirectory, "pg_hba.conf"), InstanceConfig.RenderHba(options.PeerNetworks), (UnixFileMode)0b110_000_000, forPostgres: true, ct).ConfigureAwait(false);
         await AppendIncludeAsync(ct).ConfigureAwait(false);
         _upstream = null;
         await StartAsync(ct).ConfigureAwait(false);
@@ -224,7 +226,7 @@ public sealed partial class LocalInstanceDriver(LocalInstanceOptions options, IL
         {
             logger.LogWarning("{Tier}/{Replica} is a standby with no known upstream; it will start without primary_conninfo", Tier, Name);
         }
-        await OsUser.WriteFileAsync(Path.Combine(DataDirectory, InstanceConfig.FileName), InstanceConfig.Render(Port, upstream, options.ExtraSettings),
+        await OsUser.WriteFileAsync(Path.Combine(DataDirectory, InstanceConfig.FileName), InstanceConfig.Render(Port, upstream, options.ExtraSettings, options.ListenAddress),
             (UnixFileMode)0b110_000_000, forPostgres: true, ct).ConfigureAwait(false);
     }
 

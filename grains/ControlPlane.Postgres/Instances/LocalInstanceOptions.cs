@@ -15,6 +15,12 @@ public sealed record LocalInstanceOptions(
 
     /// <summary>postgresql.conf lines appended to controlplane.conf at every write (a restore's recovery settings).</summary>
     public IReadOnlyList<string> ExtraSettings { get; init; } = [];
+
+    /// <summary>The address the instance listens on and is reached at: the host's (docs/hosts.md).</summary>
+    public string ListenAddress { get; init; } = InstanceConfig.LoopbackAddress;
+
+    /// <summary>Client networks (CIDR) besides loopback that pg_hba.conf admits: the fleet's other hosts.</summary>
+    public IReadOnlyList<string> PeerNetworks { get; init; } = [];
 }
 
 public enum StopMode { Fast, Immediate }

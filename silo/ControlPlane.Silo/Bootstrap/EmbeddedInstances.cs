@@ -104,7 +104,8 @@ public sealed class EmbeddedInstances
                 case FleetSource.Config:
                     tiers = options.Tiers.Select(t => new TierSpec(options.Environment, t.Name, t.Primary,
                         t.Replicas.Select(r => new ReplicaSpec(options.Environment, t.Name, r.Name, r.Host, r.Port, r.Database, r.User,
-                            Path.GetFullPath(r.PasswordFile), null)).ToList())).ToList();
+                            Path.GetFullPath(r.PasswordFile), r.DataDirectory,
+                            r.ReplicatorPasswordFile is null ? null : Path.GetFullPath(r.ReplicatorPasswordFile), r.HostName)).ToList())).ToList();
                     break;
                 case FleetSource.None:
                     break;

@@ -47,6 +47,7 @@ internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> l
             ArgumentException a => (StatusCode.InvalidArgument, a.ParamName is null ? a.Message : a.Message.Replace($" (Parameter '{a.ParamName}')", "", StringComparison.Ordinal)),
             ControlPlane.Grains.Failover.TierConflictException c => (StatusCode.FailedPrecondition, c.Message),
             ControlPlane.Grains.Failover.NeedsOperatorException n => (StatusCode.FailedPrecondition, n.Message),
+            ControlPlane.Grains.Hosts.NeedsHostSiloException h => (StatusCode.FailedPrecondition, h.Message),
             ControlPlane.Grains.Failover.StaleTermException s => (StatusCode.Unavailable, s.Message + "; retry"),
             KeyNotFoundException k => (StatusCode.NotFound, k.Message),
             TimeoutException => (StatusCode.Unavailable, "the control plane did not answer in time; retry"),

@@ -87,6 +87,8 @@ public static class ControlPlaneHost
         try
         {
             builder.Services.AddSingleton(instances);
+            builder.Services.AddSingleton(options.Host);
+            builder.Services.AddSingleton(new ControlPlane.Grains.Hosts.ReplicaHosts(instances.Tiers.SelectMany(t => t.Replicas)));
             // Bounds the host's stop (Orleans leaving the cluster writes to the catalog, which may be down); the
             // instances are stopped after it whatever happened.
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
@@ -109,6 +111,7 @@ public static class ControlPlaneHost
             builder.AddControlPlaneGateway();
             builder.AddControlPlaneSecurity(instances.CatalogConnectionString);
             builder.AddControlPlaneBackups(options.DataDirectory);
+            builder.Services.AddHostedService<ControlPlane.Silo.Hosts.HostInstances>();
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();
 

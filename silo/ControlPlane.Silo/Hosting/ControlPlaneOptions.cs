@@ -50,6 +50,9 @@ public sealed class ControlPlaneOptions
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
     public TlsOptions Tls { get; set; } = new();
 
+    /// <summary>The database host this silo runs on (docs/hosts.md); empty: the single-host default.</summary>
+    public ControlPlane.Grains.Hosts.HostIdentity Host { get; set; } = new();
+
     /// <summary>The problems with these settings, each naming the key, the value and what was expected.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -64,6 +67,7 @@ public sealed class ControlPlaneOptions
         errors.AddRange(Security.Validate());
         errors.AddRange(Tls.Validate());
         errors.AddRange(Catalog.Validate());
+        errors.AddRange(Host.Validate());
         if (ShutdownTimeout < TimeSpan.FromSeconds(1) || ShutdownTimeout > TimeSpan.FromMinutes(10))
             errors.Add($"ControlPlane:ShutdownTimeout is {ShutdownTimeout}; expected 00:00:01 to 00:10:00.");
         if (GrpcPort is < 1 or > 65535) errors.Add($"ControlPlane:GrpcPort is {GrpcPort}; expected 1 to 65535.");
@@ -173,9 +177,20 @@ public sealed class ConfiguredReplica
     public string User { get; set; } = "postgres";
     public string PasswordFile { get; set; } = "";
 
+    /// <summary>The database host it runs on (a <c>ControlPlane:Host:Name</c>); that host's silo drives it (docs/hosts.md).</summary>
+    public string? HostName { get; set; }
+
+    /// <summary>Its data directory on that host; without it the replica is reached over SQL only, from every silo.</summary>
+    public string? DataDirectory { get; set; }
+
+    /// <summary>Password file of the replicator role, for a replica its host's silo may rejoin or rebuild.</summary>
+    public string? ReplicatorPasswordFile { get; set; }
+
     internal IEnumerable<string> Validate(string key)
     {
         if (!FleetKeys.IsValidName(Name)) yield return $"{key}:Name is '{Name}'; expected a name matching {FleetKeys.NamePattern}.";
+        if (HostName is not null && !FleetKeys.IsValidName(HostName)) yield return $"{key}:HostName is '{HostName}'; expected a name matching {FleetKeys.NamePattern}.";
+        if (DataDirectory is not null && !Path.IsPathFullyQualified(DataDirectory)) yield return $"{key}:DataDirectory is '{DataDirectory}'; expected an absolute path on its host.";
         if (string.IsNullOrWhiteSpace(Host)) yield return $"{key}:Host is empty.";
         if (Port is < 1 or > 65535) yield return $"{key}:Port is {Port}; expected 1 to 65535.";
         if (string.IsNullOrWhiteSpace(User)) yield return $"{key}:User is empty.";

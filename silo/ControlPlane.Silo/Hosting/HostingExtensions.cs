@@ -4,6 +4,7 @@ using ControlPlane.Grains.Telemetry;
 using ControlPlane.Silo.Catalog;
 using ControlPlane.Silo.Fleet;
 using ControlPlane.Silo.Gateway;
+using ControlPlane.Silo.Hosts;
 using ControlPlane.Silo.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Npgsql;
@@ -56,7 +57,10 @@ internal static class HostingExtensions
                 o.ClusterId = options.Cluster.ClusterId;
                 o.ServiceId = options.Cluster.ServiceId;
             });
-            silo.ConfigureEndpoints(IPAddress.Loopback, siloPort, ControlPlane.Postgres.Instances.FreePort.Pick(), listenOnAnyHostAddress: false);
+            // A silo of a declared host is reached at the host's address (a simulated host: its own 127.0.0.x).
+            var siloAddress = options.Host.Address.Length > 0 ? IPAddress.Parse(options.Host.Address) : IPAddress.Loopback;
+            silo.ConfigureEndpoints(siloAddress, siloPort, ControlPlane.Postgres.Instances.FreePort.Pick(), listenOnAnyHostAddress: false);
+            silo.AddControlPlaneHosts(options.Host);
             silo.Configure<Orleans.Configuration.ClusterMembershipOptions>(o =>
             {
                 // A killed silo leaves its tiers unmanaged until it is declared dead: find out in seconds, not a minute.

@@ -15,6 +15,8 @@ internal static class SiloCommandLine
         ["--catalog"] = "ControlPlane:Catalog:ConnectionString",
         ["--catalog-password-file"] = "ControlPlane:Catalog:PasswordFile",
         ["--join"] = "ControlPlane:Join",
+        ["--host"] = "ControlPlane:Host:Name",
+        ["--host-address"] = "ControlPlane:Host:Address",
         ["--insecure-no-auth"] = "ControlPlane:Security:InsecureNoAuth",
     };
 
@@ -42,6 +44,9 @@ internal static class SiloCommandLine
                                file holding the catalog password
           --join DIR           join the cluster of the silo whose data directory is DIR (its embedded catalog);
                                use with --fleet none: this silo then hosts grains of that silo's fleet
+          --host NAME          the database host this silo runs on: replicas whose HostName is NAME are driven
+                               by it (docs/hosts.md)
+          --host-address IP    the host's address: the silo listens there (a simulated host: 127.0.0.2, ...)
           --insecure-no-auth   turn authentication off: every caller is an admin (local experiments only;
                                says so loudly at start-up)
           --help               this text

@@ -52,6 +52,28 @@ public sealed class ControlPlaneOptionsTests
     }
 
     [Fact]
+    public void A_replica_on_a_host_needs_a_valid_host_name_and_an_absolute_data_directory()
+    {
+        var options = new ControlPlaneOptions
+        {
+            Fleet = FleetSource.Config,
+            Tiers = [new ConfiguredTier { Name = "oltp", Primary = "oltp-a", Replicas =
+                [new ConfiguredReplica { Name = "oltp-a", Host = "127.0.0.2", PasswordFile = "/s/pw", HostName = "Host_A", DataDirectory = "data/oltp-a" }] }],
+        };
+        var errors = options.Validate();
+        Assert.Contains(errors, e => e.Contains("ControlPlane:Tiers:0:Replicas:0:HostName is 'Host_A'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("ControlPlane:Tiers:0:Replicas:0:DataDirectory is 'data/oltp-a'; expected an absolute path", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_silos_host_is_validated_and_its_flags_are_known()
+    {
+        var options = new ControlPlaneOptions { Host = new() { Name = "host-a", Address = "127.0.0.2", PeerNetworks = ["10.0.1.0/24", "ten"] } };
+        Assert.Equal(["ControlPlane:Host:PeerNetworks names 'ten'; expected a network in CIDR notation such as 10.0.1.0/24."], options.Validate());
+        Assert.Empty(SiloCommandLine.UnknownFlags(["--host", "host-a", "--host-address", "127.0.0.2"]));
+    }
+
+    [Fact]
     public void Config_fleet_without_tiers_is_refused()
     {
         Assert.Contains(new ControlPlaneOptions { Fleet = FleetSource.Config }.Validate(),

@@ -60,6 +60,23 @@ public sealed class InstanceConfigTests
     }
 
     [Fact]
+    public void A_simulated_host_listens_on_its_own_address()
+    {
+        var conf = InstanceConfig.Render(5433, upstream: null, listenAddress: "127.0.0.3");
+        Assert.Contains("listen_addresses = '127.0.0.3'", conf, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Hba_admits_the_other_hosts_networks_with_scram_besides_loopback()
+    {
+        var hba = InstanceConfig.RenderHba(["10.0.0.0/24"]);
+        Assert.Contains("host all all 127.0.0.1/32 scram-sha-256", hba, StringComparison.Ordinal);
+        Assert.Contains("host all all 10.0.0.0/24 scram-sha-256", hba, StringComparison.Ordinal);
+        Assert.Contains("host replication replicator 10.0.0.0/24 scram-sha-256", hba, StringComparison.Ordinal);
+        Assert.DoesNotContain("trust", hba, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Generated_passwords_are_url_safe_and_distinct()
     {
         var a = SecretFile.GeneratePassword();

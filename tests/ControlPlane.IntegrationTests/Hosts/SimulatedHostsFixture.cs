@@ -1,0 +1,157 @@
+using ControlPlane.IntegrationTests.Failover;
+using ControlPlane.IntegrationTests.Support;
+using ControlPlane.Postgres.Instances;
+using ControlPlane.Protos.V1;
+using Grpc.Core.Interceptors;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit;
+
+namespace ControlPlane.IntegrationTests.Hosts;
+
+/// <summary>
+/// Three simulated database hosts on one machine (docs/hosts.md): host-a on 127.0.0.2, host-b on 127.0.0.3, host-c
+/// on 127.0.0.4, each with one PostgreSQL instance listening on its address and a silo (a child process, started
+/// with <c>--host</c>/<c>--host-address</c>) bound to it. One tier: <c>oltp-a</c> primary, <c>oltp-b</c> and
+/// <c>oltp-c</c> streaming from it, all three created by their hosts' silos. host-c's silo runs the embedded catalog (on 127.0.0.1) and the others join it,
+/// so killing host-a or host-b leaves the catalog up. Every silo reads the same tier configuration.
+/// </summary>
+public sealed class SimulatedHostsFixture : IAsyncLifetime
+{
+    public const string TierName = "oltp";
+    public static readonly IReadOnlyList<SimulatedHost> Hosts =
+    [
+        new("host-a", "127.0.0.2", "oltp-a"),
+        new("host-b", "127.0.0.3", "oltp-b"),
+        new("host-c", "127.0.0.4", "oltp-c"),
+    ];
+
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "cp-hosts-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly Dictionary<string, int> _pgPorts = [];
+    private readonly Dictionary<string, SiloChild> _silos = [];
+    private readonly List<GrpcChannel> _channels = [];
+    private string _token = "";
+
+    public string SuperuserPasswordFile => Path.Combine(_root, "secrets", "oltp.superuser");
+    public string ReplicatorPasswordFile => Path.Combine(_root, "secrets", "oltp.replicator");
+    private string CatalogHostDirectory => SiloDirectory(Hosts[2]);
+
+    public SiloChild Silo(SimulatedHost host) => _silos[host.Name];
+
+    /// <summary>The host-local driver of a host's instance, as that host's silo builds it.</summary>
+    public LocalInstanceDriver Driver(SimulatedHost host) =>
+        new(new LocalInstanceOptions(TierName, host.Replica, Path.Combine(_root, host.Name, host.Replica, "data"), _pgPorts[host.Replica],
+            SuperuserPasswordFile, ReplicatorPasswordFile) { ListenAddress = host.Address }, NullLogger.Instance);
+
+    /// <summary>The tier through the gateway of <paramref name="host"/>'s silo.</summary>
+    public TierControl Through(SimulatedHost host)
+    {
+        var channel = GrpcChannel.ForAddress($"http://{host.Address}:{Silo(host).GrpcPort}");
+        _channels.Add(channel);
+        var invoker = channel.Intercept(m =>
+        {
+            m.Add("authorization", "Bearer " + _token);
+            return m;
+        });
+        return new TierControl(new FleetService.FleetServiceClient(invoker), new FailoverService.FailoverServiceClient(invoker), TierName, SuperuserPasswordFile);
+    }
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "secrets"));
+        await SecretFile.EnsureAsync(SuperuserPasswordFile, CancellationToken.None);
+        await SecretFile.EnsureAsync(ReplicatorPasswordFile, CancellationToken.None);
+        foreach (var host in Hosts) _pgPorts[host.Replica] = TestPorts.Reserve();
+        // No instance exists yet: host-a's silo creates the primary, and the tier has host-b's and host-c's silos
+        // build their standbys from it (a rejoin of an empty data directory), as on real machines (docs/hosts.md).
+        // The catalog's host first (the others join its catalog), then the rest.
+        StartSilo(Hosts[2]);
+        _token = await WaitForFileAsync(Path.Combine(CatalogHostDirectory, "admin.token"), TimeSpan.FromMinutes(3), Silo(Hosts[2]));
+        StartSilo(Hosts[0]);
+        StartSilo(Hosts[1]);
+        var control = Through(Hosts[2]);
+        await control.WaitAsync(TierControl.IsConverged, TimeSpan.FromMinutes(5));
+        await control.CreateWritesTableAsync();
+    }
+
+    /// <summary>Starts (or restarts, after a kill) the silo of <paramref name="host"/>; its data directory is kept.</summary>
+    public SiloChild StartSilo(SimulatedHost host)
+    {
+        var directory = SiloDirectory(host);
+        Directory.CreateDirectory(directory);
+        var (grpc, metrics, siloPort) = (TestPorts.Reserve(), TestPorts.Reserve(), TestPorts.Reserve());
+        var args = new List<string>
+        {
+            "--data-dir", directory, "--grpc-port", grpc.ToString(), "--metrics-port", metrics.ToString(), "--silo-port", siloPort.ToString(),
+            "--listen", host.Address, "--host", host.Name, "--host-address", host.Address, "--fleet", "config",
+        };
+        if (host != Hosts[2]) args.AddRange(["--join", CatalogHostDirectory]);
+        var silo = SiloChild.Start(args, TierConfiguration(), directory + $"-{DateTime.UtcNow:HHmmss}.log", grpc, siloPort);
+        _silos[host.Name] = silo;
+        return silo;
+    }
+
+    /// <summary>The same tier description every host's silo reads: each replica names its host and data directory there.</summary>
+    private Dictionary<string, string> TierConfiguration()
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["ControlPlane__Tiers__0__Name"] = TierName,
+            ["ControlPlane__Tiers__0__Primary"] = Hosts[0].Replica,
+        };
+        for (var i = 0; i < Hosts.Count; i++)
+        {
+            var host = Hosts[i];
+            var key = $"ControlPlane__Tiers__0__Replicas__{i}__";
+            environment[key + "Name"] = host.Replica;
+            environment[key + "Host"] = host.Address;
+            environment[key + "Port"] = _pgPorts[host.Replica].ToString();
+            environment[key + "PasswordFile"] = SuperuserPasswordFile;
+            environment[key + "ReplicatorPasswordFile"] = ReplicatorPasswordFile;
+            environment[key + "HostName"] = host.Name;
+            environment[key + "DataDirectory"] = Path.Combine(_root, host.Name, host.Replica, "data");
+        }
+        return environment;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var c in _channels) c.Dispose();
+        await Task.WhenAll(_silos.Values.Select(s => s.DisposeAsync().AsTask()));
+        foreach (var host in Hosts) await Driver(host).FenceAsync(CancellationToken.None);
+        var catalog = new LocalInstanceDriver(new LocalInstanceOptions("catalog", "catalog", Path.Combine(CatalogHostDirectory, "catalog", "data"), 0,
+            Path.Combine(CatalogHostDirectory, "secrets", "catalog.superuser"), null), NullLogger.Instance);
+        await catalog.StopAsync(StopMode.Immediate, CancellationToken.None);
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private string SiloDirectory(SimulatedHost host) => Path.Combine(_root, host.Name, "silo");
+
+    private static async Task<string> WaitForFileAsync(string path, TimeSpan timeout, SiloChild silo)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!File.Exists(path) || new FileInfo(path).Length == 0)
+        {
+            silo.ThrowIfExited();
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{path} did not appear within {timeout}");
+            await Task.Delay(250);
+        }
+        return (await File.ReadAllTextAsync(path)).Trim();
+    }
+}
+
+/// <summary>A simulated database host: its name, its loopback address and the replica it runs.</summary>
+public sealed record SimulatedHost(string Name, string Address, string Replica);
+
+/// <summary>Runs alone, after the parallel collections, like the other chaos collections.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SimulatedHostsCollection : ICollectionFixture<SimulatedHostsFixture>
+{
+    public const string Name = "simulated-hosts";
+}
