@@ -23,11 +23,9 @@ namespace ControlPlane.IntegrationTests.Backups;
 public sealed class BackupCrashTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string TierName = "oltp";
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "cp-backup-crash-" + Guid.NewGuid().ToString("N")[..8]);
-    private readonly List<SiloChild> _silos = [];
-    private readonly List<GrpcChannel> _channels = [];
+    private readonly OneTierSilos _silos = new("cp-backup-crash-", TierName);
 
-    private string DataDirectory => Path.Combine(_root, "data");
+    private string DataDirectory => _silos.DataDirectory;
     private string BaseDirectory => Path.Combine(DataDirectory, "backups", "local", TierName, "base");
 
     [Fact]
@@ -63,7 +61,7 @@ public sealed class BackupCrashTests(ITestOutputHelper output) : IAsyncLifetime
         }
         if (after is null)
         {
-            var log = Path.Combine(_root, "silo-2.log");
+            var log = Path.Combine(_silos.Root, "silo-2.log");
             output.WriteLine($"last error: {lastError}; silo log tail:{Environment.NewLine}{string.Join(Environment.NewLine, File.ReadLines(log).TakeLast(60))}");
         }
         Assert.NotNull(after);
@@ -127,7 +125,7 @@ public sealed class BackupCrashTests(ITestOutputHelper output) : IAsyncLifetime
                 try
                 {
                     var cmdline = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
-                    return cmdline.Contains("pg_basebackup", StringComparison.Ordinal) && cmdline.Contains(_root, StringComparison.Ordinal);
+                    return cmdline.Contains("pg_basebackup", StringComparison.Ordinal) && cmdline.Contains(_silos.Root, StringComparison.Ordinal);
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
@@ -136,41 +134,11 @@ public sealed class BackupCrashTests(ITestOutputHelper output) : IAsyncLifetime
             })
             .ToList();
 
-    private SiloChild Launch()
-    {
-        Directory.CreateDirectory(DataDirectory);
-        var (grpc, metrics, siloPort) = (TestPorts.Reserve(), TestPorts.Reserve(), TestPorts.Reserve());
-        var silo = SiloChild.Start(
-            ["--data-dir", DataDirectory, "--grpc-port", grpc.ToString(), "--metrics-port", metrics.ToString(), "--silo-port", siloPort.ToString()],
-            new Dictionary<string, string>
-            {
-                ["ControlPlane__LocalTiers__0"] = TierName,
-                ["ControlPlane__StandbysPerTier"] = "1",
-                ["ControlPlane__Backups__DefaultPolicy__Schedule"] = "",
-                ["ControlPlane__Backups__DefaultPolicy__DrillSchedule"] = "",
-            },
-            Path.Combine(_root, $"silo-{_silos.Count + 1}.log"), grpc, siloPort);
-        _silos.Add(silo);
-        return silo;
-    }
+    private SiloChild Launch() => _silos.Launch();
 
     private async Task<(TierControl Tier, BackupControl Backups)> ConnectAsync(SiloChild silo)
     {
-        var tokenFile = Path.Combine(DataDirectory, "admin.token");
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (!File.Exists(tokenFile) || new FileInfo(tokenFile).Length == 0)
-        {
-            if (DateTime.UtcNow > deadline || silo.HasExited) throw new TimeoutException($"the silo wrote no admin token (exited: {silo.HasExited})");
-            await Task.Delay(200);
-        }
-        var token = (await File.ReadAllTextAsync(tokenFile)).Trim();
-        var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{silo.GrpcPort}");
-        _channels.Add(channel);
-        var invoker = channel.Intercept(m =>
-        {
-            m.Add("authorization", "Bearer " + token);
-            return m;
-        });
+        var invoker = await _silos.ConnectAsync(silo);
         var fleet = new LocalFleetOptions(DataDirectory) { Tiers = [TierName], StandbysPerTier = 1 };
         var tier = new TierControl(new FleetService.FleetServiceClient(invoker), new FailoverService.FailoverServiceClient(invoker), TierName, fleet.SuperuserPasswordFile(TierName));
         await tier.WaitAsync(_ => true, TimeSpan.FromMinutes(2));
@@ -181,19 +149,11 @@ public sealed class BackupCrashTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var c in _channels) c.Dispose();
-        await Task.WhenAll(_silos.Select(s => s.DisposeAsync().AsTask()));
-        var fleet = new LocalFleetOptions(DataDirectory) { Tiers = [TierName], StandbysPerTier = 1 };
-        await LocalFleet.StopAsync(fleet, NullLogger.Instance, CancellationToken.None);
-        var catalog = new LocalInstanceDriver(new LocalInstanceOptions("catalog", "catalog", Path.Combine(DataDirectory, "catalog", "data"), 0,
-            Path.Combine(DataDirectory, "secrets", "catalog.superuser"), null), NullLogger.Instance);
-        await catalog.StopAsync(StopMode.Immediate, CancellationToken.None);
+        await _silos.DisposeAsync();
         foreach (var pid in BaseBackupProcesses())
         {
             try { System.Diagnostics.Process.GetProcessById(pid).Kill(); }
             catch (Exception ex) when (ex is ArgumentException or InvalidOperationException) { }
         }
-        try { Directory.Delete(_root, recursive: true); }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
     }
 }

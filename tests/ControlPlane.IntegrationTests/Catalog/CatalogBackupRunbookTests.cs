@@ -24,12 +24,11 @@ public sealed class CatalogBackupRunbookTests(ITestOutputHelper output) : IAsync
 {
     private const string TierName = "oltp";
     private static readonly TimeSpan Converge = TimeSpan.FromMinutes(3);
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "cp-catalog-backup-" + Guid.NewGuid().ToString("N")[..8]);
-    private readonly List<SiloChild> _silos = [];
-    private readonly List<GrpcChannel> _channels = [];
+    private readonly OneTierSilos _silos = new("cp-catalog-backup-", TierName,
+        new Dictionary<string, string> { ["ControlPlane__Catalog__Backups__Schedule"] = "" });
 
-    private string DataDirectory => Path.Combine(_root, "data");
-    private LocalFleetOptions Fleet => new(DataDirectory) { Tiers = [TierName], StandbysPerTier = 1 };
+    private string DataDirectory => _silos.DataDirectory;
+    private LocalFleetOptions Fleet => _silos.Fleet;
 
     [Fact]
     public async Task A_catalog_lost_after_its_backup_is_restored_to_latest_with_later_changes_and_the_term_never_goes_back()
@@ -37,7 +36,7 @@ public sealed class CatalogBackupRunbookTests(ITestOutputHelper output) : IAsync
         var first = Launch();
         var (tier, catalog, security) = await ConnectAsync(first);
         await tier.WaitAsync(TierControl.IsConverged, Converge);
-        await WaitAsync(first, async () => (await catalog.GetCatalogStatusAsync(new GetCatalogStatusRequest())).Archive.Streaming);
+        await first.WaitUntilAsync(async () => (await catalog.GetCatalogStatusAsync(new GetCatalogStatusRequest())).Archive.Streaming);
 
         var backup = await BackUpAsync(first, catalog);
         output.WriteLine($"catalog backup {backup.Id}: {backup.Bytes} bytes, WAL {backup.StartLsn}..{backup.StopLsn}");
@@ -48,7 +47,7 @@ public sealed class CatalogBackupRunbookTests(ITestOutputHelper output) : IAsync
         await WaitForArchiveCaughtUpAsync();
 
         await DestroyCatalogAsync();
-        await WaitAsync(first, async () => !(await catalog.GetCatalogStatusAsync(new GetCatalogStatusRequest())).Reachable);
+        await first.WaitUntilAsync(async () => !(await catalog.GetCatalogStatusAsync(new GetCatalogStatusRequest())).Reachable);
         // The runbook: SIGTERM, and SIGKILL when it has not exited after 30 s (with its catalog refusing connections,
         // Orleans retries its membership writes for minutes); the next start adopts the tier's running instances.
         first.Terminate();
@@ -73,7 +72,7 @@ public sealed class CatalogBackupRunbookTests(ITestOutputHelper output) : IAsync
         var after = await tier.WaitAsync(t => TierControl.IsConverged(t) && t.Term >= mid.Term, Converge);
         Assert.Equal(mid.Term, after.Term);
         Assert.Contains(await tier.DecisionsAsync(), d => d.Term == mid.Term && d.Kind == "switchover");
-        var who = await new SecurityService.SecurityServiceClient(Invoker(second, viewer.Token)).WhoAmIAsync(new WhoAmIRequest());
+        var who = await new SecurityService.SecurityServiceClient(_silos.Connect(second, viewer.Token)).WhoAmIAsync(new WhoAmIRequest());
         Assert.Equal(viewer.Info.Id, who.TokenId);
 
         var overRunning = await RestoreAsync();
@@ -89,7 +88,7 @@ public sealed class CatalogBackupRunbookTests(ITestOutputHelper output) : IAsync
         var started = await catalog.BackupCatalogAsync(new BackupCatalogRequest());
         Assert.Equal("running", started.State);
         CatalogBackup? done = null;
-        await WaitAsync(silo, async () =>
+        await silo.WaitUntilAsync(async () =>
         {
             done = (await catalog.GetCatalogStatusAsync(new GetCatalogStatusRequest())).Backups.LastOrDefault(b => b.Id == started.Id);
             return done is not null && done.State != "running";
@@ -146,106 +145,22 @@ public sealed class CatalogBackupRunbookTests(ITestOutputHelper output) : IAsync
         return await tier.WaitAsync(t => TierControl.IsConverged(t) && t.Term > before.Term, Converge);
     }
 
-    private async Task<NpgsqlConnection> OpenCatalogAsync()
-    {
-        var e = (await CatalogDriverAsync()).Endpoint;
-        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
-        {
-            Host = e.Host, Port = e.Port, Database = "controlplane", Username = e.User, Password = SecretFile.Read(e.PasswordFile),
-            Pooling = false, Timeout = 10,
-        }.ConnectionString);
-        await connection.OpenAsync();
-        return connection;
-    }
+    private Task<NpgsqlConnection> OpenCatalogAsync() => _silos.OpenCatalogAsync();
 
-    private async Task<LocalInstanceDriver> CatalogDriverAsync()
-    {
-        var driver = new LocalInstanceDriver(new LocalInstanceOptions("catalog", "catalog", Path.Combine(DataDirectory, "catalog", "data"), 0,
-            Path.Combine(DataDirectory, "secrets", "catalog.superuser"), ReplicatorPasswordFile: null), NullLogger.Instance);
-        await driver.AdoptPortAsync(remembered: null, CancellationToken.None);
-        return driver;
-    }
+    private Task<LocalInstanceDriver> CatalogDriverAsync() => _silos.CatalogDriverAsync();
 
-    private SiloChild Launch()
-    {
-        Directory.CreateDirectory(DataDirectory);
-        var (grpc, metrics, siloPort) = (TestPorts.Reserve(), TestPorts.Reserve(), TestPorts.Reserve());
-        var silo = SiloChild.Start(
-            ["--data-dir", DataDirectory, "--grpc-port", grpc.ToString(), "--metrics-port", metrics.ToString(), "--silo-port", siloPort.ToString()],
-            new Dictionary<string, string>
-            {
-                ["ControlPlane__LocalTiers__0"] = TierName,
-                ["ControlPlane__StandbysPerTier"] = "1",
-                ["ControlPlane__Backups__DefaultPolicy__Schedule"] = "",
-                ["ControlPlane__Backups__DefaultPolicy__DrillSchedule"] = "",
-                ["ControlPlane__Catalog__Backups__Schedule"] = "",
-            },
-            Path.Combine(_root, $"silo-{_silos.Count + 1}.log"), grpc, siloPort);
-        _silos.Add(silo);
-        return silo;
-    }
-
-    private CallInvoker Invoker(SiloChild silo, string token)
-    {
-        var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{silo.GrpcPort}");
-        _channels.Add(channel);
-        return channel.Intercept(m =>
-        {
-            m.Add("authorization", "Bearer " + token);
-            return m;
-        });
-    }
+    private SiloChild Launch() => _silos.Launch();
 
     private async Task<(TierControl Tier, CatalogService.CatalogServiceClient Catalog, SecurityService.SecurityServiceClient Security)> ConnectAsync(SiloChild silo)
     {
-        var tokenFile = Path.Combine(DataDirectory, "admin.token");
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (!File.Exists(tokenFile) || new FileInfo(tokenFile).Length == 0)
-        {
-            silo.ThrowIfExited();
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("the silo wrote no admin token");
-            await Task.Delay(200);
-        }
-        var invoker = Invoker(silo, (await File.ReadAllTextAsync(tokenFile)).Trim());
+        var invoker = await _silos.ConnectAsync(silo);
         var tier = new TierControl(new FleetService.FleetServiceClient(invoker), new FailoverService.FailoverServiceClient(invoker), TierName,
             Fleet.SuperuserPasswordFile(TierName));
-        await WaitAsync(silo, async () => (await tier.GetAsync()) is not null);
+        await silo.WaitUntilAsync(async () => (await tier.GetAsync()) is not null);
         return (tier, new CatalogService.CatalogServiceClient(invoker), new SecurityService.SecurityServiceClient(invoker));
-    }
-
-    private static async Task WaitAsync(SiloChild silo, Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (true)
-        {
-            silo.ThrowIfExited();
-            try
-            {
-                if (await condition()) return;
-            }
-            catch (RpcException) when (DateTime.UtcNow < deadline)
-            {
-            }
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"condition not met within 3 minutes; the silo's last output:\n{silo.LogTail()}");
-            await Task.Delay(250);
-        }
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var c in _channels) c.Dispose();
-        await Task.WhenAll(_silos.Select(s => s.DisposeAsync().AsTask()));
-        await LocalFleet.StopAsync(Fleet, NullLogger.Instance, CancellationToken.None);
-        try
-        {
-            await (await CatalogDriverAsync()).StopAsync(StopMode.Immediate, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or IOException or ProcessFailedException)
-        {
-        }
-        try { Directory.Delete(_root, recursive: true); }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
-    }
+    public async Task DisposeAsync() => await _silos.DisposeAsync();
 }

@@ -49,7 +49,7 @@ public sealed class CatalogShutdownTests(ITestOutputHelper output) : IAsyncLifet
             return m;
         });
         var catalogStatus = new CatalogService.CatalogServiceClient(invoker);
-        await WaitAsync(silo, async () => (await new FleetService.FleetServiceClient(invoker).GetTierAsync(new GetTierRequest { Tier = TierName })).Health == TierHealth.Healthy);
+        await silo.WaitUntilAsync(async () => (await new FleetService.FleetServiceClient(invoker).GetTierAsync(new GetTierRequest { Tier = TierName })).Health == TierHealth.Healthy);
 
         var catalog = CatalogDriver();
         await catalog.AdoptPortAsync(remembered: null, CancellationToken.None);
@@ -62,7 +62,7 @@ public sealed class CatalogShutdownTests(ITestOutputHelper output) : IAsyncLifet
         await catalog.KillAsync(InstanceSignal.Stop, CancellationToken.None);
         try
         {
-            await WaitAsync(silo, async () => !(await catalogStatus.GetCatalogStatusAsync(new GetCatalogStatusRequest())).Reachable);
+            await silo.WaitUntilAsync(async () => !(await catalogStatus.GetCatalogStatusAsync(new GetCatalogStatusRequest())).Reachable);
             var stopping = Stopwatch.StartNew();
             silo.Terminate();
             var exited = await silo.WaitForExitAsync(TimeSpan.FromSeconds(120));
@@ -90,24 +90,6 @@ public sealed class CatalogShutdownTests(ITestOutputHelper output) : IAsyncLifet
             await Task.Delay(200);
         }
         return (await File.ReadAllTextAsync(file)).Trim();
-    }
-
-    private static async Task WaitAsync(SiloChild silo, Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (true)
-        {
-            silo.ThrowIfExited();
-            try
-            {
-                if (await condition()) return;
-            }
-            catch (RpcException) when (DateTime.UtcNow < deadline)
-            {
-            }
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"condition not met within 3 minutes; the silo's last output:\n{silo.LogTail()}");
-            await Task.Delay(250);
-        }
     }
 
     public Task InitializeAsync() => Task.CompletedTask;

@@ -25,12 +25,9 @@ public sealed class CatalogRecoveryTests(ITestOutputHelper output) : IAsyncLifet
 {
     private const string TierName = "oltp";
     private static readonly TimeSpan Converge = TimeSpan.FromMinutes(3);
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "cp-catalog-rec-" + Guid.NewGuid().ToString("N")[..8]);
-    private readonly List<SiloChild> _silos = [];
-    private readonly List<GrpcChannel> _channels = [];
+    private readonly OneTierSilos _silos = new("cp-catalog-rec-", TierName);
 
-    private string DataDirectory => Path.Combine(_root, "data");
-    private LocalFleetOptions Fleet => new(DataDirectory) { Tiers = [TierName], StandbysPerTier = 1 };
+    private LocalFleetOptions Fleet => _silos.Fleet;
 
     [Fact]
     public async Task A_silo_killed_after_deciding_while_the_catalog_was_frozen_leaves_a_term_no_later_activation_undercuts()
@@ -80,8 +77,7 @@ public sealed class CatalogRecoveryTests(ITestOutputHelper output) : IAsyncLifet
         var old = await ReadTierRowAsync();
         var mid = await SwitchOverAsync(tier);
         Assert.True(mid.Term > start.Term);
-        await first.DisposeAsync();
-        _silos.Remove(first);
+        await _silos.StopAsync(first);
 
         // As if the catalog had been restored from a copy taken before the switchover.
         var catalog = await CatalogDriverAsync();
@@ -102,7 +98,7 @@ public sealed class CatalogRecoveryTests(ITestOutputHelper output) : IAsyncLifet
         Assert.True(end.Term > mid.Term, $"the switchover's term {end.Term} must be above {mid.Term}, which the fleet carries");
     }
 
-    private string JournalFile => Path.Combine(DataDirectory, "journal", "local.oltp.journal");
+    private string JournalFile => Path.Combine(_silos.DataDirectory, "journal", "local.oltp.journal");
 
     private async Task<Tier> SwitchOverAsync(TierControl tier)
     {
@@ -153,26 +149,9 @@ public sealed class CatalogRecoveryTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Equal(1, await cmd.ExecuteNonQueryAsync());
     }
 
-    private async Task<NpgsqlConnection> OpenCatalogAsync()
-    {
-        var driver = await CatalogDriverAsync();
-        var e = driver.Endpoint;
-        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
-        {
-            Host = e.Host, Port = e.Port, Database = "controlplane", Username = e.User, Password = SecretFile.Read(e.PasswordFile),
-            Pooling = false, Timeout = 10,
-        }.ConnectionString);
-        await connection.OpenAsync();
-        return connection;
-    }
+    private Task<NpgsqlConnection> OpenCatalogAsync() => _silos.OpenCatalogAsync();
 
-    private async Task<LocalInstanceDriver> CatalogDriverAsync()
-    {
-        var driver = new LocalInstanceDriver(new LocalInstanceOptions("catalog", "catalog", Path.Combine(DataDirectory, "catalog", "data"), 0,
-            Path.Combine(DataDirectory, "secrets", "catalog.superuser"), ReplicatorPasswordFile: null), NullLogger.Instance);
-        await driver.AdoptPortAsync(remembered: null, CancellationToken.None);
-        return driver;
-    }
+    private Task<LocalInstanceDriver> CatalogDriverAsync() => _silos.CatalogDriverAsync();
 
     private LocalInstanceDriver Driver(string replica) =>
         new(new LocalInstanceOptions(TierName, replica, Fleet.ReplicaDataDirectory(TierName, replica), 0, Fleet.SuperuserPasswordFile(TierName), null),
@@ -180,41 +159,11 @@ public sealed class CatalogRecoveryTests(ITestOutputHelper output) : IAsyncLifet
 
     private static ReplicaEndpoint Endpoint(ChaosInstance i) => new(TierName, i.Name, i.Host, i.Port, "postgres", "postgres", i.PasswordFile, null);
 
-    private SiloChild Launch()
-    {
-        Directory.CreateDirectory(DataDirectory);
-        var (grpc, metrics, siloPort) = (TestPorts.Reserve(), TestPorts.Reserve(), TestPorts.Reserve());
-        var silo = SiloChild.Start(
-            ["--data-dir", DataDirectory, "--grpc-port", grpc.ToString(), "--metrics-port", metrics.ToString(), "--silo-port", siloPort.ToString()],
-            new Dictionary<string, string>
-            {
-                ["ControlPlane__LocalTiers__0"] = TierName,
-                ["ControlPlane__StandbysPerTier"] = "1",
-                ["ControlPlane__Backups__DefaultPolicy__Schedule"] = "",
-                ["ControlPlane__Backups__DefaultPolicy__DrillSchedule"] = "",
-            },
-            Path.Combine(_root, $"silo-{_silos.Count + 1}.log"), grpc, siloPort);
-        _silos.Add(silo);
-        return silo;
-    }
+    private SiloChild Launch() => _silos.Launch();
 
     private async Task<TierControl> ConnectAsync(SiloChild silo)
     {
-        var tokenFile = Path.Combine(DataDirectory, "admin.token");
-        var deadline = DateTime.UtcNow.AddMinutes(3);
-        while (!File.Exists(tokenFile) || new FileInfo(tokenFile).Length == 0)
-        {
-            if (DateTime.UtcNow > deadline || silo.HasExited) throw new TimeoutException($"the silo wrote no admin token (exited: {silo.HasExited})");
-            await Task.Delay(200);
-        }
-        var token = (await File.ReadAllTextAsync(tokenFile)).Trim();
-        var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{silo.GrpcPort}");
-        _channels.Add(channel);
-        var invoker = channel.Intercept(m =>
-        {
-            m.Add("authorization", "Bearer " + token);
-            return m;
-        });
+        var invoker = await _silos.ConnectAsync(silo);
         var tier = new TierControl(new FleetService.FleetServiceClient(invoker), new FailoverService.FailoverServiceClient(invoker), TierName,
             Fleet.SuperuserPasswordFile(TierName));
         await tier.WaitAsync(_ => true, TimeSpan.FromMinutes(2));
@@ -223,25 +172,7 @@ public sealed class CatalogRecoveryTests(ITestOutputHelper output) : IAsyncLifet
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var c in _channels) c.Dispose();
-        await Task.WhenAll(_silos.Select(s => s.DisposeAsync().AsTask()));
-        try
-        {
-            var catalog = await CatalogDriverAsync();
-            await catalog.SignalAllAsync(InstanceSignal.Continue, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or IOException)
-        {
-        }
-        await LocalFleet.StopAsync(Fleet, NullLogger.Instance, CancellationToken.None);
-        var driver = new LocalInstanceDriver(new LocalInstanceOptions("catalog", "catalog", Path.Combine(DataDirectory, "catalog", "data"), 0,
-            Path.Combine(DataDirectory, "secrets", "catalog.superuser"), null), NullLogger.Instance);
-        await driver.StopAsync(StopMode.Immediate, CancellationToken.None);
-        try { Directory.Delete(_root, recursive: true); }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
-    }
+    public async Task DisposeAsync() => await _silos.DisposeAsync();
 }
 
 /// <summary>Freezes and kills a catalog and silos of its own: runs alone, like the other chaos collections.</summary>

@@ -88,6 +88,29 @@ public sealed partial class SiloChild : IAsyncDisposable
             throw new InvalidOperationException($"the silo exited with code {_process.ExitCode}; its last output:\n{LogTail()}");
     }
 
+    /// <summary>
+    /// Polls <paramref name="condition"/> (RPC errors count as "not yet") until it holds; fails at once when the silo
+    /// exited, and after <paramref name="timeout"/> (3 minutes by default) with the silo's last output.
+    /// </summary>
+    public async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? TimeSpan.FromMinutes(3);
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            ThrowIfExited();
+            try
+            {
+                if (await condition()) return;
+            }
+            catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline)
+            {
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"condition not met within {limit}; the silo's last output:\n{LogTail()}");
+            await Task.Delay(250);
+        }
+    }
+
     /// <summary>SIGKILL: the silo dies without leaving the cluster, as a crashed host does.</summary>
     public void Kill()
     {
