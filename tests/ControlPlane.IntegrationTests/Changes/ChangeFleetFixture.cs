@@ -32,6 +32,21 @@ public sealed class ChangeFleetFixture : IAsyncLifetime
     private string _aliceToken = "";
     private string _bobToken = "";
 
+    /// <summary>cpctl in process against the current silo as <paramref name="who"/> (alice, bob, or the admin): exit code, stdout, stderr.</summary>
+    public async Task<(int Exit, string Output, string Error)> CpctlAsync(string who, params string[] args)
+    {
+        var token = who switch
+        {
+            "alice" => _aliceToken,
+            "bob" => _bobToken,
+            _ => (await System.IO.File.ReadAllTextAsync(Path.Combine(_silos.DataDirectory, "admin.token"))).Trim(),
+        };
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await ControlPlane.Cli.CpctlApp.RunAsync([.. args, "--endpoint", $"http://127.0.0.1:{Silo.GrpcPort}", "--token", token], stdout, stderr, CancellationToken.None);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+
     /// <summary>Every target schema, in rollout order: the tenants' sorted, then the shared schema.</summary>
     public IReadOnlyList<string> Targets { get; } =
         [.. Enumerable.Range(1, TenantCount).Select(i => $"tenant_chg_{i:00}"), "tenant_shared"];
