@@ -21,6 +21,7 @@ public static class BenchApp
             Backups.BackupsCommand.Create(stdout, stderr),
             Backups.ArchiveRpoCommand.Create(stdout, stderr),
             Migrations.LintCommand.Create(stdout, stderr),
+            Changes.RolloutCommand.Create(stdout, stderr),
             Catalog.CatalogLossCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);

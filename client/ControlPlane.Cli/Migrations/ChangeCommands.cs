@@ -21,10 +21,11 @@ internal static class ChangeCommands
 
     public static Command Change(GlobalOptions globals, CliIo io)
     {
-        var change = new Command("change", "Schema changes: lint and plan a migration set (locally, no server needed)");
+        var change = new Command("change", "Schema changes: lint and plan a migration set locally (no server needed); submit, approve, roll out, halt, resume and roll back change requests");
         change.Add(Lint(globals, io));
         change.Add(PlanLocal(globals, io));
         change.Add(Rules(globals, io));
+        ChangeServerCommands.AddTo(change, globals, io);
         return change;
     }
 

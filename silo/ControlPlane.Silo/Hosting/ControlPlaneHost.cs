@@ -98,6 +98,7 @@ public static class ControlPlaneHost
             builder.Services.Configure<ControlPlaneOptions>(builder.Configuration.GetSection(ControlPlaneOptions.Section));
             builder.Services.PostConfigure<ControlPlaneOptions>(o => o.DataDirectory = options.DataDirectory);
             builder.Services.Configure<FleetOptions>(builder.Configuration.GetSection(FleetOptions.Section));
+            builder.Services.Configure<ControlPlane.Grains.Changes.ChangeOptions>(builder.Configuration.GetSection(ControlPlane.Grains.Changes.ChangeOptions.Section));
             builder.Logging.AddSimpleConsole(c => c.SingleLine = true);
             builder.Logging.AddFilter("Orleans", LogLevel.Warning);
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);

@@ -145,6 +145,7 @@ internal static class HostingExtensions
         app.MapGrpcService<Failover.FailoverGrpcService>();
         app.MapGrpcService<Pools.PoolGrpcService>();
         app.MapGrpcService<Tenants.TenantGrpcService>();
+        app.MapGrpcService<Changes.ChangeGrpcService>();
         app.MapGrpcService<Backups.BackupGrpcService>();
         app.MapGrpcService<Catalog.CatalogGrpcService>();
         app.MapGrpcHealthChecksService();
