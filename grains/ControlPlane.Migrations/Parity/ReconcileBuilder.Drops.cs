@@ -23,13 +23,14 @@ internal sealed partial class ReconcileBuilder
         {
             Drop(ObjectKind.View, v.Key, DropView(v));
         }
-        var goneConstraints = constraints.A.Values.Where(c => TableKept(c.Schema, c.Table)
+        // A foreign key between two tables that both go would hold the first drop back: it goes first, by name.
+        var goneConstraints = constraints.A.Values.Where(c => (c.Type == "f" || TableKept(c.Schema, c.Table))
             && (!constraints.B.ContainsKey(c.Key) || IsRecreated(ObjectKind.Constraint, c.Key))).ToArray();
         foreach (var c in goneConstraints.Where(c => c.Type == "f").Concat(goneConstraints.Where(c => c.Type != "f")))
         {
             Drop(ObjectKind.Constraint, c.Key, DropConstraint(c));
         }
-        foreach (var i in indexes.A.Values.Where(i => TableKept(i.Schema, i.Table)
+        foreach (var i in indexes.A.Values.Where(i => RelationKept(i.Schema, i.Table)
             && (!indexes.B.ContainsKey(i.Key) || IsRecreated(ObjectKind.Index, i.Key))))
         {
             Drop(ObjectKind.Index, i.Key, DropIndex(i));

@@ -85,6 +85,18 @@ internal sealed partial class ReconcileBuilder
         foreach (var (x, _) in constraints.Changed.Where(c => RecreatesConstraint(c.A, c.B))) recreated.Add((ObjectKind.Constraint, x.Key));
         foreach (var (x, _) in indexes.Changed.Where(c => c.A.Definition != c.B.Definition)) recreated.Add((ObjectKind.Index, x.Key));
         foreach (var (x, _) in policies.Changed) recreated.Add((ObjectKind.Policy, x.Key));
+
+        // Dropping a column takes the indexes and constraints that use it: rebuild those B keeps.
+        var droppedColumns = columns.Removed.Concat(columns.Changed.Where(c => RecreatesColumn(c.A, c.B)).Select(c => c.A))
+            .Where(c => TableKept(c.Schema, c.Table)).ToArray();
+        foreach (var (x, _) in indexes.Both.Where(i => droppedColumns.Any(c => c.Schema == i.A.Schema && c.Table == i.A.Table && Mentions(i.A.Definition, c.Name))))
+        {
+            recreated.Add((ObjectKind.Index, x.Key));
+        }
+        foreach (var (x, _) in constraints.Both.Where(k => droppedColumns.Any(c => c.Schema == k.A.Schema && c.Table == k.A.Table && Mentions(k.A.Definition, c.Name))))
+        {
+            recreated.Add((ObjectKind.Constraint, x.Key));
+        }
         foreach (var (x, _) in policies.Both.Where(p => reshaped.Contains($"{p.A.Schema}.{p.A.Table}"))) recreated.Add((ObjectKind.Policy, x.Key));
 
         // A foreign key leans on the referenced table's key: when that key is dropped or rebuilt, so is the foreign key.
@@ -133,6 +145,15 @@ internal sealed partial class ReconcileBuilder
             recreated.Add((ObjectKind.Index, x.Key));
         }
     }
+
+    // Whether a definition names the column (as a whole word, bare or quoted); a false match only rebuilds more.
+    private static bool Mentions(string definition, string column) =>
+        System.Text.RegularExpressions.Regex.IsMatch(definition, $@"(?<![\w$""]){System.Text.RegularExpressions.Regex.Escape(ParityNames.Quote(column))}(?![\w$""])");
+
+    /// <summary>Whether the relation an index is on stays as it is: a kept table, or a kept view not rebuilt.</summary>
+    private bool RelationKept(string schema, string relation) =>
+        TableKept(schema, relation) || (views.A.ContainsKey($"{schema}.{relation}") && views.B.ContainsKey($"{schema}.{relation}")
+            && !IsRecreated(ObjectKind.View, $"{schema}.{relation}"));
 
     private static IEnumerable<string> DependsOn(ViewObject v) => v.DependsOn.Length == 0 ? [] : v.DependsOn.Split(';');
 
