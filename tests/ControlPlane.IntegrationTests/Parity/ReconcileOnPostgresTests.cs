@@ -66,7 +66,7 @@ public sealed class ReconcileOnPostgresTests(PostgresPairFixture pair)
             kinds.UnionWith(snapshot.Objects.Select(o => o.Kind));
             await ExecuteAsync(connection, "DROP SCHEMA parity_cover CASCADE");
         }
-        // Extensions are per database: ExtensionParityTests covers them.
+        // Extensions are per database: DatabaseParityTests covers them.
         Assert.Equal(Enum.GetValues<ObjectKind>().Except([ObjectKind.Extension]).Order(), kinds.Order());
     }
 
