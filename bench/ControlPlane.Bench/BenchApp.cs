@@ -22,6 +22,7 @@ public static class BenchApp
             Backups.ArchiveRpoCommand.Create(stdout, stderr),
             Migrations.LintCommand.Create(stdout, stderr),
             Catalog.CatalogLossCommand.Create(stdout, stderr),
+            Parity.ParityCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Action is ParseErrorAction)
