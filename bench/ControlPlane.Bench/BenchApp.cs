@@ -23,6 +23,7 @@ public static class BenchApp
             Migrations.LintCommand.Create(stdout, stderr),
             Changes.RolloutCommand.Create(stdout, stderr),
             Catalog.CatalogLossCommand.Create(stdout, stderr),
+            Parity.ParityCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Action is ParseErrorAction)
