@@ -52,6 +52,8 @@ public sealed class ControlPlaneClient : IDisposable
         Backups = new BackupService.BackupServiceClient(channel);
         Catalog = new CatalogService.CatalogServiceClient(channel);
         Tenants = new TenantService.TenantServiceClient(channel);
+        Monitoring = new MonitoringService.MonitoringServiceClient(channel);
+        Alerts = new AlertService.AlertServiceClient(channel);
     }
 
     /// <summary>Resolves the endpoint as <see cref="ControlPlaneEndpoint.Resolve(string?)"/> does, then connects.</summary>
@@ -81,6 +83,12 @@ public sealed class ControlPlaneClient : IDisposable
 
     /// <summary>The tenant lifecycle: register, suspend, resume, erase, watch.</summary>
     public TenantService.TenantServiceClient Tenants { get; }
+
+    /// <summary>Performance reports (top statements, regressions, index advice, lock chains) and metric histories.</summary>
+    public MonitoringService.MonitoringServiceClient Monitoring { get; }
+
+    /// <summary>Alert rules, silences, active alerts, their history and watch stream, the webhook.</summary>
+    public AlertService.AlertServiceClient Alerts { get; }
 
     /// <summary>Follows one tier, surviving version gaps and silo restarts.</summary>
     public TierWatch WatchTiers(string environment = "", TierWatchOptions? options = null) =>

@@ -68,15 +68,15 @@ public sealed record MetricObservation(
 /// are the same alert, which is how firing is deduplicated.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("controlplane.AlertKey")]
-public sealed record AlertKey([property: Id(0)] string Rule, [property: Id(1)] IReadOnlyList<KeyValuePair<string, string>> Labels)
+public sealed record AlertKey([property: Id(0)] string Rule, [property: Id(1)] IReadOnlyDictionary<string, string> Labels)
 {
     public static AlertKey Of(string rule, IEnumerable<KeyValuePair<string, string>> labels) =>
-        new(rule, labels.OrderBy(l => l.Key, StringComparer.Ordinal).ToList());
+        new(rule, labels.OrderBy(l => l.Key, StringComparer.Ordinal).ToDictionary(l => l.Key, l => l.Value, StringComparer.Ordinal));
 
     /// <summary>Stable text of the identity: <c>rule{a="x",b="y"}</c>, labels sorted.</summary>
-    public string Fingerprint => Rule + "{" + string.Join(",", Labels.Select(l => $"{l.Key}=\"{l.Value}\"")) + "}";
+    public string Fingerprint => Rule + "{" + string.Join(",", Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}=\"{l.Value}\"")) + "}";
 
-    public string? Label(string name) => Labels.FirstOrDefault(l => l.Key == name).Value;
+    public string? Label(string name) => Labels.TryGetValue(name, out var value) ? value : null;
 
     public bool Equals(AlertKey? other) => other is not null && Fingerprint == other.Fingerprint;
 
