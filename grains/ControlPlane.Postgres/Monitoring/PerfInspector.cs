@@ -23,20 +23,7 @@ public sealed class PerfInspector : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         _database = endpoint.Database;
-        var seconds = (int)Math.Max(1, Math.Ceiling(timeout.TotalSeconds));
-        _dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder
-        {
-            Host = endpoint.Host,
-            Port = endpoint.Port,
-            Database = endpoint.Database,
-            Username = endpoint.User,
-            Password = SecretFile.Read(endpoint.PasswordFile),
-            ApplicationName = ApplicationName,
-            MaxPoolSize = 1,
-            Timeout = seconds,
-            CommandTimeout = seconds,
-            CancellationTimeout = -1,
-        }.ConnectionString);
+        _dataSource = InspectorDataSource.Create(endpoint, ApplicationName, timeout);
     }
 
     public async Task<CheapSample> SampleCheapAsync(CancellationToken ct)

@@ -68,45 +68,34 @@ internal static class AlertMapper
         return proto;
     }
 
-    public static Proto.AlertEvent ToProto(AlertEvent e)
-    {
-        var proto = new Proto.AlertEvent
-        {
-            Version = e.Version,
-            Rule = e.Key.Rule,
-            Phase = e.Phase == AlertPhase.Firing ? "firing" : "resolved",
-            At = Timestamp.FromDateTimeOffset(e.At),
-            StartedAt = Timestamp.FromDateTimeOffset(e.StartedAt),
-            Value = e.Value,
-            Severity = Severity(e.Severity),
-            Summary = e.Summary,
-            Runbook = e.Runbook,
-            Silenced = e.Silenced,
-            Fingerprint = AlertmanagerPayload.Fingerprint(e.Key),
-        };
-        proto.Labels.Add(e.Key.Labels.ToDictionary(l => l.Key, l => l.Value));
-        return proto;
-    }
+    public static Proto.AlertEvent ToProto(AlertEvent e) =>
+        Event(e.Version, e.Key, e.Phase == AlertPhase.Firing ? "firing" : "resolved", e.At, e.StartedAt, e.Value, e.Severity, e.Summary, e.Runbook,
+            e.Silenced, snapshot: false);
 
     /// <summary>An active alert as the opening snapshot of a watch.</summary>
-    public static Proto.AlertEvent Snapshot(ActiveAlert alert, long version, bool silenced)
+    public static Proto.AlertEvent Snapshot(ActiveAlert alert, long version, bool silenced) =>
+        Event(version, alert.Key, alert.Phase == AlertPhase.Firing ? "firing" : "pending", alert.LastSeen, alert.Since, alert.Value, alert.Severity,
+            alert.Summary, alert.Runbook, silenced, snapshot: true);
+
+    private static Proto.AlertEvent Event(long version, AlertKey key, string phase, DateTimeOffset at, DateTimeOffset started, double value,
+        AlertSeverity severity, string summary, string runbook, bool silenced, bool snapshot)
     {
         var proto = new Proto.AlertEvent
         {
             Version = version,
-            Rule = alert.Key.Rule,
-            Phase = alert.Phase == AlertPhase.Firing ? "firing" : "pending",
-            At = Timestamp.FromDateTimeOffset(alert.LastSeen),
-            StartedAt = Timestamp.FromDateTimeOffset(alert.Since),
-            Value = alert.Value,
-            Severity = Severity(alert.Severity),
-            Summary = alert.Summary,
-            Runbook = alert.Runbook,
+            Rule = key.Rule,
+            Phase = phase,
+            At = Timestamp.FromDateTimeOffset(at),
+            StartedAt = Timestamp.FromDateTimeOffset(started),
+            Value = value,
+            Severity = Severity(severity),
+            Summary = summary,
+            Runbook = runbook,
             Silenced = silenced,
-            Fingerprint = AlertmanagerPayload.Fingerprint(alert.Key),
-            Snapshot = true,
+            Fingerprint = AlertmanagerPayload.Fingerprint(key),
+            Snapshot = snapshot,
         };
-        proto.Labels.Add(alert.Key.Labels.ToDictionary(l => l.Key, l => l.Value));
+        proto.Labels.Add(key.Labels.ToDictionary(l => l.Key, l => l.Value));
         return proto;
     }
 
