@@ -73,6 +73,9 @@ public static class CpctlApp
         root.Add(Backups.TenantBackupCommands.TenantBackup(globals, io));
         root.Add(Catalog.CatalogCommands.Catalog(globals, io));
         root.Add(Migrations.ChangeCommands.Change(globals, io));
+        root.Add(Monitoring.PerfCommand.Create(globals, io));
+        root.Add(Monitoring.AlertCommands.Alerts(globals, io));
+        root.Add(Monitoring.AlertCommands.Alert(globals, io));
 
         ExitCodesHelp.Install(root);
         return root;

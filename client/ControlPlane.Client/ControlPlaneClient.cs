@@ -53,6 +53,8 @@ public sealed class ControlPlaneClient : IDisposable
         Catalog = new CatalogService.CatalogServiceClient(channel);
         Tenants = new TenantService.TenantServiceClient(channel);
         Changes = new ChangeService.ChangeServiceClient(channel);
+        Monitoring = new MonitoringService.MonitoringServiceClient(channel);
+        Alerts = new AlertService.AlertServiceClient(channel);
     }
 
     /// <summary>Resolves the endpoint as <see cref="ControlPlaneEndpoint.Resolve(string?)"/> does, then connects.</summary>
@@ -85,6 +87,12 @@ public sealed class ControlPlaneClient : IDisposable
 
     /// <summary>Schema change requests: submit, approve, rollout, halt, resume, rollback, tag, watch.</summary>
     public ChangeService.ChangeServiceClient Changes { get; }
+
+    /// <summary>Performance reports (top statements, regressions, index advice, lock chains) and metric histories.</summary>
+    public MonitoringService.MonitoringServiceClient Monitoring { get; }
+
+    /// <summary>Alert rules, silences, active alerts, their history and watch stream, the webhook.</summary>
+    public AlertService.AlertServiceClient Alerts { get; }
 
     /// <summary>Follows one tier, surviving version gaps and silo restarts.</summary>
     public TierWatch WatchTiers(string environment = "", TierWatchOptions? options = null) =>

@@ -35,6 +35,7 @@ public sealed partial class BackupGrain
             if (policy.ArchiveWal && _repositoryProblem.Length == 0) await KeepArchivingAsync(policy, ct);
             else await CloseArchiveAsync();
             await CheckSchedulesAsync(now);
+            await ReportAlertReadingsAsync(now);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException && !_stopping.IsCancellationRequested)
         {

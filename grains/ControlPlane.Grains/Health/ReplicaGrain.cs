@@ -71,6 +71,7 @@ public sealed partial class ReplicaGrain(
         if (_probe is not null) await _probe.DisposeAsync();
         if (_sessionProbe is not null) await _sessionProbe.DisposeAsync();
         await StopSamplingAsync();
+        await StopMonitoringAsync();
         if (state.State.Spec is { } spec) metrics.ForgetReplica(spec.Environment, spec.Tier, spec.Name);
     }
 
@@ -93,6 +94,7 @@ public sealed partial class ReplicaGrain(
         _timer = null;
         _watchTimer?.Dispose();
         _watchTimer = null;
+        await StopMonitoringAsync();
         if (state.State.Spec is { } spec) metrics.ForgetReplica(spec.Environment, spec.Tier, spec.Name);
         state.State.Spec = null;
         await Catalog.WriteAsync();
@@ -133,6 +135,7 @@ public sealed partial class ReplicaGrain(
             Interleave = true,
         });
         StartSampling(spec);
+        StartMonitoring(spec);
         StartWatching();
     }
 

@@ -101,6 +101,9 @@ public sealed class LocalFleet(LocalFleetOptions options, ILogger logger)
             await Failover.TermHistory.EnsureAsync(primary.Endpoint, ct).ConfigureAwait(false);
         }
 
+        // Top statements for monitoring (docs/monitoring.md): the library is preloaded by every instance's settings.
+        if (StatementsAvailable()) await Monitoring.PerfInspector.EnsureStatementsExtensionAsync(primary.Endpoint, ct).ConfigureAwait(false);
+
         foreach (var standby in drivers.Where(d => d != primary))
         {
             var slot = LocalFleetOptions.SlotName(standby.Name);
@@ -118,6 +121,8 @@ public sealed class LocalFleet(LocalFleetOptions options, ILogger logger)
         }
         return new TierTopology(tier, primary.Name, drivers.Select(d => d.Endpoint).ToList());
     }
+
+    private static bool StatementsAvailable() => Monitoring.StatementsPreload.Settings(Instances.PgBinaries.Shared).Count > 0;
 
     private LocalInstanceDriver ChoosePrimary(string tier, IReadOnlyList<LocalInstanceDriver> drivers, FleetManifest manifest)
     {

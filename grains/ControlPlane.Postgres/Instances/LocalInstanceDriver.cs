@@ -226,7 +226,7 @@ public sealed partial class LocalInstanceDriver(LocalInstanceOptions options, IL
         {
             logger.LogWarning("{Tier}/{Replica} is a standby with no known upstream; it will start without primary_conninfo", Tier, Name);
         }
-        await OsUser.WriteFileAsync(Path.Combine(DataDirectory, InstanceConfig.FileName), InstanceConfig.Render(Port, upstream, options.ExtraSettings, options.ListenAddress),
+        await OsUser.WriteFileAsync(Path.Combine(DataDirectory, InstanceConfig.FileName), InstanceConfig.Render(Port, upstream, [.. Monitoring.StatementsPreload.Settings(_bin), .. options.ExtraSettings], options.ListenAddress),
             (UnixFileMode)0b110_000_000, forPostgres: true, ct).ConfigureAwait(false);
     }
 

@@ -59,20 +59,7 @@ public sealed class PoolInspector : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         _timeout = timeout;
-        var seconds = (int)Math.Max(1, Math.Ceiling(timeout.TotalSeconds));
-        _dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder
-        {
-            Host = endpoint.Host,
-            Port = endpoint.Port,
-            Database = endpoint.Database,
-            Username = endpoint.User,
-            Password = SecretFile.Read(endpoint.PasswordFile),
-            ApplicationName = ApplicationName,
-            MaxPoolSize = 1,
-            Timeout = seconds,
-            CommandTimeout = seconds,
-            CancellationTimeout = -1,
-        }.ConnectionString);
+        _dataSource = InspectorDataSource.Create(endpoint, ApplicationName, timeout);
     }
 
     /// <summary>One sample; throws NpgsqlException (or times out) when the instance does not answer.</summary>

@@ -112,6 +112,7 @@ public static class ControlPlaneHost
             builder.AddControlPlaneGateway();
             builder.AddControlPlaneSecurity(instances.CatalogConnectionString);
             builder.AddControlPlaneBackups(options.DataDirectory);
+            Monitoring.MonitoringHosting.AddControlPlaneMonitoring(builder);
             builder.Services.AddHostedService<ControlPlane.Silo.Hosts.HostInstances>();
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();

@@ -148,6 +148,7 @@ internal static class HostingExtensions
         app.MapGrpcService<Changes.ChangeGrpcService>();
         app.MapGrpcService<Backups.BackupGrpcService>();
         app.MapGrpcService<Catalog.CatalogGrpcService>();
+        Monitoring.MonitoringHosting.MapControlPlaneMonitoring(app);
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
     }

@@ -1,0 +1,37 @@
+namespace ControlPlane.Grains.Monitoring;
+
+/// <summary>
+/// The rules every environment starts with, for the conditions every PostgreSQL operator pages on. An environment
+/// may replace one by defining a rule with the same name, or disable it.
+/// </summary>
+public static class DefaultAlertRules
+{
+    private const string Runbook = "docs/monitoring.md#";
+
+    public static readonly IReadOnlyList<AlertRule> All =
+    [
+        Rule("ReplicaLagHigh", MonitoringMetrics.ReplicaLagSeconds, AlertComparison.Above, 30, TimeSpan.FromMinutes(1), AlertSeverity.Warning,
+            "A standby replays more than 30 s behind its primary."),
+        Rule("XidWraparoundNear", MonitoringMetrics.XidWraparoundAge, AlertComparison.Above, 1_000_000_000, TimeSpan.Zero, AlertSeverity.Critical,
+            "A database is more than a billion transactions from its last freeze: vacuum it before PostgreSQL forces it."),
+        Rule("BlockedSessions", MonitoringMetrics.BlockedSessions, AlertComparison.Above, 0, TimeSpan.FromMinutes(1), AlertSeverity.Warning,
+            "Sessions have waited on locks for more than a minute."),
+        Rule("LongTransaction", MonitoringMetrics.LongestTransactionSeconds, AlertComparison.Above, 600, TimeSpan.FromMinutes(1), AlertSeverity.Warning,
+            "A transaction has been open for more than ten minutes: it holds back vacuum and may hold locks."),
+        Rule("IdleInTransaction", MonitoringMetrics.LongestIdleInTransactionSeconds, AlertComparison.Above, 120, TimeSpan.FromMinutes(1), AlertSeverity.Warning,
+            "A session has sat idle inside a transaction for more than two minutes."),
+        Rule("SlotRetainingWal", MonitoringMetrics.SlotRetainedWalBytes, AlertComparison.Above, 1024d * 1024 * 1024, TimeSpan.FromMinutes(5), AlertSeverity.Warning,
+            "A replication slot keeps more than 1 GiB of WAL: its consumer is gone or behind."),
+        Rule("ConnectionsNearMax", MonitoringMetrics.ConnectionsUsedRatio, AlertComparison.Above, 0.85, TimeSpan.FromMinutes(2), AlertSeverity.Warning,
+            "More than 85 % of max_connections are in use."),
+        Rule("InvalidIndex", MonitoringMetrics.InvalidIndexes, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Warning,
+            "An index is invalid (a failed concurrent build): it costs writes and serves no reads."),
+        Rule("BackupTooOld", MonitoringMetrics.BackupAgeSeconds, AlertComparison.Above, 26 * 3600, TimeSpan.Zero, AlertSeverity.Critical,
+            "The newest successful base backup is more than 26 hours old."),
+        Rule("ArchiveRpoOverTarget", MonitoringMetrics.ArchiveRpoOverTarget, AlertComparison.Above, 1, TimeSpan.FromMinutes(1), AlertSeverity.Critical,
+            "The WAL archive's recovery point is over the tier's RPO target."),
+    ];
+
+    private static AlertRule Rule(string name, string metric, AlertComparison comparison, double threshold, TimeSpan @for, AlertSeverity severity, string summary) =>
+        new(name, metric, comparison, threshold, @for, severity, new Dictionary<string, string>(), Runbook + name.ToLowerInvariant(), summary);
+}

@@ -1,0 +1,44 @@
+namespace ControlPlane.Grains.Monitoring;
+
+/// <summary>A metric alert rules may read: its name, the source that reports it, its unit and meaning.</summary>
+public sealed record MetricDefinition(string Name, string Source, string Unit, string Meaning);
+
+/// <summary>
+/// The metrics the control plane samples and alert rules may name. A rule naming anything else is refused: a typo
+/// would otherwise be a rule that silently never fires.
+/// </summary>
+public static class MonitoringMetrics
+{
+    public const string ReplicaLagSeconds = "replica_lag_seconds";
+    public const string ConnectionsUsedRatio = "connections_used_ratio";
+    public const string XidWraparoundAge = "xid_wraparound_age";
+    public const string BlockedSessions = "blocked_sessions";
+    public const string LongestTransactionSeconds = "longest_transaction_seconds";
+    public const string LongestIdleInTransactionSeconds = "longest_idle_in_transaction_seconds";
+    public const string SlotRetainedWalBytes = "slot_retained_wal_bytes";
+    public const string CacheHitRatio = "cache_hit_ratio";
+    public const string StatementRegressions = "statement_regressions";
+    public const string InvalidIndexes = "invalid_indexes";
+    public const string BackupAgeSeconds = "backup_age_seconds";
+    public const string ArchiveRpoSeconds = "archive_rpo_seconds";
+    public const string ArchiveRpoOverTarget = "archive_rpo_over_target";
+
+    public static readonly IReadOnlyList<MetricDefinition> All =
+    [
+        new(ReplicaLagSeconds, "replica", "s", "Seconds since the last replayed transaction while a standby is behind (0 on a primary or a caught-up standby)."),
+        new(ConnectionsUsedRatio, "replica", "ratio", "Client backends divided by max_connections."),
+        new(XidWraparoundAge, "replica", "xids", "age(datfrozenxid) of the oldest database: transactions until a freeze is forced at 2^31."),
+        new(BlockedSessions, "replica", "sessions", "Sessions waiting on a lock another session holds (pg_blocking_pids)."),
+        new(LongestTransactionSeconds, "replica", "s", "Age of the oldest open transaction of a client backend."),
+        new(LongestIdleInTransactionSeconds, "replica", "s", "Longest time a session has sat idle inside an open transaction."),
+        new(SlotRetainedWalBytes, "replica", "bytes", "WAL the most demanding replication slot keeps on disk (current LSN minus restart_lsn)."),
+        new(CacheHitRatio, "replica", "ratio", "blks_hit / (blks_hit + blks_read) over all databases since the statistics were reset."),
+        new(StatementRegressions, "replica", "statements", "Query ids whose mean time is now at least the regression factor above their rolling baseline."),
+        new(InvalidIndexes, "replica", "indexes", "Indexes with indisvalid = false (a failed CREATE INDEX CONCURRENTLY)."),
+        new(BackupAgeSeconds, "tier", "s", "Seconds since the tier's newest successful base backup ended."),
+        new(ArchiveRpoSeconds, "tier", "s", "Measured recovery point of the tier's WAL archive."),
+        new(ArchiveRpoOverTarget, "tier", "ratio", "Archive RPO divided by the tier's RPO target (above 1: over target)."),
+    ];
+
+    public static bool IsKnown(string name) => All.Any(m => m.Name == name);
+}

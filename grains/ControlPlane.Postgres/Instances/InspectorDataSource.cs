@@ -1,0 +1,31 @@
+using ControlPlane.Postgres.Fleet;
+using Npgsql;
+
+namespace ControlPlane.Postgres.Instances;
+
+/// <summary>
+/// The one-connection pool an inspector (pools, monitoring) keeps to its replica: named by its application name so it
+/// shows in pg_stat_activity, every command bounded, and no cancel request to a frozen server (the connection breaks
+/// instead).
+/// </summary>
+public static class InspectorDataSource
+{
+    public static NpgsqlDataSource Create(ReplicaEndpoint endpoint, string applicationName, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var seconds = (int)Math.Max(1, Math.Ceiling(timeout.TotalSeconds));
+        return NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder
+        {
+            Host = endpoint.Host,
+            Port = endpoint.Port,
+            Database = endpoint.Database,
+            Username = endpoint.User,
+            Password = SecretFile.Read(endpoint.PasswordFile),
+            ApplicationName = applicationName,
+            MaxPoolSize = 1,
+            Timeout = seconds,
+            CommandTimeout = seconds,
+            CancellationTimeout = -1,
+        }.ConnectionString);
+    }
+}
