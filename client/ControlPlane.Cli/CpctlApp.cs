@@ -73,6 +73,7 @@ public static class CpctlApp
         root.Add(Backups.TenantBackupCommands.TenantBackup(globals, io));
         root.Add(Catalog.CatalogCommands.Catalog(globals, io));
         root.Add(Migrations.ChangeCommands.Change(globals, io));
+        root.Add(Hardening.AuditSecurityCommand.Create(globals, io));
 
         ExitCodesHelp.Install(root);
         return root;

@@ -52,6 +52,7 @@ public sealed class ControlPlaneClient : IDisposable
         Backups = new BackupService.BackupServiceClient(channel);
         Catalog = new CatalogService.CatalogServiceClient(channel);
         Tenants = new TenantService.TenantServiceClient(channel);
+        CallInvoker = channel.CreateCallInvoker();
     }
 
     /// <summary>Resolves the endpoint as <see cref="ControlPlaneEndpoint.Resolve(string?)"/> does, then connects.</summary>
@@ -81,6 +82,9 @@ public sealed class ControlPlaneClient : IDisposable
 
     /// <summary>The tenant lifecycle: register, suspend, resume, erase, watch.</summary>
     public TenantService.TenantServiceClient Tenants { get; }
+
+    /// <summary>The channel's invoker (token included), for service clients without a property here.</summary>
+    public Grpc.Core.CallInvoker CallInvoker { get; }
 
     /// <summary>Follows one tier, surviving version gaps and silo restarts.</summary>
     public TierWatch WatchTiers(string environment = "", TierWatchOptions? options = null) =>

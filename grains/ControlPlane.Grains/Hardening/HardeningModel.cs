@@ -1,10 +1,10 @@
 namespace ControlPlane.Grains.Hardening;
 
-[Alias("controlplane.CheckSeverity")]
+[GenerateSerializer, Alias("controlplane.CheckSeverity")]
 public enum CheckSeverity { Low = 0, Medium = 1, High = 2 }
 
 /// <summary>Accepted: the check fails, and the operator has documented why that is knowingly so (never counted as a pass).</summary>
-[Alias("controlplane.CheckResult")]
+[GenerateSerializer, Alias("controlplane.CheckResult")]
 public enum CheckResult { Pass = 0, Fail = 1, Unknown = 2, Accepted = 3 }
 
 /// <summary>One check's outcome on one replica.</summary>

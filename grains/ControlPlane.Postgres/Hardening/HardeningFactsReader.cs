@@ -40,7 +40,7 @@ public static class HardeningFactsReader
             await Optional(() => ReadHba(connection, seconds, ct)).ConfigureAwait(false),
             await Optional(() => ReadRoles(connection, kinds, seconds, ct)).ConfigureAwait(false),
             await Optional(async () => (bool?)(bool)(await Scalar(connection, HardeningSql.PublicCreateOnPublic, seconds, ct).ConfigureAwait(false))!).ConfigureAwait(false),
-            await Optional(() => ReadNames(connection, HardeningSql.PublicExecutable, seconds, ct, HardeningSql.DangerousFunctions)).ConfigureAwait(false),
+            await Optional(() => ReadNames(connection, HardeningSql.PublicExecutable, seconds, ct, new object[] { HardeningSql.DangerousFunctions })).ConfigureAwait(false),
             await Optional(() => ReadNames(connection, HardeningSql.UntrustedLanguages, seconds, ct)).ConfigureAwait(false),
             await Optional(() => ReadNames(connection, HardeningSql.UnpinnedSecurityDefiners, seconds, ct)).ConfigureAwait(false),
             await Optional(() => ReadNames(connection, HardeningSql.Extensions, seconds, ct)).ConfigureAwait(false),

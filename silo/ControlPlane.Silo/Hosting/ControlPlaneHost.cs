@@ -111,6 +111,7 @@ public static class ControlPlaneHost
             builder.AddControlPlaneGateway();
             builder.AddControlPlaneSecurity(instances.CatalogConnectionString);
             builder.AddControlPlaneBackups(options.DataDirectory);
+            ControlPlane.Silo.Hardening.HardeningHosting.AddControlPlaneHardening(builder);
             builder.Services.AddHostedService<ControlPlane.Silo.Hosts.HostInstances>();
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();

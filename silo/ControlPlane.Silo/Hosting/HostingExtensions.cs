@@ -147,6 +147,7 @@ internal static class HostingExtensions
         app.MapGrpcService<Tenants.TenantGrpcService>();
         app.MapGrpcService<Backups.BackupGrpcService>();
         app.MapGrpcService<Catalog.CatalogGrpcService>();
+        app.MapGrpcService<Hardening.HardeningGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
     }
