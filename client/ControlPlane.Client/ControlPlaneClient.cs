@@ -55,6 +55,7 @@ public sealed class ControlPlaneClient : IDisposable
         Changes = new ChangeService.ChangeServiceClient(channel);
         Monitoring = new MonitoringService.MonitoringServiceClient(channel);
         Alerts = new AlertService.AlertServiceClient(channel);
+        CallInvoker = channel.CreateCallInvoker();
     }
 
     /// <summary>Resolves the endpoint as <see cref="ControlPlaneEndpoint.Resolve(string?)"/> does, then connects.</summary>
@@ -93,6 +94,9 @@ public sealed class ControlPlaneClient : IDisposable
 
     /// <summary>Alert rules, silences, active alerts, their history and watch stream, the webhook.</summary>
     public AlertService.AlertServiceClient Alerts { get; }
+
+    /// <summary>The channel's invoker (token included), for service clients without a property here.</summary>
+    public Grpc.Core.CallInvoker CallInvoker { get; }
 
     /// <summary>Follows one tier, surviving version gaps and silo restarts.</summary>
     public TierWatch WatchTiers(string environment = "", TierWatchOptions? options = null) =>

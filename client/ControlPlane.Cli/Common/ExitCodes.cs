@@ -22,7 +22,8 @@ internal static class ExitCodes
           0    success (for watch: stopped with Ctrl-C)
           1    the control plane refused the request; stderr has "error: <STATUS_CODE>: <message>"
                (for commands that follow an operation: it failed; for archive: it falls short;
-               for change lint: the lint found at least one error)
+               for change lint: the lint found at least one error; for audit-security: a check of
+               severity high fails)
           2    bad usage: unknown command or option, invalid name, invalid endpoint URL
                (for change lint/plan-local: the migration set cannot be read: missing directory,
                bad file name, duplicate version, malformed SQL)

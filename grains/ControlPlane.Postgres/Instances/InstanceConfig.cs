@@ -50,8 +50,21 @@ public static class InstanceConfig
         b.AppendLine("shared_buffers = '32MB'");
         b.AppendLine("max_connections = 100");
         b.AppendLine("password_encryption = 'scram-sha-256'");
+        // Hardening (docs/hardening.md): TLS with the instance's own certificate (InstanceCertificate), TLS 1.2 at
+        // least and no weak cipher classes; pg_hba.conf admits TCP only as hostssl.
+        b.AppendLine("ssl = on");
+        b.AppendLine(CultureInfo.InvariantCulture, $"ssl_cert_file = {Quote(InstanceCertificate.CertificateFile)}");
+        b.AppendLine(CultureInfo.InvariantCulture, $"ssl_key_file = {Quote(InstanceCertificate.KeyFile)}");
+        b.AppendLine("ssl_min_protocol_version = 'TLSv1.2'");
+        b.AppendLine("ssl_ciphers = 'HIGH:!aNULL:!MD5'");
         b.AppendLine("logging_collector = off");
         b.AppendLine("log_line_prefix = '%m [%p] %q%u@%d '");
+        // The audit trail: who connected and for how long, and every schema change. Costs a few lines per session
+        // (the probes' fresh sessions included) in postgres.log.
+        b.AppendLine("log_connections = on");
+        b.AppendLine("log_disconnections = on");
+        b.AppendLine("log_statement = 'ddl'");
+        b.AppendLine("log_checkpoints = on");
         if (upstream is not null)
         {
             var conninfo = string.Join(' ',
@@ -70,7 +83,7 @@ public static class InstanceConfig
     }
 
     /// <summary>
-    /// TCP with SCRAM only, from loopback and from <paramref name="peers"/> (CIDR: the other hosts of the fleet,
+    /// TCP over TLS (hostssl) with SCRAM only, from loopback and from <paramref name="peers"/> (CIDR: the other hosts of the fleet,
     /// whose silos and standbys connect here): the control plane's superuser and the replicator.
     /// </summary>
     public static string RenderHba(IReadOnlyList<string>? peers = null)
@@ -78,8 +91,8 @@ public static class InstanceConfig
         var b = new StringBuilder("# Written by the control plane.\n");
         foreach (var source in new[] { LoopbackAddress + "/32" }.Concat(peers ?? []).Distinct(StringComparer.Ordinal))
         {
-            b.Append(CultureInfo.InvariantCulture, $"host all all {source} scram-sha-256\n");
-            b.Append(CultureInfo.InvariantCulture, $"host replication {ReplicationUser} {source} scram-sha-256\n");
+            b.Append(CultureInfo.InvariantCulture, $"hostssl all all {source} scram-sha-256\n");
+            b.Append(CultureInfo.InvariantCulture, $"hostssl replication {ReplicationUser} {source} scram-sha-256\n");
         }
         return b.ToString();
     }

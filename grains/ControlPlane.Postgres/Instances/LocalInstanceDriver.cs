@@ -96,7 +96,7 @@ public sealed partial class LocalInstanceDriver(LocalInstanceOptions options, IL
         {
             File.Delete(pwfile);
         }
-        await OsUser.WriteFileAsync(Path.Combine(DataDirectory, "pg_hba.conf"), InstanceConfig.RenderHba(options.PeerNetworks), (UnixFileMode)0b110_000_000, forPostgres: true, ct).ConfigureAwait(false);
+        // pg_hba.conf and the TLS certificate are written at start (WriteConfigAsync).
         await AppendIncludeAsync(ct).ConfigureAwait(false);
         _upstream = null;
         await StartAsync(ct).ConfigureAwait(false);
@@ -213,9 +213,17 @@ public sealed partial class LocalInstanceDriver(LocalInstanceOptions options, IL
         _slotName = null;
     }
 
-    /// <summary>Rewrites controlplane.conf from the current port and upstream (a running server reads it on reload or restart).</summary>
+    /// <summary>
+    /// Rewrites controlplane.conf from the current port and upstream (a running server reads it on reload or restart),
+    /// and the files the hardened settings rely on: pg_hba.conf (hostssl lines only) and the TLS certificate when
+    /// missing. Rewriting them here, not only at initdb, brings a data directory from an older release, a base backup
+    /// or a restore up to the hardened configuration at its next start.
+    /// </summary>
     public async Task WriteConfigAsync(CancellationToken ct)
     {
+        if (await InstanceCertificate.EnsureAsync(DataDirectory, $"controlplane-{Tier}-{Name}", options.ListenAddress, ct).ConfigureAwait(false))
+            logger.LogInformation("Wrote a self-signed TLS certificate for {Tier}/{Replica}", Tier, Name);
+        await OsUser.WriteFileAsync(Path.Combine(DataDirectory, "pg_hba.conf"), InstanceConfig.RenderHba(options.PeerNetworks), (UnixFileMode)0b110_000_000, forPostgres: true, ct).ConfigureAwait(false);
         UpstreamTarget? upstream = null;
         if (IsStandby && _upstream is not null)
         {

@@ -113,6 +113,7 @@ public static class ControlPlaneHost
             builder.AddControlPlaneSecurity(instances.CatalogConnectionString);
             builder.AddControlPlaneBackups(options.DataDirectory);
             Monitoring.MonitoringHosting.AddControlPlaneMonitoring(builder);
+            ControlPlane.Silo.Hardening.HardeningHosting.AddControlPlaneHardening(builder);
             builder.Services.AddHostedService<ControlPlane.Silo.Hosts.HostInstances>();
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();

@@ -149,6 +149,7 @@ internal static class HostingExtensions
         app.MapGrpcService<Backups.BackupGrpcService>();
         app.MapGrpcService<Catalog.CatalogGrpcService>();
         Monitoring.MonitoringHosting.MapControlPlaneMonitoring(app);
+        app.MapGrpcService<Hardening.HardeningGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
     }

@@ -54,8 +54,8 @@ public sealed class InstanceConfigTests
     public void Hba_allows_only_loopback_scram()
     {
         var hba = InstanceConfig.RenderHba();
-        Assert.Contains("host all all 127.0.0.1/32 scram-sha-256", hba, StringComparison.Ordinal);
-        Assert.Contains("host replication replicator 127.0.0.1/32 scram-sha-256", hba, StringComparison.Ordinal);
+        Assert.Contains("hostssl all all 127.0.0.1/32 scram-sha-256", hba, StringComparison.Ordinal);
+        Assert.Contains("hostssl replication replicator 127.0.0.1/32 scram-sha-256", hba, StringComparison.Ordinal);
         Assert.DoesNotContain("trust", hba, StringComparison.Ordinal);
     }
 
@@ -70,9 +70,9 @@ public sealed class InstanceConfigTests
     public void Hba_admits_the_other_hosts_networks_with_scram_besides_loopback()
     {
         var hba = InstanceConfig.RenderHba(["10.0.0.0/24"]);
-        Assert.Contains("host all all 127.0.0.1/32 scram-sha-256", hba, StringComparison.Ordinal);
-        Assert.Contains("host all all 10.0.0.0/24 scram-sha-256", hba, StringComparison.Ordinal);
-        Assert.Contains("host replication replicator 10.0.0.0/24 scram-sha-256", hba, StringComparison.Ordinal);
+        Assert.Contains("hostssl all all 127.0.0.1/32 scram-sha-256", hba, StringComparison.Ordinal);
+        Assert.Contains("hostssl all all 10.0.0.0/24 scram-sha-256", hba, StringComparison.Ordinal);
+        Assert.Contains("hostssl replication replicator 10.0.0.0/24 scram-sha-256", hba, StringComparison.Ordinal);
         Assert.DoesNotContain("trust", hba, StringComparison.Ordinal);
     }
 
