@@ -26,12 +26,14 @@ public static class GetTierCommand
             Description = $"File with the bearer token (default ${ControlPlaneToken.EnvironmentVariable}, else {ControlPlaneToken.DefaultFile})",
             HelpName = "FILE",
         };
+        var rpc = new Option<string>("--rpc") { Description = "RPC under load: GetTier (one tier) or ListTiers (every tier)", DefaultValueFactory = _ => GetTierSettings.GetTier };
+        rpc.AcceptOnlyFromAmong(GetTierSettings.GetTier, GetTierSettings.ListTiers);
         IntOption.Range(concurrency, 1, 4096);
         IntOption.Range(channels, 1, 64);
 
         var command = new Command("gettier", "Concurrent GetTier callers for a duration: latency percentiles, throughput, errors.")
         {
-            endpoint, environment, tier, concurrency, channels, duration, warmup, timeout, json, output, tokenFile,
+            endpoint, environment, tier, concurrency, channels, duration, warmup, timeout, json, output, tokenFile, rpc,
         };
         command.SetAction(async (parsed, ct) =>
         {
@@ -56,7 +58,8 @@ public static class GetTierCommand
                 return ExitCodes.Usage;
             }
             var settings = new GetTierSettings(uri, parsed.GetValue(environment) ?? "", parsed.GetValue(tier) ?? "oltp",
-                parsed.GetValue(concurrency), parsed.GetValue(channels), parsed.GetValue(duration), parsed.GetValue(warmup), parsed.GetValue(timeout), token);
+                parsed.GetValue(concurrency), parsed.GetValue(channels), parsed.GetValue(duration), parsed.GetValue(warmup), parsed.GetValue(timeout), token,
+                parsed.GetValue(rpc) ?? GetTierSettings.GetTier);
             if (settings.Duration <= TimeSpan.Zero)
             {
                 await stderr.WriteLineAsync("error: --duration must be greater than zero.");
@@ -76,7 +79,7 @@ public static class GetTierCommand
             }
             catch (RpcException ex)
             {
-                await stderr.WriteLineAsync($"error: GetTier {settings.Tier} at {ControlPlaneEndpoint.Display(uri)} failed: {ex.StatusCode}: {ex.Status.Detail}");
+                await stderr.WriteLineAsync($"error: {settings.Rpc} {settings.Tier} at {ControlPlaneEndpoint.Display(uri)} failed: {ex.StatusCode}: {ex.Status.Detail}");
                 return ExitCodes.Failed;
             }
         });

@@ -21,15 +21,15 @@ public static class GetTierLoad
         var clients = Enumerable.Range(0, settings.Channels).Select(_ => new ControlPlaneClient(settings.Endpoint, new ControlPlaneClientOptions { Token = settings.Token })).ToList();
         try
         {
-            var request = new GetTierRequest { Environment = settings.Environment, Tier = settings.Tier };
+            var call = Call(settings);
             // One call up front: a wrong endpoint or tier fails here with its real message, not as a wall of errors.
-            await clients[0].Fleet.GetTierAsync(request, deadline: DateTime.UtcNow + settings.CallTimeout, cancellationToken: ct);
+            await call(clients[0].Fleet, DateTime.UtcNow + settings.CallTimeout, ct);
 
             var start = Stopwatch.GetTimestamp();
             var measureFrom = start + Ticks(settings.Warmup);
             var measureUntil = measureFrom + Ticks(settings.Duration);
             var callers = Enumerable.Range(0, settings.Concurrency)
-                .Select(i => Task.Run(() => CallerAsync(clients[i % clients.Count].Fleet, request, settings.CallTimeout, measureFrom, measureUntil, ct), ct))
+                .Select(i => Task.Run(() => CallerAsync(clients[i % clients.Count].Fleet, call, settings.CallTimeout, measureFrom, measureUntil, ct), ct))
                 .ToArray();
             var outcomes = await Task.WhenAll(callers);
             var lastEnd = outcomes.Max(o => o.LastEnd);
@@ -52,7 +52,7 @@ public static class GetTierLoad
     }
 
     private static async Task<CallerOutcome> CallerAsync(
-        FleetService.FleetServiceClient fleet, GetTierRequest request, TimeSpan timeout, long measureFrom, long measureUntil, CancellationToken ct)
+        FleetService.FleetServiceClient fleet, FleetCall call, TimeSpan timeout, long measureFrom, long measureUntil, CancellationToken ct)
     {
         var samples = new List<long>(capacity: 16 * 1024);
         var errors = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -65,7 +65,7 @@ public static class GetTierLoad
             var measured = begin >= measureFrom;
             try
             {
-                await fleet.GetTierAsync(request, deadline: DateTime.UtcNow + timeout, cancellationToken: ct);
+                await call(fleet, DateTime.UtcNow + timeout, ct);
                 var end = Stopwatch.GetTimestamp();
                 lastEnd = end;
                 if (measured) samples.Add(end - begin);
@@ -78,6 +78,20 @@ public static class GetTierLoad
             }
         }
         return new CallerOutcome(samples, errors, warmup, lastEnd);
+    }
+
+    private delegate Task FleetCall(FleetService.FleetServiceClient fleet, DateTime deadline, CancellationToken ct);
+
+    /// <summary>The RPC under load: GetTier of one tier, or ListTiers of the environment (every tier's snapshot).</summary>
+    private static FleetCall Call(GetTierSettings settings)
+    {
+        if (settings.Rpc == GetTierSettings.ListTiers)
+        {
+            var list = new ListTiersRequest { Environment = settings.Environment };
+            return async (fleet, deadline, ct) => await fleet.ListTiersAsync(list, deadline: deadline, cancellationToken: ct);
+        }
+        var get = new GetTierRequest { Environment = settings.Environment, Tier = settings.Tier };
+        return async (fleet, deadline, ct) => await fleet.GetTierAsync(get, deadline: deadline, cancellationToken: ct);
     }
 
     private static long Ticks(TimeSpan span) => (long)(span.TotalSeconds * Stopwatch.Frequency);

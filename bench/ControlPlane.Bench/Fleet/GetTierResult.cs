@@ -23,7 +23,7 @@ public sealed record GetTierResult(
         var c = CultureInfo.InvariantCulture;
         var errors = ErrorsByStatus.Count == 0 ? "" : " (" + string.Join(", ", ErrorsByStatus.Select(kv => $"{kv.Key}: {kv.Value}")) + ")";
         return string.Create(c, $"""
-            gettier  endpoint {Settings.Endpoint}  tier {Settings.Tier}  concurrency {Settings.Concurrency}  channels {Settings.Channels}
+            gettier  {Settings.Rpc}  endpoint {Settings.Endpoint}  tier {Settings.Tier}  concurrency {Settings.Concurrency}  channels {Settings.Channels}
                      warmup {DurationArgument.Format(Settings.Warmup)}  measured {MeasuredSeconds:F1}s  ({WarmupCalls} warm-up calls not counted)
               calls       {Latency.Count}
               throughput  {CallsPerSecond:F0} calls/s

@@ -1,6 +1,6 @@
 namespace ControlPlane.Bench.Fleet;
 
-/// <summary>One GetTier load run: who to call, how hard, for how long.</summary>
+/// <summary>One GetTier (or ListTiers, <see cref="Rpc"/>) load run: who to call, how hard, for how long.</summary>
 public sealed record GetTierSettings(
     Uri Endpoint,
     string Environment,
@@ -10,4 +10,9 @@ public sealed record GetTierSettings(
     TimeSpan Duration,
     TimeSpan Warmup,
     TimeSpan CallTimeout,
-    string? Token = null);
+    string? Token = null,
+    string Rpc = GetTierSettings.GetTier)
+{
+    public const string GetTier = "GetTier";
+    public const string ListTiers = "ListTiers";
+}

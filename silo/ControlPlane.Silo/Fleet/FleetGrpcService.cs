@@ -8,8 +8,11 @@ using Proto = ControlPlane.Protos.V1;
 
 namespace ControlPlane.Silo.Fleet;
 
-/// <summary>Queries and watches of tiers and replicas. Validates, asks the grains, maps back.</summary>
-internal sealed class FleetGrpcService(IClusterClient cluster, IOptions<ControlPlaneOptions> options) : Proto.FleetService.FleetServiceBase
+/// <summary>
+/// Queries and watches of tiers and replicas. Validates, asks the grains, maps back. Queries take the tier names
+/// from this silo's <see cref="TierReadCache"/> and the tier's state from its grain.
+/// </summary>
+internal sealed class FleetGrpcService(IClusterClient cluster, TierReadCache reads, IOptions<ControlPlaneOptions> options) : Proto.FleetService.FleetServiceBase
 {
     /// <summary>How long a watch's feed may stay quiet before the tiers are re-read (see <see cref="ResyncAsync"/>).</summary>
     private static readonly TimeSpan ResyncInterval = TimeSpan.FromSeconds(5);
@@ -20,7 +23,7 @@ internal sealed class FleetGrpcService(IClusterClient cluster, IOptions<ControlP
     {
         var env = RequestValidation.Environment(request.Environment, _defaultEnvironment);
         var response = new Proto.ListTiersResponse { Environment = env };
-        foreach (var name in await TierNamesAsync(env))
+        foreach (var name in await reads.TierNamesAsync(env))
         {
             if (await Tier(env, name).GetSnapshot() is { } snapshot) response.Tiers.Add(FleetMapper.ToProto(snapshot));
         }
@@ -31,7 +34,7 @@ internal sealed class FleetGrpcService(IClusterClient cluster, IOptions<ControlP
     {
         var env = RequestValidation.Environment(request.Environment, _defaultEnvironment);
         var tier = RequestValidation.Name("tier", request.Tier);
-        return FleetMapper.ToProto(await SnapshotAsync(env, tier));
+        return FleetMapper.ToProto(await CachedSnapshotAsync(env, tier));
     }
 
     public override async Task<Proto.Replica> GetReplica(Proto.GetReplicaRequest request, ServerCallContext context)
@@ -39,7 +42,7 @@ internal sealed class FleetGrpcService(IClusterClient cluster, IOptions<ControlP
         var env = RequestValidation.Environment(request.Environment, _defaultEnvironment);
         var tier = RequestValidation.Name("tier", request.Tier);
         var name = RequestValidation.Name("replica", request.Replica);
-        var snapshot = await SnapshotAsync(env, tier);
+        var snapshot = await CachedSnapshotAsync(env, tier);
         var replica = snapshot.Replicas.FirstOrDefault(r => r.Name == name)
             ?? throw RequestValidation.NotFound(
                 $"replica '{name}' not found in tier '{tier}'; its replicas are: {string.Join(", ", snapshot.Replicas.Select(r => r.Name))}.");
@@ -128,6 +131,14 @@ internal sealed class FleetGrpcService(IClusterClient cluster, IOptions<ControlP
     }
 
     private Task<TierSnapshot> SnapshotAsync(string env, string tier) => TierLookup.SnapshotAsync(cluster, env, tier);
+
+    /// <summary>As <see cref="TierLookup.SnapshotAsync"/> (same NOT_FOUND and UNAVAILABLE answers), the names from the read cache.</summary>
+    private async Task<TierSnapshot> CachedSnapshotAsync(string env, string tier)
+    {
+        var (found, names) = await reads.ContainsAsync(env, tier);
+        if (!found) throw TierLookup.NotFound(env, tier, names);
+        return await Tier(env, tier).GetSnapshot() ?? throw TierLookup.NotReported(tier);
+    }
 
     private Task<IReadOnlyList<string>> TierNamesAsync(string env) => cluster.GetGrain<IFleetGrain>(env).ListTiers();
 

@@ -43,6 +43,7 @@ internal static class HostingExtensions
     {
         var siloPort = options.Cluster.SiloPort != 0 ? options.Cluster.SiloPort : ControlPlane.Postgres.Instances.FreePort.Pick();
         builder.Services.AddSingleton<FleetMetrics>();
+        builder.Services.AddSingleton<TierReadCache>();
         builder.Services.AddSingleton<ControlPlane.Grains.Pools.PoolMetrics>();
         // Grain state in Orleans' encoding ([Id]/[Alias]); rows of the previous release (JSON with type names) still
         // read, and are rewritten once before Orleans starts (the hosted service is registered first on purpose).

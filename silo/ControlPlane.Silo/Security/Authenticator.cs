@@ -15,7 +15,8 @@ internal sealed class TokenUnverifiableException(string message) : Exception(mes
 /// Messages never echo the presented token.
 /// <para>
 /// Tokens are read through the <see cref="TokenCache"/>: a hit is trusted while the invalidation listener is
-/// connected (any change to the row would have dropped it), or while the catalog is known unreachable (degraded
+/// connected and has recently proved it hears notices (<see cref="TokenCache.Trusted"/>: any change to the row
+/// would have dropped it), or while the catalog is known unreachable (degraded
 /// mode: the last verified record is served, docs/security.md "Token cache"). Otherwise the row is read. The secret is
 /// verified against the salted hash and the expiry checked on every call, cached or not.
 /// </para>
@@ -59,13 +60,13 @@ internal sealed class Authenticator(
             return new Authentication(null, $"token '{record.Name}' ({record.Id}) was revoked at {revoked:u}.");
         if (record.ExpiresAt is { } expires && expires <= clock.GetUtcNow())
             return new Authentication(null, $"token '{record.Name}' ({record.Id}) expired at {expires:u}.");
-        return new Authentication(new Principal(record.Name, Principal.TokenKind, record.Role, record.Tenants, record.Id), "");
+        return new Authentication(new Principal(record.Name, Principal.TokenKind, record.Role, record.Tenants, record.Id, record.ExpiresAt), "");
     }
 
     private async Task<TokenRecord?> FindAsync(string id, CancellationToken ct)
     {
         var status = catalog.Current;
-        if ((cache.Listening || !status.Reachable) && cache.TryGet(id, out var cached)) return cached;
+        if ((cache.Trusted || !status.Reachable) && cache.TryGet(id, out var cached)) return cached;
         if (!status.Reachable)
         {
             throw new TokenUnverifiableException(

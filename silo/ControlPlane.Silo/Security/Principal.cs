@@ -7,7 +7,8 @@ namespace ControlPlane.Silo.Security;
 /// <param name="Kind">"token", "certificate" or "insecure-no-auth".</param>
 /// <param name="Tenants">Empty: every tenant. Otherwise the only tenants the principal may see or touch.</param>
 /// <param name="TokenId">The token's public id when <paramref name="Kind"/> is "token".</param>
-internal sealed record Principal(string Name, string Kind, Role Role, IReadOnlyList<string> Tenants, string TokenId = "")
+/// <param name="ExpiresAt">The token's expiry, if it has one (open streams are cut then).</param>
+internal sealed record Principal(string Name, string Kind, Role Role, IReadOnlyList<string> Tenants, string TokenId = "", DateTimeOffset? ExpiresAt = null)
 {
     public const string TokenKind = "token";
     public const string CertificateKind = "certificate";

@@ -30,6 +30,7 @@ internal static class SecurityHosting
         builder.Services.AddSingleton<IAuditLog>(sp => sp.GetRequiredService<CatalogAuditLog>());
         builder.Services.AddSingleton<Authenticator>();
         builder.Services.AddSingleton<StreamLimiter>();
+        builder.Services.AddSingleton<RevocableStreams>();
         builder.Services.AddSingleton<SecurityInterceptor>();
         builder.Services.AddHostedService<AdminTokenBootstrap>();
     }

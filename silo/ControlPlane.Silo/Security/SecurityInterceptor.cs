@@ -19,7 +19,7 @@ namespace ControlPlane.Silo.Security;
 /// to the audit log, which lives in the catalog: the refusal is logged instead.
 /// </remarks>
 internal sealed class SecurityInterceptor(
-    PermissionTable permissions, Authenticator authenticator, IAuditLog audit, StreamLimiter streams, CatalogHealth catalog,
+    PermissionTable permissions, Authenticator authenticator, IAuditLog audit, StreamLimiter streams, RevocableStreams revocable, CatalogHealth catalog,
     IOptions<SecurityOptions> options, ILogger<SecurityInterceptor> logger) : Interceptor
 {
     private const string PrincipalKey = "controlplane.principal";
@@ -60,7 +60,7 @@ internal sealed class SecurityInterceptor(
             return;
         }
         var call = await AdmitAsync(request as IMessage, context);
-        await WithStreamSlotAsync(call, context, request as IMessage, () => continuation(request, responseStream, context));
+        await WithStreamSlotAsync(call, context, request as IMessage, c => continuation(request, responseStream, c));
     }
 
     public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
@@ -69,7 +69,7 @@ internal sealed class SecurityInterceptor(
         if (PermissionTable.IsOpen(context.Method)) return await continuation(requestStream, context);
         var call = await AdmitAsync(null, context);
         TResponse response = default!;
-        await WithStreamSlotAsync(call, context, null, async () => response = await continuation(requestStream, context));
+        await WithStreamSlotAsync(call, context, null, async c => response = await continuation(requestStream, c));
         return response;
     }
 
@@ -83,10 +83,10 @@ internal sealed class SecurityInterceptor(
             return;
         }
         var call = await AdmitAsync(null, context);
-        await WithStreamSlotAsync(call, context, null, () => continuation(requestStream, responseStream, context));
+        await WithStreamSlotAsync(call, context, null, c => continuation(requestStream, responseStream, c));
     }
 
-    private sealed record AdmittedCall(Principal Principal, MethodPermission Permission, string OperationId);
+    private sealed record AdmittedCall(Principal Principal, MethodPermission Permission, string OperationId, long TokenGeneration);
 
     private async Task<AdmittedCall> AdmitAsync(IMessage? request, ServerCallContext context)
     {
@@ -98,6 +98,7 @@ internal sealed class SecurityInterceptor(
             await DenyAsync(null, context.Method.TrimStart('/'), request, context, operationId, StatusCode.PermissionDenied, message);
         }
 
+        var generation = revocable.Generation;
         Authentication auth;
         try
         {
@@ -131,10 +132,11 @@ internal sealed class SecurityInterceptor(
         // Services that only need a name (decision logs) read it the ASP.NET Core way.
         context.GetHttpContext().User = new ClaimsPrincipal(new ClaimsIdentity(
             [new Claim(ClaimTypes.Name, principal.Name), new Claim(ClaimTypes.Role, Roles.Name(principal.Role))], principal.Kind));
-        return new AdmittedCall(principal, permission, operationId);
+        return new AdmittedCall(principal, permission, operationId, generation);
     }
 
-    private async Task WithStreamSlotAsync(AdmittedCall call, ServerCallContext context, IMessage? request, Func<Task> stream)
+    /// <summary>Runs a stream within the caller's stream limit, cut (UNAUTHENTICATED) if its token is revoked or expires meanwhile.</summary>
+    private async Task WithStreamSlotAsync(AdmittedCall call, ServerCallContext context, IMessage? request, Func<ServerCallContext, Task> stream)
     {
         var limit = options.Value.MaxStreamsPerPrincipal;
         var key = call.Principal.LimitKey;
@@ -145,7 +147,16 @@ internal sealed class SecurityInterceptor(
         }
         try
         {
-            await stream();
+            using var open = revocable.Open(call.Principal, call.TokenGeneration, context.CancellationToken);
+            try
+            {
+                await stream(open is null ? context : new CutCallContext(context, open.Token));
+            }
+            catch (Exception) when (open?.Reason is not null)
+            {
+                // The handler saw its token fire (or failed writing after it did): the cut, not its symptom, is the answer.
+            }
+            if (open?.Reason is { } reason) throw new RpcException(new Status(StatusCode.Unauthenticated, $"{reason}; this stream is closed."));
         }
         finally
         {

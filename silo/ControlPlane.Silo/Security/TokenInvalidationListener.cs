@@ -9,11 +9,20 @@ namespace ControlPlane.Silo.Security;
 /// first: notices sent while it was not listening are lost for good. While the catalog is known unreachable the
 /// connection is given up, because a silent connection then proves nothing; the cache is served as it stands
 /// (bounded staleness, docs/security.md) and dropped again when the listener is back.
+/// <para>
+/// Every <see cref="Heartbeat"/> it makes a round trip on the listening connection and confirms it to the cache
+/// (<see cref="TokenCache.Confirm"/>): a connection that went silent without failing stops being trusted after
+/// <see cref="TokenCache.TrustWindow"/>, and a round trip that hangs ends with the command timeout, a reconnect and
+/// a dropped cache.
+/// </para>
 /// </summary>
 internal sealed class TokenInvalidationListener(
     TokenCache cache, CatalogHealth health, SecurityCatalog catalog, ILogger<TokenInvalidationListener> logger) : BackgroundService
 {
     public const string Channel = "controlplane_tokens";
+
+    /// <summary>How often the listening connection proves it is alive; well inside <see cref="TokenCache.TrustWindow"/>.</summary>
+    public static readonly TimeSpan Heartbeat = TimeSpan.FromMilliseconds(250);
 
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
 
@@ -69,6 +78,7 @@ internal sealed class TokenInvalidationListener(
         {
             if (e.Channel == Channel) cache.Invalidate(e.Payload);
         };
+        var begun = cache.Now();
         await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
         {
             await listen.ExecuteNonQueryAsync(ct);
@@ -76,10 +86,19 @@ internal sealed class TokenInvalidationListener(
         // Listening from here on: whatever changed before is unknown, so nothing cached before may be trusted.
         cache.Clear();
         cache.SetListening(true);
+        cache.Confirm(begun);
         logger.LogInformation("Token invalidation listener connected; token cache cleared");
+        await using var ping = new NpgsqlCommand("SELECT 1", connection);
+        var next = DateTime.UtcNow + Heartbeat;
         while (!ct.IsCancellationRequested && health.IsReachable)
         {
-            await connection.WaitAsync(Poll, ct);
+            var wait = next - DateTime.UtcNow;
+            if (wait > TimeSpan.Zero && await connection.WaitAsync(wait, ct)) continue;
+            begun = cache.Now();
+            // Notices queued for this backend are delivered before its answer, so success confirms everything up to 'begun'.
+            await ping.ExecuteNonQueryAsync(ct);
+            cache.Confirm(begun);
+            next = DateTime.UtcNow + Heartbeat;
         }
     }
 }

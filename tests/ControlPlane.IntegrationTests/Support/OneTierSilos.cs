@@ -44,6 +44,23 @@ internal sealed class OneTierSilos(string prefix, string tier, IReadOnlyDictiona
         return silo;
     }
 
+    /// <summary>
+    /// Another silo of the same cluster, running beside the first: its own data directory, joining the first's catalog
+    /// (<c>--join</c>) with no fleet of its own (<c>--fleet none</c>).
+    /// </summary>
+    public SiloChild LaunchJoined()
+    {
+        var own = Path.Combine(Root, $"joined-{_silos.Count + 1}");
+        Directory.CreateDirectory(own);
+        var (grpc, metrics, siloPort) = (TestPorts.Reserve(), TestPorts.Reserve(), TestPorts.Reserve());
+        var silo = SiloChild.Start(
+            ["--data-dir", own, "--grpc-port", grpc.ToString(), "--metrics-port", metrics.ToString(), "--silo-port", siloPort.ToString(),
+             "--join", DataDirectory, "--fleet", "none"],
+            new Dictionary<string, string>(settings ?? new Dictionary<string, string>()), Path.Combine(Root, $"silo-{_silos.Count + 1}.log"), grpc, siloPort);
+        _silos.Add(silo);
+        return silo;
+    }
+
     /// <summary>Stops <paramref name="silo"/> now (SIGTERM, then SIGKILL after 30 s) and leaves it out of the cleanup.</summary>
     public async Task StopAsync(SiloChild silo)
     {

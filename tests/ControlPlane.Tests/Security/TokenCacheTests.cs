@@ -74,4 +74,56 @@ public sealed class TokenCacheTests
         cache.SetListening(false);
         Assert.False(cache.Listening);
     }
+
+    [Fact]
+    public void Hits_are_trusted_only_while_the_last_confirmed_round_trip_is_within_the_trust_window()
+    {
+        var clock = new SteppedClock();
+        var cache = new TokenCache(clock);
+        cache.SetListening(true);
+        Assert.False(cache.Trusted); // connected but never confirmed
+        cache.Confirm(cache.Now());
+        Assert.True(cache.Trusted);
+        clock.Advance(TokenCache.TrustWindow);
+        Assert.True(cache.Trusted);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.False(cache.Trusted); // a silent channel stops being believed: the staleness bound
+        cache.Confirm(cache.Now());
+        Assert.True(cache.Trusted);
+    }
+
+    [Fact]
+    public void A_listener_that_lost_its_connection_is_not_trusted_even_after_a_recent_round_trip()
+    {
+        var cache = new TokenCache(new SteppedClock());
+        cache.SetListening(true);
+        cache.Confirm(cache.Now());
+        cache.SetListening(false);
+        Assert.False(cache.Trusted);
+        cache.SetListening(true);
+        Assert.False(cache.Trusted); // a reconnect must confirm again
+    }
+
+    [Fact]
+    public void Invalidations_are_announced_with_the_token_id_or_null_for_everything()
+    {
+        var cache = new TokenCache();
+        var seen = new List<string?>();
+        cache.Invalidated += seen.Add;
+        cache.Invalidate("a");
+        cache.Clear();
+        Assert.Equal(["a", null], seen);
+    }
+
+    /// <summary>A clock that moves only when told to.</summary>
+    private sealed class SteppedClock : TimeProvider
+    {
+        private long _ticks = 1_000_000;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => _ticks;
+
+        public void Advance(TimeSpan by) => _ticks += by.Ticks;
+    }
 }
