@@ -11,7 +11,15 @@ public sealed record ReplicaEndpoint(
     string Database,
     string User,
     string PasswordFile,
-    string? DataDirectory);
+    string? DataDirectory)
+{
+    /// <summary>
+    /// Instances the control plane provisions (those with a data directory) admit TCP only over TLS (hostssl lines):
+    /// TLS is required there, so a refused login reports its own error (28P01) instead of the plaintext retry's
+    /// "no pg_hba.conf entry". Instances reached only over SQL keep Npgsql's default (prefer TLS).
+    /// </summary>
+    public Npgsql.SslMode TlsMode => DataDirectory is null ? Npgsql.SslMode.Prefer : Npgsql.SslMode.Require;
+}
 
 /// <summary>One tier: a primary and its streaming standbys.</summary>
 public sealed record TierTopology(string Name, string InitialPrimary, IReadOnlyList<ReplicaEndpoint> Replicas);

@@ -75,6 +75,7 @@ public sealed class ReplicaProbe : IAsyncDisposable
             Database = endpoint.Database,
             Username = endpoint.User,
             Password = _password,
+            SslMode = endpoint.TlsMode,
             ApplicationName = ApplicationName,
             Pooling = true,
             MinPoolSize = 0,

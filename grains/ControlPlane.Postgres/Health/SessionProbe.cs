@@ -79,6 +79,7 @@ public sealed class SessionProbe : IAsyncDisposable
             Database = endpoint.Database,
             Username = endpoint.User,
             Password = _password,
+            SslMode = endpoint.TlsMode,
             ApplicationName = ApplicationName,
             // The point of the check: every open is a new server session.
             Pooling = false,

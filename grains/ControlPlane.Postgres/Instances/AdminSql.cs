@@ -25,6 +25,7 @@ internal static class AdminSql
             Database = database ?? endpoint.Database,
             Username = endpoint.User,
             Password = SecretFile.Read(endpoint.PasswordFile),
+            SslMode = endpoint.TlsMode,
             Pooling = pooling,
             Timeout = 10,
             CommandTimeout = CommandTimeoutSeconds,

@@ -21,6 +21,7 @@ public static class InspectorDataSource
             Database = endpoint.Database,
             Username = endpoint.User,
             Password = SecretFile.Read(endpoint.PasswordFile),
+            SslMode = endpoint.TlsMode,
             ApplicationName = applicationName,
             MaxPoolSize = 1,
             Timeout = seconds,
