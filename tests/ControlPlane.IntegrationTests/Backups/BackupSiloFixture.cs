@@ -70,13 +70,7 @@ public sealed class BackupSiloFixture : IAsyncLifetime
     {
         _channel?.Dispose();
         if (Silo is not null) await Silo.DisposeAsync();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-        }
+        TestDirectory.DeleteQuietly(_root);
     }
 }
 

@@ -112,13 +112,7 @@ public sealed class CatalogOutageFixture : IAsyncLifetime
             }
             await Silo.DisposeAsync();
         }
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-        }
+        TestDirectory.DeleteQuietly(_root);
     }
 }
 

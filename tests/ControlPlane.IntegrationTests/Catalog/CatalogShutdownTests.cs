@@ -109,12 +109,6 @@ public sealed class CatalogShutdownTests(ITestOutputHelper output) : IAsyncLifet
         {
             // Thawed, the catalog finished the stop the exiting silo had asked of it while pg_ctl looked: it is gone.
         }
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-        }
+        TestDirectory.DeleteQuietly(_root);
     }
 }

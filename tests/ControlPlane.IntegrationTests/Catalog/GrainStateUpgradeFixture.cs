@@ -82,13 +82,7 @@ public sealed class GrainStateUpgradeFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (_catalog is not null) await _catalog.StopAsync(CancellationToken.None);
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-        }
+        TestDirectory.DeleteQuietly(_root);
     }
 
     private Task<RunningSilo> StartSiloAsync() => ControlPlaneHost.StartAsync(

@@ -100,14 +100,7 @@ public sealed class ChaosSiloFixture : IAsyncLifetime
                 await StopLeftoversAsync();
             }
         }
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // A straggling postgres child may still hold a file; the OS temp cleaner gets it.
-        }
+        TestDirectory.DeleteQuietly(_root);
     }
 
     private async Task StopLeftoversAsync()

@@ -61,13 +61,7 @@ public sealed class MultiSiloFixture : IAsyncLifetime
         var catalog = new LocalInstanceDriver(new LocalInstanceOptions("catalog", "catalog", Path.Combine(FirstDataDirectory, "catalog", "data"), 0,
             Path.Combine(FirstDataDirectory, "secrets", "catalog.superuser"), null), NullLogger.Instance);
         await catalog.StopAsync(StopMode.Immediate, CancellationToken.None);
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-        }
+        TestDirectory.DeleteQuietly(_root);
     }
 
     private SiloChild Launch(string dataDirectory, string? join)

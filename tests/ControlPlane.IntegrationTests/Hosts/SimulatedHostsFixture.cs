@@ -122,13 +122,7 @@ public sealed class SimulatedHostsFixture : IAsyncLifetime
         var catalog = new LocalInstanceDriver(new LocalInstanceOptions("catalog", "catalog", Path.Combine(CatalogHostDirectory, "catalog", "data"), 0,
             Path.Combine(CatalogHostDirectory, "secrets", "catalog.superuser"), null), NullLogger.Instance);
         await catalog.StopAsync(StopMode.Immediate, CancellationToken.None);
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-        }
+        TestDirectory.DeleteQuietly(_root);
     }
 
     private string SiloDirectory(SimulatedHost host) => Path.Combine(_root, host.Name, "silo");

@@ -123,14 +123,7 @@ public sealed class MonitoringSiloFixture : IAsyncLifetime
     {
         _channel?.Dispose();
         if (Silo is not null) await Silo.DisposeAsync();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // A straggling postgres child may still hold a file; the OS temp cleaner gets it.
-        }
+        TestDirectory.DeleteQuietly(_root);
     }
 }
 

@@ -1,3 +1,4 @@
+using ControlPlane.IntegrationTests.Support;
 using ControlPlane.Postgres.Fleet;
 using ControlPlane.Postgres.Health;
 using ControlPlane.Postgres.Instances;
@@ -112,8 +113,7 @@ public sealed class LocalFleetTests : IAsyncLifetime
     {
         try { await LocalFleet.StopAsync(Options, NullLogger.Instance, CancellationToken.None); }
         catch (AggregateException) { }
-        try { Directory.Delete(_root, recursive: true); }
-        catch (IOException) { }
+        TestDirectory.DeleteQuietly(_root);
     }
 
     private static int[] Ports(FleetTopology topology) => topology.Tiers.SelectMany(t => t.Replicas).Select(r => r.Port).ToArray();

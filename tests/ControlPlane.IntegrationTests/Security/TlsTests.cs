@@ -73,13 +73,7 @@ public sealed class TlsSiloFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (Silo is not null) await Silo.DisposeAsync();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        TestDirectory.DeleteQuietly(_root);
     }
 
     private static X509Certificate2 Issue(string subject, X509Certificate2 issuer, bool serverAuth)

@@ -54,17 +54,7 @@ public sealed class SiloFixture : IAsyncLifetime
     {
         _channel?.Dispose();
         if (Silo is not null) await Silo.DisposeAsync();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A straggling postgres child may still hold a file; the OS temp cleaner gets it.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
+        TestDirectory.DeleteQuietly(_root);
     }
 
     /// <summary>Stops the silo and its instances cleanly and starts it again on the same data directory.</summary>
