@@ -161,8 +161,10 @@ internal sealed class ChangeGrpcService(IClusterClient cluster, IOptions<Control
     private static TimeSpan? Span(string field, Google.Protobuf.WellKnownTypes.Duration? value)
     {
         if (value is null) return null;
-        if (value.Seconds < 0 || value.Nanos < 0 || value.Seconds > 7 * 24 * 3600)
-            throw RequestValidation.Invalid($"{field} {value} is out of range; expected a non-negative duration of at most 7 days.");
+        // Nanos beyond a second is malformed protobuf (ToTimeSpan would throw): refuse it like any other bad value.
+        if (value.Seconds < 0 || value.Nanos < 0 || value.Nanos > 999_999_999 || value.Seconds > 7 * 24 * 3600)
+            throw RequestValidation.Invalid(
+                $"{field} (seconds {value.Seconds}, nanos {value.Nanos}) is out of range; expected a non-negative duration of at most 7 days (nanos 0 to 999999999).");
         return value.ToTimeSpan();
     }
 

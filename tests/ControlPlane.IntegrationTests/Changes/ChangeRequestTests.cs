@@ -69,6 +69,15 @@ public sealed class ChangeRequestTests(ChangeFleetFixture fleet)
         Assert.Equal(StatusCode.InvalidArgument, batch.StatusCode);
         Assert.Contains("batch_size 0", batch.Status.Detail, StringComparison.Ordinal);
 
+        // Found by the gateway fuzz test: nanos beyond a second once reached the client as INTERNAL.
+        var nanos = await Assert.ThrowsAsync<RpcException>(() => fleet.Admin.RolloutChangeAsync(new RolloutChangeRequest
+        {
+            ChangeId = "no-such-change",
+            LockTimeout = new Google.Protobuf.WellKnownTypes.Duration { Seconds = 0, Nanos = int.MaxValue },
+        }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, nanos.StatusCode);
+        Assert.Contains("lock_timeout", nanos.Status.Detail, StringComparison.Ordinal);
+
         var noFiles = await Assert.ThrowsAsync<RpcException>(() =>
             fleet.Alice.SubmitChangeAsync(new SubmitChangeRequest { Tier = ChangeFleetFixture.Tier, Description = "x" }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, noFiles.StatusCode);
