@@ -32,9 +32,13 @@ if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
 fi
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+results=$(mktemp -d)
+trap 'rm -rf "$log" "$results"' EXIT
 status=0
-dotnet test ControlPlane.sln "$@" 2>&1 | tee "$log" || status=$?
+dotnet test ControlPlane.sln --logger "trx" --results-directory "$results" "$@" 2>&1 | tee "$log" || status=$?
+
+# Which classes kept the suite busy longest: the next thing to batch or split when the suite nears its 20 minutes.
+if command -v python3 >/dev/null 2>&1; then python3 tests/slowest.py "$results" 15 || true; fi
 
 # dotnet test prints one summary line per test assembly; add them up.
 passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
