@@ -141,7 +141,7 @@ public sealed class BoardBrowserTests(SiloFixture fixture, ITestOutputHelper out
             output.WriteLine($"screenshot: {await BoardBrowser.ScreenshotAsync(page, name)}");
         }
         await Assertions.Expect(page.Locator("#coverage [data-available='false']")).ToContainTextAsync("Not available");
-        await Assertions.Expect(page.Locator("#backups table")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#backups tbody tr")).ToHaveCountAsync(4);
         await Assertions.Expect(page.Locator("#pools article")).ToHaveCountAsync(4);
 
         await page.SetViewportSizeAsync(360, 780);

@@ -176,7 +176,7 @@
         ["replica", (r) => r.name],
         ["role", (r) => r.role],
         ["health", (r) => badge(r.healthy ? "healthy" : r.reachable ? "degraded" : "down")],
-        ["lag", (r) => r.role === "primary" ? "—" : bytes(r.lagBytes) + " / " + seconds(r.lagSeconds), true],
+        ["lag", (r) => r.role === "primary" ? "—" : bytes(r.lagBytes) + " · " + seconds(r.lagSeconds), true],
         ["connections", (r) => `${r.connections}/${r.maxConnections}`, true],
         ["address", (r) => r.address],
       ], t.replicas, "no replicas reported yet"));
