@@ -106,6 +106,7 @@ public static class ControlPlaneHost
             builder.Logging.AddFilter("Polly", LogLevel.Warning);
 
             var ports = builder.AddControlPlaneEndpoints(options);
+            Board.BoardHosting.AddControlPlaneBoard(builder, options);
             builder.AddControlPlaneOrleans(options, instances.CatalogConnectionString);
             builder.AddControlPlaneCatalog(instances);
             builder.AddControlPlaneTelemetry();
@@ -121,6 +122,7 @@ public static class ControlPlaneHost
             configureHost?.Invoke(builder);
             var app = builder.Build();
             app.MapControlPlaneEndpoints(ports);
+            Board.BoardHosting.MapControlPlaneBoard(app);
             await app.StartAsync(cancellationToken);
 
             var (grpc, metrics) = ResolveEndpoints(app, options, ports);
@@ -161,6 +163,7 @@ public static class ControlPlaneHost
             ControlPlane is up.
               gRPC gateway : {silo.GrpcEndpoint.GetLeftPart(UriPartial.Authority)}
               metrics      : {silo.MetricsEndpoint}
+            {Board.BoardHosting.Banner(silo.Services)}
               data         : {o.DataDirectory}
               catalog      : {silo.Instances.CatalogDescription}
               fleet        : {o.Fleet} environment '{o.Environment}', {tiers.Count} tier(s){(tiers.Count > 0 ? ": " + string.Join(", ", tiers.Select(t => t.Name)) : "")}

@@ -8,6 +8,7 @@ internal static class SiloCommandLine
         ["--data-dir"] = "ControlPlane:DataDirectory",
         ["--grpc-port"] = "ControlPlane:GrpcPort",
         ["--metrics-port"] = "ControlPlane:MetricsPort",
+        ["--board-port"] = "ControlPlane:Board:Port",
         ["--fleet"] = "ControlPlane:Fleet",
         ["--environment"] = "ControlPlane:Environment",
         ["--listen"] = "ControlPlane:ListenAddress",
@@ -34,6 +35,7 @@ internal static class SiloCommandLine
           --data-dir DIR       where the catalog and the local fleet live (default ./.controlplane)
           --grpc-port N        gRPC gateway port on the listen address (default 7400)
           --metrics-port N     Prometheus /metrics port (default 7401; 0 picks a free one)
+          --board-port N       web status board port, HTTP/1.1 (default 0: a free one, shown in the banner)
           --fleet local|none|config
                                the embedded four-tier fleet, no fleet, or the tiers in ControlPlane:Tiers
           --environment NAME   environment name of the fleet (default local)

@@ -27,14 +27,16 @@ internal sealed class Authenticator(
 {
     public const string Hint = "send 'authorization: Bearer <token>' (cpctl: --token, --token-file, CONTROLPLANE_TOKEN, or ./.controlplane/admin.token)";
 
-    public async Task<Authentication> AuthenticateAsync(ServerCallContext context)
+    public Task<Authentication> AuthenticateAsync(ServerCallContext context) =>
+        AuthenticateAsync(context.RequestHeaders.GetValue("authorization"), context.GetHttpContext().Connection.ClientCertificate, context.CancellationToken);
+
+    /// <summary>The same check for a plain HTTP request (the web board): its authorization header, else its client certificate.</summary>
+    public async Task<Authentication> AuthenticateAsync(string? header, X509Certificate2? certificate, CancellationToken ct)
     {
         if (security.Value.InsecureNoAuth) return new Authentication(Principal.Anonymous, "");
 
-        var header = context.RequestHeaders.GetValue("authorization");
-        if (header is not null) return await FromBearerAsync(header, context.CancellationToken);
+        if (header is not null) return await FromBearerAsync(header, ct);
 
-        var certificate = context.GetHttpContext().Connection.ClientCertificate;
         if (certificate is not null)
         {
             return FromCertificate(certificate) is { } principal
