@@ -53,6 +53,33 @@ public sealed class CpctlEndToEndTests(SiloFixture fixture)
     }
 
     [Fact]
+    public async Task Sla_reports_the_availability_the_write_probe_measured_and_refuses_a_bad_period()
+    {
+        await fixture.WaitForHealthyFleetAsync(TimeSpan.FromMinutes(1));
+        SlaReport? report = null;
+        for (var i = 0; i < 100 && report is not { ObservedSeconds: > 0 }; i++)
+        {
+            if (i > 0) await Task.Delay(200);
+            var (exit, output, error) = await Cpctl("sla", "content", "--period", "1h", "--json");
+            Assert.True(exit is 0 or 1, error);
+            report = JsonParser.Default.Parse<SlaReport>(output);
+            Assert.Equal(report.MeetsTarget ? 0 : 1, exit);
+        }
+        Assert.True(report!.ObservedSeconds > 0, $"nothing observed: {report}");
+        Assert.True(report.WritableNow, report.LastError);
+        Assert.True(report.HasAvailabilityPercent);
+
+        var (_, text, _) = await Cpctl("sla", "content", "--period", "1h");
+        Assert.Contains("availability", text, StringComparison.Ordinal);
+        Assert.Contains("error budget", text, StringComparison.Ordinal);
+
+        var (badExit, _, badError) = await Cpctl("sla", "content", "--period", "3w");
+        Assert.NotEqual(0, badExit);
+        Assert.Contains("INVALID_ARGUMENT", badError, StringComparison.Ordinal);
+        Assert.Contains("unit 'w'", badError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unknown_tier_exits_1_with_the_server_message()
     {
         var (exit, _, error) = await Cpctl("tier", "billing");
