@@ -91,13 +91,43 @@ public sealed class CpctlEndToEndTests(SiloFixture fixture)
     [Fact]
     public async Task Watch_json_prints_one_snapshot_object_per_line_first()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-        var stdout = new StringWriter();
+        // Stops the watch once its first line is out (a loaded machine may take seconds to deliver it).
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var stdout = new FirstLineWriter(cts);
         var exit = await CpctlApp.RunAsync(["watch", "oltp", "--json", "--endpoint", fixture.Endpoint, "--token-file", fixture.AdminTokenFile], stdout, new StringWriter(), cts.Token);
         Assert.Equal(0, exit);
-        var first = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)[0];
-        var e = JsonParser.Default.Parse<TierEvent>(first);
+        var lines = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length > 0, "cpctl watch printed nothing within a minute");
+        var e = JsonParser.Default.Parse<TierEvent>(lines[0]);
         Assert.Equal(TierEventKind.Snapshot, e.Kind);
         Assert.Equal("oltp", e.TierName);
+    }
+
+    /// <summary>A writer that cancels the command once a whole line has been written.</summary>
+    private sealed class FirstLineWriter(CancellationTokenSource stop) : StringWriter
+    {
+        public override void Write(char value)
+        {
+            base.Write(value);
+            if (value == '\n') stop.Cancel();
+        }
+
+        public override void Write(string? value)
+        {
+            base.Write(value);
+            if (value?.Contains('\n', StringComparison.Ordinal) == true) stop.Cancel();
+        }
+
+        public override Task WriteAsync(string? value)
+        {
+            Write(value);
+            return Task.CompletedTask;
+        }
+
+        public override Task WriteLineAsync(string? value)
+        {
+            Write(value + "\n");
+            return Task.CompletedTask;
+        }
     }
 }
