@@ -30,6 +30,10 @@ public static class DefaultAlertRules
             "The newest successful base backup is more than 26 hours old."),
         Rule("ArchiveRpoOverTarget", MonitoringMetrics.ArchiveRpoOverTarget, AlertComparison.Above, 1, TimeSpan.FromMinutes(1), AlertSeverity.Critical,
             "The WAL archive's recovery point is over the tier's RPO target."),
+        Rule("TierNotWritable", MonitoringMetrics.TierWritable, AlertComparison.Below, 1, TimeSpan.FromMinutes(1), AlertSeverity.Critical,
+            "Writes on the tier's primary have failed for more than a minute (the SLA's write probe)."),
+        Rule("SlaErrorBudgetLow", MonitoringMetrics.SlaErrorBudgetRemaining, AlertComparison.Below, 0.25, TimeSpan.Zero, AlertSeverity.Warning,
+            "Less than a quarter of the tier's 30-day error budget is left."),
     ];
 
     private static AlertRule Rule(string name, string metric, AlertComparison comparison, double threshold, TimeSpan @for, AlertSeverity severity, string summary) =>

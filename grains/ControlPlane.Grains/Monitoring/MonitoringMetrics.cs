@@ -22,6 +22,8 @@ public static class MonitoringMetrics
     public const string BackupAgeSeconds = "backup_age_seconds";
     public const string ArchiveRpoSeconds = "archive_rpo_seconds";
     public const string ArchiveRpoOverTarget = "archive_rpo_over_target";
+    public const string TierWritable = "tier_writable";
+    public const string SlaErrorBudgetRemaining = "sla_error_budget_remaining_ratio";
 
     public static readonly IReadOnlyList<MetricDefinition> All =
     [
@@ -38,6 +40,8 @@ public static class MonitoringMetrics
         new(BackupAgeSeconds, "tier", "s", "Seconds since the tier's newest successful base backup ended."),
         new(ArchiveRpoSeconds, "tier", "s", "Measured recovery point of the tier's WAL archive."),
         new(ArchiveRpoOverTarget, "tier", "ratio", "Archive RPO divided by the tier's RPO target (above 1: over target)."),
+        new(TierWritable, "tier", "bool", "1 when the SLA's last write on the tier's primary committed, 0 when it failed (docs/sla.md)."),
+        new(SlaErrorBudgetRemaining, "tier", "ratio", "Share of the 30-day error budget left (1: untouched, 0: spent, negative: over)."),
     ];
 
     public static bool IsKnown(string name) => All.Any(m => m.Name == name);

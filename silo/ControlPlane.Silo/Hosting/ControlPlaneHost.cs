@@ -115,6 +115,7 @@ public static class ControlPlaneHost
             builder.AddControlPlaneBackups(options.DataDirectory);
             Monitoring.MonitoringHosting.AddControlPlaneMonitoring(builder);
             ControlPlane.Silo.Hardening.HardeningHosting.AddControlPlaneHardening(builder);
+            ControlPlane.Silo.Sla.SlaHosting.AddControlPlaneSla(builder);
             builder.Services.AddHostedService<ControlPlane.Silo.Hosts.HostInstances>();
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();

@@ -40,10 +40,32 @@ public sealed class FailoverChaosTests(ChaosSiloFixture fixture, ITestOutputHelp
             Assert.Equal(start.Term + 1, end.Term);
             Assert.NotEqual(start.Primary, after.Primary);
             Assert.Contains(end.Replicas, r => r.Name == start.Primary && r.Role == ReplicaRole.Standby && r.Healthy);
+
+            // The SLA's write probe saw the same outage as the independent writer: at least the writer's gap less
+            // one probe interval, at most one interval and one probe timeout more (plus slack for a loaded machine).
+            var rto = await SlaWriteOutageAsync(failover.Term);
+            var gap = scenario.Writer.LongestGap();
+            output.WriteLine($"SLA write outage of the failover {rto.TotalMilliseconds:F0} ms; the writer's longest gap {gap.TotalMilliseconds:F0} ms");
+            Assert.InRange(rto, gap - TimeSpan.FromSeconds(1.5), gap + TimeSpan.FromSeconds(8));
         }
         finally
         {
             await Tier.SetSynchronousModeAsync(SynchronousMode.Off);
+        }
+    }
+
+    /// <summary>The write outage the SLA report gives the failover into <paramref name="term"/>, once the probe has booked it.</summary>
+    private async Task<TimeSpan> SlaWriteOutageAsync(long term)
+    {
+        var sla = new SlaService.SlaServiceClient(fixture.Invoker);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var report = await sla.GetSlaAsync(new GetSlaRequest { Tier = ChaosSiloFixture.TierName, Period = "1h" }, deadline: DateTime.UtcNow.AddSeconds(10));
+            var failover = report.Failovers.FirstOrDefault(f => f.Term == term);
+            if (failover?.WriteOutage is { } outage) return outage.ToTimeSpan();
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the SLA report shows no write outage for term {term}: {report}");
+            await Task.Delay(500);
         }
     }
 

@@ -53,6 +53,33 @@ public sealed class CpctlEndToEndTests(SiloFixture fixture)
     }
 
     [Fact]
+    public async Task Sla_reports_the_availability_the_write_probe_measured_and_refuses_a_bad_period()
+    {
+        await fixture.WaitForHealthyFleetAsync(TimeSpan.FromMinutes(1));
+        SlaReport? report = null;
+        for (var i = 0; i < 100 && report is not { ObservedSeconds: > 0 }; i++)
+        {
+            if (i > 0) await Task.Delay(200);
+            var (exit, output, error) = await Cpctl("sla", "content", "--period", "1h", "--json");
+            Assert.True(exit is 0 or 1, error);
+            report = JsonParser.Default.Parse<SlaReport>(output);
+            Assert.Equal(report.MeetsTarget ? 0 : 1, exit);
+        }
+        Assert.True(report!.ObservedSeconds > 0, $"nothing observed: {report}");
+        Assert.True(report.WritableNow, report.LastError);
+        Assert.True(report.HasAvailabilityPercent);
+
+        var (_, text, _) = await Cpctl("sla", "content", "--period", "1h");
+        Assert.Contains("availability", text, StringComparison.Ordinal);
+        Assert.Contains("error budget", text, StringComparison.Ordinal);
+
+        var (badExit, _, badError) = await Cpctl("sla", "content", "--period", "3w");
+        Assert.NotEqual(0, badExit);
+        Assert.Contains("INVALID_ARGUMENT", badError, StringComparison.Ordinal);
+        Assert.Contains("unit 'w'", badError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unknown_tier_exits_1_with_the_server_message()
     {
         var (exit, _, error) = await Cpctl("tier", "billing");
@@ -64,13 +91,43 @@ public sealed class CpctlEndToEndTests(SiloFixture fixture)
     [Fact]
     public async Task Watch_json_prints_one_snapshot_object_per_line_first()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-        var stdout = new StringWriter();
+        // Stops the watch once its first line is out (a loaded machine may take seconds to deliver it).
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var stdout = new FirstLineWriter(cts);
         var exit = await CpctlApp.RunAsync(["watch", "oltp", "--json", "--endpoint", fixture.Endpoint, "--token-file", fixture.AdminTokenFile], stdout, new StringWriter(), cts.Token);
         Assert.Equal(0, exit);
-        var first = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)[0];
-        var e = JsonParser.Default.Parse<TierEvent>(first);
+        var lines = stdout.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length > 0, "cpctl watch printed nothing within a minute");
+        var e = JsonParser.Default.Parse<TierEvent>(lines[0]);
         Assert.Equal(TierEventKind.Snapshot, e.Kind);
         Assert.Equal("oltp", e.TierName);
+    }
+
+    /// <summary>A writer that cancels the command once a whole line has been written.</summary>
+    private sealed class FirstLineWriter(CancellationTokenSource stop) : StringWriter
+    {
+        public override void Write(char value)
+        {
+            base.Write(value);
+            if (value == '\n') stop.Cancel();
+        }
+
+        public override void Write(string? value)
+        {
+            base.Write(value);
+            if (value?.Contains('\n', StringComparison.Ordinal) == true) stop.Cancel();
+        }
+
+        public override Task WriteAsync(string? value)
+        {
+            Write(value);
+            return Task.CompletedTask;
+        }
+
+        public override Task WriteLineAsync(string? value)
+        {
+            Write(value + "\n");
+            return Task.CompletedTask;
+        }
     }
 }
