@@ -30,6 +30,8 @@ public static class DefaultAlertRules
             "The newest successful base backup is more than 26 hours old."),
         Rule("ArchiveRpoOverTarget", MonitoringMetrics.ArchiveRpoOverTarget, AlertComparison.Above, 1, TimeSpan.FromMinutes(1), AlertSeverity.Critical,
             "The WAL archive's recovery point is over the tier's RPO target."),
+        Rule("ReplicaDataMismatch", MonitoringMetrics.ConsistencyMismatchedRanges, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Critical,
+            "A standby's rows differ from its primary's at the same LSN (labels: table, replica, key ranges), or a cross-tier pair disagrees."),
     ];
 
     private static AlertRule Rule(string name, string metric, AlertComparison comparison, double threshold, TimeSpan @for, AlertSeverity severity, string summary) =>
