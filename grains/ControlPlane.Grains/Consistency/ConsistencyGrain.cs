@@ -100,7 +100,7 @@ public sealed class ConsistencyGrain(
         var spec = await tierGrain.GetSpec() ?? throw new InvalidOperationException($"tier '{tier}' is not registered.");
         var primary = (await tierGrain.GetSnapshot())?.Primary;
         var replica = spec.Replicas.FirstOrDefault(r => r.Name == primary) ?? throw new InvalidOperationException($"tier '{tier}' has no primary.");
-        return await PairQuery.ReadAsync(ReplicaGrain.Endpoint(replica), sql, (int)Math.Max(1, _settings.ReplayTimeout.TotalSeconds), CancellationToken.None);
+        return await ReadOnlyScalar.ReadAsync(ReplicaGrain.Endpoint(replica), sql, (int)Math.Max(1, _settings.ReplayTimeout.TotalSeconds), "controlplane-consistency", CancellationToken.None);
     }
 
     private async Task RememberAsync(ConsistencyReport report)

@@ -9,7 +9,8 @@ public interface IConsistencyGrain : IGrainWithStringKey
     /// empty). ArgumentException for an unknown table; InvalidOperationException when the check cannot run (no primary,
     /// tables busy). A whole-tier check (no tables named) becomes the last report and feeds the alert.
     /// </summary>
-    [Alias("Check")]
+    // A big table takes minutes to read on every replica; the default 30 s would fail the caller of a running check.
+    [Alias("Check"), ResponseTimeout("00:30:00")]
     Task<ConsistencyReport> Check(IReadOnlyList<string> tables);
 
     /// <summary>The last stored report, null before the first.</summary>
