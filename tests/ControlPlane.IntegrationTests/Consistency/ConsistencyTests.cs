@@ -88,16 +88,27 @@ public sealed class ConsistencyTests(SiloFixture fixture)
         var tier = await fixture.Fleet.GetTierAsync(new GetTierRequest { Tier = TierName });
         var standbyName = tier.Replicas.Single(r => r.Name != tier.Primary).Name;
         var standby = fixture.Silo.Instances.LocalFleet!.Driver(TierName, standbyName);
-        await standby.StopAsync(StopMode.Fast, CancellationToken.None);
+        // The tier heals a standby unreachable for 2 × failure_threshold probes by starting it again: with the highest
+        // threshold it cannot do so while the file is being changed (a pause stops failovers, not healing).
+        var control = new TierControl(fixture.Fleet, new FailoverService.FailoverServiceClient(fixture.Invoker(fixture.AdminToken)), TierName, PasswordFile);
+        var settings = await control.ChangeSettingsAsync(s => s.FailureThreshold = 100);
         try
         {
-            FlipRowText(Path.Combine(standby.DataDirectory, relationPath), "row-000777", "ROW-000777");
-            await ChecksumsAsync(standby.DataDirectory, "--disable");
-            await ChecksumsAsync(standby.DataDirectory, "--enable");
+            await standby.StopAsync(StopMode.Fast, CancellationToken.None);
+            try
+            {
+                FlipRowText(Path.Combine(standby.DataDirectory, relationPath), "row-000777", "ROW-000777");
+                await ChecksumsAsync(standby.DataDirectory, "--disable");
+                await ChecksumsAsync(standby.DataDirectory, "--enable");
+            }
+            finally
+            {
+                await standby.StartAsync(CancellationToken.None);
+            }
         }
         finally
         {
-            await standby.StartAsync(CancellationToken.None);
+            await control.Failover.SetFailoverSettingsAsync(new SetFailoverSettingsRequest { Tier = TierName, Settings = settings });
         }
         await fixture.WaitForTierAsync(TierName, t => t.Health == TierHealth.Healthy, TimeSpan.FromMinutes(2));
 
@@ -139,7 +150,12 @@ public sealed class ConsistencyTests(SiloFixture fixture)
     [Fact]
     public async Task Cpctl_consistency_prints_the_verdict_and_exits_non_zero_for_an_unknown_table()
     {
-        var (ok, okOut, _) = await CpctlAsync("consistency", TierName, "--tables", "chaos_writes");
+        await ExecuteAsync(await PrimaryAsync(), """
+            CREATE TABLE IF NOT EXISTS consistency_it_cli (id int PRIMARY KEY, v text);
+            INSERT INTO consistency_it_cli SELECT g, 'v' || g FROM generate_series(1, 10) g ON CONFLICT DO NOTHING;
+            """);
+
+        var (ok, okOut, _) = await CpctlAsync("consistency", TierName, "--tables", "consistency_it_cli");
         var (bad, _, badErr) = await CpctlAsync("consistency", TierName, "--tables", "nope");
 
         Assert.Equal(0, ok);
