@@ -34,7 +34,8 @@ public static class ConsistencyRun
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { CommandTimeout = 0 };
         var passwordFile = Path.GetTempFileName();
-        await File.WriteAllTextAsync(passwordFile, builder.Password ?? "", ct);
+        // The Postgres layer reads passwords from files; a scratch server with trust auth ignores the placeholder.
+        await File.WriteAllTextAsync(passwordFile, string.IsNullOrEmpty(builder.Password) ? "unused" : builder.Password, ct);
         try
         {
             var endpoint = new ReplicaEndpoint("bench", "bench", builder.Host ?? "127.0.0.1", builder.Port, builder.Database ?? "postgres", builder.Username ?? "postgres", passwordFile, null);
@@ -56,8 +57,8 @@ public static class ConsistencyRun
             var note = "";
             foreach (var t in tables)
             {
-                var key = (string?)await ScalarAsync(connection,
-                    "SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY array_position(i.indkey, a.attnum)) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = to_regclass($1) AND i.indisprimary", ct, t);
+                var key = await ScalarAsync(connection,
+                    "SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY array_position(i.indkey, a.attnum)) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = to_regclass($1) AND i.indisprimary", ct, t) as string;
                 try
                 {
                     await ScalarAsync(connection, $"SELECT md5(string_agg(r::text, '' {(key is null ? "" : "ORDER BY " + key)})) FROM {Quote(t)} AS r", ct);
