@@ -78,6 +78,8 @@ public static class CpctlApp
         root.Add(Monitoring.AlertCommands.Alert(globals, io));
         root.Add(Hardening.AuditSecurityCommand.Create(globals, io));
         root.Add(Sla.SlaCommand.Create(globals, io));
+        root.Add(Consistency.ConsistencyCommand.Create(globals, io));
+        root.Add(Verify.VerifyCommand.Create(globals, io));
 
         ExitCodesHelp.Install(root);
         return root;

@@ -34,6 +34,8 @@ public static class DefaultAlertRules
             "Writes on the tier's primary have failed for more than a minute (the SLA's write probe)."),
         Rule("SlaErrorBudgetLow", MonitoringMetrics.SlaErrorBudgetRemaining, AlertComparison.Below, 0.25, TimeSpan.Zero, AlertSeverity.Warning,
             "Less than a quarter of the tier's 30-day error budget is left."),
+        Rule("ReplicaDataMismatch", MonitoringMetrics.ConsistencyMismatchedRanges, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Critical,
+            "A standby's rows differ from its primary's at the same LSN (labels: table, replica, key ranges), or a cross-tier pair disagrees."),
     ];
 
     private static AlertRule Rule(string name, string metric, AlertComparison comparison, double threshold, TimeSpan @for, AlertSeverity severity, string summary) =>

@@ -24,6 +24,7 @@ public static class MonitoringMetrics
     public const string ArchiveRpoOverTarget = "archive_rpo_over_target";
     public const string TierWritable = "tier_writable";
     public const string SlaErrorBudgetRemaining = "sla_error_budget_remaining_ratio";
+    public const string ConsistencyMismatchedRanges = "consistency_mismatched_ranges";
 
     public static readonly IReadOnlyList<MetricDefinition> All =
     [
@@ -42,6 +43,7 @@ public static class MonitoringMetrics
         new(ArchiveRpoOverTarget, "tier", "ratio", "Archive RPO divided by the tier's RPO target (above 1: over target)."),
         new(TierWritable, "tier", "bool", "1 when the SLA's last write on the tier's primary committed, 0 when it failed (docs/sla.md)."),
         new(SlaErrorBudgetRemaining, "tier", "ratio", "Share of the 30-day error budget left (1: untouched, 0: spent, negative: over)."),
+        new(ConsistencyMismatchedRanges, "tier", "ranges", "Key ranges of a table whose rows differ between a standby and its primary (labels table, replica, ranges), or 1 for a disagreeing cross-tier pair (label pair)."),
     ];
 
     public static bool IsKnown(string name) => All.Any(m => m.Name == name);

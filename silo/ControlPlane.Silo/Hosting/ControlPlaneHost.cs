@@ -116,6 +116,7 @@ public static class ControlPlaneHost
             Monitoring.MonitoringHosting.AddControlPlaneMonitoring(builder);
             ControlPlane.Silo.Hardening.HardeningHosting.AddControlPlaneHardening(builder);
             ControlPlane.Silo.Sla.SlaHosting.AddControlPlaneSla(builder);
+            ControlPlane.Silo.Consistency.ConsistencyHosting.AddControlPlaneConsistency(builder);
             builder.Services.AddHostedService<ControlPlane.Silo.Hosts.HostInstances>();
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();

@@ -152,6 +152,7 @@ internal static class HostingExtensions
         Monitoring.MonitoringHosting.MapControlPlaneMonitoring(app);
         app.MapGrpcService<Hardening.HardeningGrpcService>();
         Sla.SlaHosting.MapControlPlaneSla(app);
+        Consistency.ConsistencyHosting.MapControlPlaneConsistency(app);
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
     }
