@@ -30,6 +30,8 @@ public static class DefaultAlertRules
             "The newest successful base backup is more than 26 hours old."),
         Rule("ArchiveRpoOverTarget", MonitoringMetrics.ArchiveRpoOverTarget, AlertComparison.Above, 1, TimeSpan.FromMinutes(1), AlertSeverity.Critical,
             "The WAL archive's recovery point is over the tier's RPO target."),
+        Rule("CapacityForecastShort", MonitoringMetrics.CapacityDaysToLimit, AlertComparison.Below, 14, TimeSpan.FromMinutes(30), AlertSeverity.Warning,
+            "A capacity resource is forecast to reach its limit within 14 days (cpctl capacity TIER shows which and why)."),
     ];
 
     private static AlertRule Rule(string name, string metric, AlertComparison comparison, double threshold, TimeSpan @for, AlertSeverity severity, string summary) =>

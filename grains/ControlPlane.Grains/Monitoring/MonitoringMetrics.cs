@@ -22,6 +22,7 @@ public static class MonitoringMetrics
     public const string BackupAgeSeconds = "backup_age_seconds";
     public const string ArchiveRpoSeconds = "archive_rpo_seconds";
     public const string ArchiveRpoOverTarget = "archive_rpo_over_target";
+    public const string CapacityDaysToLimit = "capacity_days_to_limit";
 
     public static readonly IReadOnlyList<MetricDefinition> All =
     [
@@ -38,6 +39,7 @@ public static class MonitoringMetrics
         new(BackupAgeSeconds, "tier", "s", "Seconds since the tier's newest successful base backup ended."),
         new(ArchiveRpoSeconds, "tier", "s", "Measured recovery point of the tier's WAL archive."),
         new(ArchiveRpoOverTarget, "tier", "ratio", "Archive RPO divided by the tier's RPO target (above 1: over target)."),
+        new(CapacityDaysToLimit, "tier", "days", "Forecast days until a capacity resource (label resource, and replica) reaches its limit; the horizon when it does not (docs/capacity.md)."),
     ];
 
     public static bool IsKnown(string name) => All.Any(m => m.Name == name);

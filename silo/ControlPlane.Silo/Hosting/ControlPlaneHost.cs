@@ -114,6 +114,7 @@ public static class ControlPlaneHost
             builder.AddControlPlaneBackups(options.DataDirectory);
             Monitoring.MonitoringHosting.AddControlPlaneMonitoring(builder);
             ControlPlane.Silo.Hardening.HardeningHosting.AddControlPlaneHardening(builder);
+            ControlPlane.Silo.Capacity.CapacityHosting.AddControlPlaneCapacity(builder);
             builder.Services.AddHostedService<ControlPlane.Silo.Hosts.HostInstances>();
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();
