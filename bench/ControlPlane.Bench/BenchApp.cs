@@ -24,6 +24,7 @@ public static class BenchApp
             Changes.RolloutCommand.Create(stdout, stderr),
             Catalog.CatalogLossCommand.Create(stdout, stderr),
             Parity.ParityCommand.Create(stdout, stderr),
+            Capacity.ForecastCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Action is ParseErrorAction)
