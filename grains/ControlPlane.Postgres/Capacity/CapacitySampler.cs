@@ -71,14 +71,7 @@ public sealed class CapacitySampler : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
-    private static async Task<List<T>> ReadAsync<T>(NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> map, CancellationToken ct,
-        params (string Name, object Value)[] parameters)
-    {
-        await using var cmd = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value);
-        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(ct).ConfigureAwait(false)) rows.Add(map(reader));
-        return rows;
-    }
+    private static Task<IReadOnlyList<T>> ReadAsync<T>(NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> map, CancellationToken ct,
+        params (string Name, object Value)[] parameters) =>
+        InspectorDataSource.ReadAsync(connection, sql, map, ct, parameters);
 }
