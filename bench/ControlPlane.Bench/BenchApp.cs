@@ -25,6 +25,7 @@ public static class BenchApp
             Catalog.CatalogLossCommand.Create(stdout, stderr),
             Parity.ParityCommand.Create(stdout, stderr),
             Consistency.ConsistencyCommand.Create(stdout, stderr),
+            Capacity.ForecastCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Action is ParseErrorAction)

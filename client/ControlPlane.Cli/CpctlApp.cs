@@ -80,6 +80,7 @@ public static class CpctlApp
         root.Add(Sla.SlaCommand.Create(globals, io));
         root.Add(Consistency.ConsistencyCommand.Create(globals, io));
         root.Add(Verify.VerifyCommand.Create(globals, io));
+        root.Add(Capacity.CapacityCommand.Create(globals, io));
 
         ExitCodesHelp.Install(root);
         return root;

@@ -36,6 +36,8 @@ public static class DefaultAlertRules
             "Less than a quarter of the tier's 30-day error budget is left."),
         Rule("ReplicaDataMismatch", MonitoringMetrics.ConsistencyMismatchedRanges, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Critical,
             "A standby's rows differ from its primary's at the same LSN (labels: table, replica, key ranges), or a cross-tier pair disagrees."),
+        Rule("CapacityForecastShort", MonitoringMetrics.CapacityDaysToLimit, AlertComparison.Below, 14, TimeSpan.FromMinutes(30), AlertSeverity.Warning,
+            "A capacity resource is forecast to reach its limit within 14 days (cpctl capacity TIER shows which and why)."),
     ];
 
     private static AlertRule Rule(string name, string metric, AlertComparison comparison, double threshold, TimeSpan @for, AlertSeverity severity, string summary) =>

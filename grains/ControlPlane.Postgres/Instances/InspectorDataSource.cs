@@ -29,4 +29,16 @@ public static class InspectorDataSource
             CancellationTimeout = -1,
         }.ConnectionString);
     }
+
+    /// <summary>Every row of <paramref name="sql"/> mapped by <paramref name="map"/>; parameters by name.</summary>
+    public static async Task<IReadOnlyList<T>> ReadAsync<T>(NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> map,
+        CancellationToken ct, params (string Name, object Value)[] parameters)
+    {
+        await using var cmd = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value);
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var rows = new List<T>();
+        while (await reader.ReadAsync(ct).ConfigureAwait(false)) rows.Add(map(reader));
+        return rows;
+    }
 }

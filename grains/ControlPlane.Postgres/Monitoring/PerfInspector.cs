@@ -65,16 +65,9 @@ public sealed class PerfInspector : IAsyncDisposable
         return new HeavySample(at, _database, available, statements, tables, indexes, watch.Elapsed);
     }
 
-    private static async Task<IReadOnlyList<T>> ReadAsync<T>(NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> map,
-        CancellationToken ct, params (string Name, object Value)[] parameters)
-    {
-        await using var cmd = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value);
-        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(ct).ConfigureAwait(false)) rows.Add(map(reader));
-        return rows;
-    }
+    private static Task<IReadOnlyList<T>> ReadAsync<T>(NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> map,
+        CancellationToken ct, params (string Name, object Value)[] parameters) =>
+        InspectorDataSource.ReadAsync(connection, sql, map, ct, parameters);
 
     private static double? NullableDouble(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDouble(ordinal);
 

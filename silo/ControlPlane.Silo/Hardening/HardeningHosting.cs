@@ -43,30 +43,11 @@ internal static class HardeningHosting
     }
 }
 
-/// <summary>
-/// Keeps every tier's hardening grain active so its scheduled audit runs (a grain whose silo died is re-activated on
-/// a survivor within one period). Does nothing when the schedule is off.
-/// </summary>
-internal sealed class HardeningKeeper(IClusterClient cluster, IOptions<ControlPlaneOptions> options, IOptions<HardeningExpectations> hardening, ILogger<HardeningKeeper> logger) : BackgroundService
+/// <summary>Keeps every tier's hardening grain active so its scheduled audit runs; nothing when the schedule is off.</summary>
+internal sealed class HardeningKeeper(IClusterClient cluster, IOptions<ControlPlaneOptions> options, IOptions<HardeningExpectations> hardening, ILogger<HardeningKeeper> logger)
+    : TierGrainKeeper(cluster, options.Value.Environment, logger)
 {
-    private static readonly TimeSpan Period = TimeSpan.FromSeconds(30);
+    protected override bool Enabled => hardening.Value.Interval > TimeSpan.Zero;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (hardening.Value.Interval <= TimeSpan.Zero) return;
-        var env = options.Value.Environment;
-        using var timer = new PeriodicTimer(Period);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                var tiers = await cluster.GetGrain<IFleetGrain>(env).ListTiers();
-                await Task.WhenAll(tiers.Select(t => cluster.GetGrain<IHardeningGrain>(FleetKeys.Tier(env, t)).Ensure()));
-            }
-            catch (Exception ex) when (ex is TimeoutException or OrleansException)
-            {
-                logger.LogDebug(ex, "Keeping the hardening audits of {Environment} active failed; next round in {Period}", env, Period);
-            }
-        }
-    }
+    protected override Task EnsureAsync(IClusterClient cluster, string tierKey) => cluster.GetGrain<IHardeningGrain>(tierKey).Ensure();
 }

@@ -117,6 +117,7 @@ public static class ControlPlaneHost
             ControlPlane.Silo.Hardening.HardeningHosting.AddControlPlaneHardening(builder);
             ControlPlane.Silo.Sla.SlaHosting.AddControlPlaneSla(builder);
             ControlPlane.Silo.Consistency.ConsistencyHosting.AddControlPlaneConsistency(builder);
+            ControlPlane.Silo.Capacity.CapacityHosting.AddControlPlaneCapacity(builder);
             builder.Services.AddHostedService<ControlPlane.Silo.Hosts.HostInstances>();
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();

@@ -153,6 +153,7 @@ internal static class HostingExtensions
         app.MapGrpcService<Hardening.HardeningGrpcService>();
         Sla.SlaHosting.MapControlPlaneSla(app);
         Consistency.ConsistencyHosting.MapControlPlaneConsistency(app);
+        Capacity.CapacityHosting.MapControlPlaneCapacity(app);
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
     }

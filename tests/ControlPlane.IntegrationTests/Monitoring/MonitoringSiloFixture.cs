@@ -21,6 +21,8 @@ public sealed class MonitoringSiloFixture : IAsyncLifetime
 {
     public const string TierName = "oltp";
     public const string Primary = "oltp-1";
+    /// <summary>The size the oltp tier's databases may reach together (ControlPlane:Capacity:Tiers:oltp:SizeLimitBytes).</summary>
+    public const long CapacitySizeLimit = 1L << 30;
     private readonly string _root = Path.Combine(Path.GetTempPath(), "cp-monitoring-" + Guid.NewGuid().ToString("N")[..8]);
     private GrpcChannel? _channel;
 
@@ -32,6 +34,7 @@ public sealed class MonitoringSiloFixture : IAsyncLifetime
     public MonitoringService.MonitoringServiceClient Monitoring { get; private set; } = null!;
     public AlertService.AlertServiceClient Alerts { get; private set; } = null!;
     public FleetService.FleetServiceClient Fleet { get; private set; } = null!;
+    public CapacityService.CapacityServiceClient Capacity { get; private set; } = null!;
 
     private LocalFleet LocalFleet => Silo.Instances.LocalFleet ?? throw new InvalidOperationException("the monitoring silo runs no local fleet");
 
@@ -46,6 +49,10 @@ public sealed class MonitoringSiloFixture : IAsyncLifetime
                 ["ControlPlane:LocalTiers:0"] = TierName,
                 ["ControlPlane:Monitoring:CheapInterval"] = "00:00:01",
                 ["ControlPlane:Monitoring:HeavyInterval"] = "00:00:02",
+                // Capacity samples every second into one-second points, so a growth driven for half a minute is a history (CapacityTests).
+                ["ControlPlane:Capacity:Interval"] = "00:00:01",
+                ["ControlPlane:Capacity:Resolution"] = "00:00:01",
+                ["ControlPlane:Capacity:Tiers:oltp:SizeLimitBytes"] = CapacitySizeLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
             }),
             new StringWriter(), CancellationToken.None, configureHost: Logs.AttachTo);
         Endpoint = $"http://127.0.0.1:{grpcPort}";
@@ -59,6 +66,7 @@ public sealed class MonitoringSiloFixture : IAsyncLifetime
         Monitoring = new MonitoringService.MonitoringServiceClient(invoker);
         Alerts = new AlertService.AlertServiceClient(invoker);
         Fleet = new FleetService.FleetServiceClient(invoker);
+        Capacity = new CapacityService.CapacityServiceClient(invoker);
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
         while (true)
         {

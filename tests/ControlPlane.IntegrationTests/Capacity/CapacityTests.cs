@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ControlPlane.IntegrationTests.Monitoring;
+using ControlPlane.Protos.V1;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Npgsql;
+using Xunit;
+
+namespace ControlPlane.IntegrationTests.Capacity;
+
+/// <summary>
+/// Capacity planning against the monitoring silo's real tier, sampled every second into one-second points: a table
+/// grown at a known rate, the forecast of the tier's size limit from it, the alert it raises, and cpctl capacity.
+/// </summary>
+[Collection(MonitoringCollection.Name)]
+[Trait("Category", "Postgres")]
+public sealed class CapacityTests(MonitoringSiloFixture fixture)
+{
+    private const double BytesPerSecond = 1024 * 1024;
+    private static readonly TimeSpan Growth = TimeSpan.FromSeconds(40);
+    private static readonly TimeSpan Window = TimeSpan.FromSeconds(25);
+
+    [Fact]
+    public async Task A_table_grown_at_a_steady_rate_is_forecast_to_fill_the_size_limit_within_ten_percent_and_raises_the_alert()
+    {
+        var capacity = fixture.Capacity;
+        // The default rule waits half an hour before firing; the test's growth lasts under a minute.
+        await fixture.Alerts.PutAlertRuleAsync(new PutAlertRuleRequest
+        {
+            Rule = new AlertRule { Name = "CapacityForecastShort", Expression = "capacity_days_to_limit < 14", For = Duration.FromTimeSpan(TimeSpan.Zero), Severity = "warning", Enabled = true },
+        });
+        try
+        {
+            await using var connection = await fixture.OpenPrimaryAsync("capacity-test");
+            await MonitoringSiloFixture.ExecuteAsync(connection, "DROP TABLE IF EXISTS capacity_growth; CREATE TABLE capacity_growth (id bigserial, payload text)");
+            CapacityView? view = null;
+            Alert? alert = null;
+            await GrowAsync(connection, Growth, async elapsed =>
+            {
+                // Ask while the table still grows: the newest points must be part of the steady growth.
+                if (view is null && elapsed > Window + TimeSpan.FromSeconds(5))
+                    view = await capacity.GetCapacityAsync(new GetCapacityRequest { Tier = MonitoringSiloFixture.TierName, Window = Duration.FromTimeSpan(Window) });
+                alert ??= (await fixture.Alerts.ListAlertsAsync(new ListAlertsRequest())).Alerts.FirstOrDefault(a =>
+                    a.Rule == "CapacityForecastShort" && a.State == "firing" && a.Labels["tier"] == MonitoringSiloFixture.TierName
+                    && a.Labels["resource"] == "database_bytes");
+            });
+
+            Assert.NotNull(view);
+            var size = Assert.Single(view.Series, s => s.Resource == "database_bytes");
+            Assert.Equal(MonitoringSiloFixture.CapacitySizeLimit, size.Limit);
+            var newest = size.History[^1];
+            var trueDays = (MonitoringSiloFixture.CapacitySizeLimit - newest.Value) / BytesPerSecond / 86400;
+            Assert.True(size.Forecast.HasDaysToLimit, $"no days to the limit: {size.Forecast}");
+            Assert.InRange(size.Forecast.DaysToLimit, trueDays * 0.9, trueDays * 1.1);
+            Assert.True(size.Forecast.DaysLow <= size.Forecast.DaysToLimit && (!size.Forecast.HasDaysHigh || size.Forecast.DaysHigh >= size.Forecast.DaysToLimit));
+            Assert.Contains(view.Tables, t => t.Name == "capacity_growth" && t.Bytes > 10 * 1024 * 1024);
+            Assert.Contains(view.Replicas, r => r.Primary && r.Replica == MonitoringSiloFixture.Primary && r.MaxConnections > 0);
+            Assert.NotNull(alert);
+        }
+        finally
+        {
+            await fixture.Alerts.DeleteAlertRuleAsync(new DeleteAlertRuleRequest { Name = "CapacityForecastShort" });
+        }
+    }
+
+    [Fact]
+    public async Task Cpctl_capacity_prints_the_series_the_chart_and_the_json_view()
+    {
+        var (exit, output, error) = await fixture.CpctlAsync("capacity", MonitoringSiloFixture.TierName, "--sample");
+        Assert.True(exit == 0, error);
+        Assert.Contains("CHART database_bytes", output, StringComparison.Ordinal);
+        Assert.Contains("SERIES", output, StringComparison.Ordinal);
+        Assert.Contains("connections oltp-1", output, StringComparison.Ordinal);
+
+        var (jsonExit, json, jsonError) = await fixture.CpctlAsync("capacity", MonitoringSiloFixture.TierName, "--resource", "connections", "--json");
+        Assert.True(jsonExit == 0, jsonError);
+        using var document = JsonDocument.Parse(json);
+        Assert.All(document.RootElement.GetProperty("series").EnumerateArray(), s => Assert.Equal("connections", s.GetProperty("resource").GetString()));
+    }
+
+    [Fact]
+    public async Task An_unknown_tier_is_a_clear_error_for_cpctl_and_the_api()
+    {
+        var (exit, _, error) = await fixture.CpctlAsync("capacity", "nosuch");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("tier 'nosuch' not found", error, StringComparison.Ordinal);
+
+        var capacity = fixture.Capacity;
+        var notFound = await Assert.ThrowsAsync<RpcException>(() => capacity.GetCapacityAsync(new GetCapacityRequest { Tier = "nosuch" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, notFound.StatusCode);
+        var badWindow = await Assert.ThrowsAsync<RpcException>(() => capacity.GetCapacityAsync(
+            new GetCapacityRequest { Tier = MonitoringSiloFixture.TierName, Window = new Duration { Seconds = -5 } }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, badWindow.StatusCode);
+        Assert.Contains("window -5s", badWindow.Status.Detail, StringComparison.Ordinal);
+        var badResource = await Assert.ThrowsAsync<RpcException>(() => capacity.GetCapacityAsync(
+            new GetCapacityRequest { Tier = MonitoringSiloFixture.TierName, Resource = "disk" }).ResponseAsync);
+        Assert.Contains("resource 'disk' is unknown", badResource.Status.Detail, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Keeps the table's size on the line <see cref="BytesPerSecond"/> × elapsed: each round measures the table and
+    /// inserts what it lacks, so a stalled round is caught up by the next and the growth stays steady on average.
+    /// </summary>
+    private static async Task GrowAsync(NpgsqlConnection connection, TimeSpan duration, Func<TimeSpan, Task> between)
+    {
+        const int rowBytes = 1100;
+        var clock = Stopwatch.StartNew();
+        var lastCheck = TimeSpan.Zero;
+        while (clock.Elapsed < duration)
+        {
+            await using (var measure = new NpgsqlCommand("SELECT pg_total_relation_size('capacity_growth')", connection))
+            {
+                var size = (long)(await measure.ExecuteScalarAsync())!;
+                var missing = BytesPerSecond * clock.Elapsed.TotalSeconds - size;
+                if (missing > 0)
+                {
+                    await using var insert = new NpgsqlCommand(
+                        "INSERT INTO capacity_growth (payload) SELECT repeat(md5(g::text), 32) FROM generate_series(1, @n) g", connection);
+                    insert.Parameters.AddWithValue("n", (int)Math.Min(20_000, Math.Ceiling(missing / rowBytes)));
+                    await insert.ExecuteNonQueryAsync();
+                }
+            }
+            if (clock.Elapsed - lastCheck > TimeSpan.FromSeconds(1))
+            {
+                lastCheck = clock.Elapsed;
+                await between(clock.Elapsed);
+            }
+            await Task.Delay(20);
+        }
+    }
+}
