@@ -11,13 +11,13 @@ public sealed class UpgradeOptions
     public const string Section = "ControlPlane:Upgrades";
 
     /// <summary>Major version → bin directory. A configured major wins over <c>/usr/lib/postgresql/&lt;major&gt;/bin</c>.</summary>
-    public Dictionary<string, string> Installations { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, string> Installations { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Where rehearsals put their scratch instances (default <c>&lt;data-dir&gt;/upgrades</c>).</summary>
     public string ScratchDirectory { get; set; } = "";
 
     /// <summary>Tier → queries run on the upgraded copy (in the tier's database) after the built-in "every table readable".</summary>
-    public Dictionary<string, List<string>> SmokeQueries { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, List<string>> SmokeQueries { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>pg_dump/pg_restore parallel jobs of the <c>dump</c> method.</summary>
     public int Jobs { get; set; } = 2;

@@ -95,7 +95,7 @@ public sealed partial class UpgradeRehearsalRunner(ILogger logger)
         IReadOnlyList<string> databases, List<string> issues, CancellationToken ct)
     {
         var roles = Path.Combine(request.Scratch.Work, "roles.sql");
-        await PgClientTool.RunCheckedAsync(request.ClientTools.Tool("pg_dumpall"), source, ["--roles-only", "--no-role-passwords", "-f", roles, "-d", source.Database],
+        await PgClientTool.RunCheckedAsync(request.ClientTools.Tool("pg_dumpall"), source, ["--roles-only", "--no-role-passwords", "-f", roles],
             asPostgres: false, request.Timeout, ct).ConfigureAwait(false);
         var applied = await PgClientTool.RunAsync(request.ClientTools.Tool("psql"), target, ["-X", "-q", "-d", "postgres", "-f", roles],
             asPostgres: false, request.Timeout, ct).ConfigureAwait(false);

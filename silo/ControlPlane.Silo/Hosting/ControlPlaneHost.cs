@@ -114,6 +114,7 @@ public static class ControlPlaneHost
             builder.AddControlPlaneBackups(options.DataDirectory);
             Monitoring.MonitoringHosting.AddControlPlaneMonitoring(builder);
             ControlPlane.Silo.Hardening.HardeningHosting.AddControlPlaneHardening(builder);
+            ControlPlane.Silo.Upgrades.UpgradeHosting.AddControlPlaneUpgrades(builder, options.DataDirectory);
             builder.Services.AddHostedService<ControlPlane.Silo.Hosts.HostInstances>();
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();
