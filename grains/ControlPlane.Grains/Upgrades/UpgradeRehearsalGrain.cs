@@ -84,7 +84,11 @@ public sealed partial class UpgradeRehearsalGrain(
         var sourceMajor = await SourceMajorAsync();
         var installations = PgInstallations.Discover(_options.ConfiguredMajors());
         var verdict = UpgradeMethodPolicy.Evaluate(method, sourceMajor, targetMajor, installations);
-        if (!verdict.Possible) throw new TierConflictException($"{UpgradeNames.Of(method)} upgrade of {_env}/{_tier} to {targetMajor} is not possible: {verdict.Reason}.");
+        if (!verdict.Possible)
+        {
+            var why = verdict.Reason.StartsWith("not possible", StringComparison.Ordinal) ? verdict.Reason : "not possible: " + verdict.Reason;
+            throw new TierConflictException($"{UpgradeNames.Of(method)} upgrade of {_env}/{_tier} to {targetMajor}: {why}.");
+        }
         if (method == UpgradeMethod.PgUpgrade)
             throw new TierConflictException($"pg_upgrade rehearsals are not carried out by this release (the method is possible here: {verdict.Reason}); rehearse logical or dump.");
 
