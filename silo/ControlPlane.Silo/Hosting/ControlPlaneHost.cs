@@ -118,6 +118,7 @@ public static class ControlPlaneHost
             ControlPlane.Silo.Sla.SlaHosting.AddControlPlaneSla(builder);
             ControlPlane.Silo.Consistency.ConsistencyHosting.AddControlPlaneConsistency(builder);
             ControlPlane.Silo.Capacity.CapacityHosting.AddControlPlaneCapacity(builder);
+            ControlPlane.Silo.Upgrades.UpgradeHosting.AddControlPlaneUpgrades(builder, options.DataDirectory);
             builder.Services.AddHostedService<ControlPlane.Silo.Hosts.HostInstances>();
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();

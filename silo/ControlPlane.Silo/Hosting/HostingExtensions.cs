@@ -154,6 +154,7 @@ internal static class HostingExtensions
         Sla.SlaHosting.MapControlPlaneSla(app);
         Consistency.ConsistencyHosting.MapControlPlaneConsistency(app);
         Capacity.CapacityHosting.MapControlPlaneCapacity(app);
+        Upgrades.UpgradeHosting.MapControlPlaneUpgrades(app);
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
     }
