@@ -77,6 +77,7 @@ public static class CpctlApp
         root.Add(Monitoring.AlertCommands.Alerts(globals, io));
         root.Add(Monitoring.AlertCommands.Alert(globals, io));
         root.Add(Hardening.AuditSecurityCommand.Create(globals, io));
+        Coverage.CoverageCommandsRegistration.AddTo(root, globals, io);
 
         ExitCodesHelp.Install(root);
         return root;

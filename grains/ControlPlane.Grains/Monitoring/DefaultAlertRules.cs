@@ -30,8 +30,12 @@ public static class DefaultAlertRules
             "The newest successful base backup is more than 26 hours old."),
         Rule("ArchiveRpoOverTarget", MonitoringMetrics.ArchiveRpoOverTarget, AlertComparison.Above, 1, TimeSpan.FromMinutes(1), AlertSeverity.Critical,
             "The WAL archive's recovery point is over the tier's RPO target."),
+        Rule("CoverageAreaDegraded", MonitoringMetrics.CoverageFailingItems, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Warning,
+            "An operational area of the tier has failing evidence (cpctl coverage names the item and the command that fixes it).",
+            "docs/operability.md#"),
     ];
 
-    private static AlertRule Rule(string name, string metric, AlertComparison comparison, double threshold, TimeSpan @for, AlertSeverity severity, string summary) =>
-        new(name, metric, comparison, threshold, @for, severity, new Dictionary<string, string>(), Runbook + name.ToLowerInvariant(), summary);
+    private static AlertRule Rule(string name, string metric, AlertComparison comparison, double threshold, TimeSpan @for, AlertSeverity severity, string summary,
+        string runbook = Runbook) =>
+        new(name, metric, comparison, threshold, @for, severity, new Dictionary<string, string>(), runbook + name.ToLowerInvariant(), summary);
 }

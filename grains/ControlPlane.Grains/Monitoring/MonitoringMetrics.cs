@@ -22,6 +22,7 @@ public static class MonitoringMetrics
     public const string BackupAgeSeconds = "backup_age_seconds";
     public const string ArchiveRpoSeconds = "archive_rpo_seconds";
     public const string ArchiveRpoOverTarget = "archive_rpo_over_target";
+    public const string CoverageFailingItems = "coverage_failing_items";
 
     public static readonly IReadOnlyList<MetricDefinition> All =
     [
@@ -38,6 +39,7 @@ public static class MonitoringMetrics
         new(BackupAgeSeconds, "tier", "s", "Seconds since the tier's newest successful base backup ended."),
         new(ArchiveRpoSeconds, "tier", "s", "Measured recovery point of the tier's WAL archive."),
         new(ArchiveRpoOverTarget, "tier", "ratio", "Archive RPO divided by the tier's RPO target (above 1: over target)."),
+        new(CoverageFailingItems, "tier", "items", "Failing evidence items of one operational area of the tier (label area; docs/operability.md)."),
     ];
 
     public static bool IsKnown(string name) => All.Any(m => m.Name == name);

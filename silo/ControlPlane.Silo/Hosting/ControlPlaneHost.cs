@@ -114,6 +114,7 @@ public static class ControlPlaneHost
             builder.AddControlPlaneBackups(options.DataDirectory);
             Monitoring.MonitoringHosting.AddControlPlaneMonitoring(builder);
             ControlPlane.Silo.Hardening.HardeningHosting.AddControlPlaneHardening(builder);
+            ControlPlane.Silo.Coverage.CoverageHosting.AddControlPlaneCoverage(builder);
             builder.Services.AddHostedService<ControlPlane.Silo.Hosts.HostInstances>();
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();

@@ -151,6 +151,7 @@ internal static class HostingExtensions
         app.MapGrpcService<Catalog.CatalogGrpcService>();
         Monitoring.MonitoringHosting.MapControlPlaneMonitoring(app);
         app.MapGrpcService<Hardening.HardeningGrpcService>();
+        Coverage.CoverageHosting.MapControlPlaneCoverage(app);
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
     }
