@@ -13,8 +13,11 @@ internal static class CoverageHosting
     {
         var interval = builder.Configuration.GetValue($"{Section}:Interval", TimeSpan.FromMinutes(1));
         if (interval < TimeSpan.Zero) throw new ControlPlaneConfigurationException($"{Section}:Interval {interval} is negative; expected zero (off) or a positive interval.");
-        builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<CoverageGatherer>(sp));
-        builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<Runbooks.RunbookRenderer>(sp));
+        // Their constructors are internal (the options types they read are the silo's own): built here, not by activation.
+        builder.Services.AddSingleton(sp => new CoverageGatherer(sp.GetRequiredService<IClusterClient>(), sp.GetRequiredService<IOptions<ControlPlaneOptions>>(),
+            sp.GetRequiredService<IOptions<Security.SecurityOptions>>(), sp.GetRequiredService<IOptions<ControlPlane.Grains.Changes.ChangeOptions>>(),
+            sp.GetRequiredService<IOptions<ControlPlane.Grains.Hardening.HardeningExpectations>>()));
+        builder.Services.AddSingleton(sp => new Runbooks.RunbookRenderer(sp.GetRequiredService<IClusterClient>(), sp.GetRequiredService<IOptions<ControlPlaneOptions>>()));
         builder.Services.AddHostedService(sp => ActivatorUtilities.CreateInstance<CoverageKeeper>(sp, interval));
     }
 
