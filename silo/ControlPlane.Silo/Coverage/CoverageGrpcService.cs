@@ -16,6 +16,9 @@ internal sealed class CoverageGrpcService(IClusterClient cluster, CoverageGather
         var env = RequestValidation.Environment(request.Environment, _defaultEnvironment);
         string? tier = null;
         if (request.Tier.Length > 0) (env, tier) = await TierLookup.RequireAsync(cluster, env, RequestValidation.Name("tier", request.Tier));
+        // A typo of an environment is not found, rather than an empty coverage that would create alert state for it.
+        else if ((await cluster.GetGrain<ControlPlane.Grains.Fleet.IFleetGrain>(env).ListTiers()).Count == 0)
+            throw RequestValidation.NotFound($"environment '{env}' has no tiers.");
         return CoverageMapper.ToProto(await gatherer.EvaluateAsync(env, tier));
     }
 }

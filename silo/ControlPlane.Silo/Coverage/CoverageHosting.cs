@@ -41,7 +41,8 @@ internal sealed class CoverageKeeper(CoverageGatherer gatherer, IOptions<Control
             {
                 await gatherer.EvaluateAsync(options.Value.Environment);
             }
-            catch (Exception ex) when (ex is TimeoutException or OrleansException or InvalidOperationException)
+            // Any failure waits for the next round: a background service that throws would stop the host.
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 logger.LogDebug(ex, "Coverage of {Environment} not evaluated; next round in {Interval}", options.Value.Environment, interval);
             }
