@@ -82,6 +82,7 @@ public static class CpctlApp
         root.Add(Verify.VerifyCommand.Create(globals, io));
         root.Add(Capacity.CapacityCommand.Create(globals, io));
         root.Add(Upgrades.UpgradeCommands.Upgrade(globals, io));
+        Coverage.CoverageCommandsRegistration.AddTo(root, globals, io);
 
         ExitCodesHelp.Install(root);
         return root;

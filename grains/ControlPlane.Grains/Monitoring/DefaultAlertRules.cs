@@ -38,8 +38,12 @@ public static class DefaultAlertRules
             "A standby's rows differ from its primary's at the same LSN (labels: table, replica, key ranges), or a cross-tier pair disagrees."),
         Rule("CapacityForecastShort", MonitoringMetrics.CapacityDaysToLimit, AlertComparison.Below, 14, TimeSpan.FromMinutes(30), AlertSeverity.Warning,
             "A capacity resource is forecast to reach its limit within 14 days (cpctl capacity TIER shows which and why)."),
+        Rule("CoverageAreaDegraded", MonitoringMetrics.CoverageFailingItems, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Warning,
+            "An operational area of the tier has failing evidence (cpctl coverage names the item and the command that fixes it).",
+            "docs/operability.md#"),
     ];
 
-    private static AlertRule Rule(string name, string metric, AlertComparison comparison, double threshold, TimeSpan @for, AlertSeverity severity, string summary) =>
-        new(name, metric, comparison, threshold, @for, severity, new Dictionary<string, string>(), Runbook + name.ToLowerInvariant(), summary);
+    private static AlertRule Rule(string name, string metric, AlertComparison comparison, double threshold, TimeSpan @for, AlertSeverity severity, string summary,
+        string runbook = Runbook) =>
+        new(name, metric, comparison, threshold, @for, severity, new Dictionary<string, string>(), runbook + name.ToLowerInvariant(), summary);
 }

@@ -26,6 +26,7 @@ public static class MonitoringMetrics
     public const string SlaErrorBudgetRemaining = "sla_error_budget_remaining_ratio";
     public const string ConsistencyMismatchedRanges = "consistency_mismatched_ranges";
     public const string CapacityDaysToLimit = "capacity_days_to_limit";
+    public const string CoverageFailingItems = "coverage_failing_items";
 
     public static readonly IReadOnlyList<MetricDefinition> All =
     [
@@ -46,6 +47,7 @@ public static class MonitoringMetrics
         new(SlaErrorBudgetRemaining, "tier", "ratio", "Share of the 30-day error budget left (1: untouched, 0: spent, negative: over)."),
         new(ConsistencyMismatchedRanges, "tier", "ranges", "Key ranges of a table whose rows differ between a standby and its primary (labels table, replica, ranges), or 1 for a disagreeing cross-tier pair (label pair)."),
         new(CapacityDaysToLimit, "tier", "days", "Forecast days until a capacity resource (label resource, and replica) reaches its limit; the horizon when it does not (docs/capacity.md)."),
+        new(CoverageFailingItems, "tier", "items", "Failing evidence items of one operational area of the tier (label area; docs/operability.md)."),
     ];
 
     public static bool IsKnown(string name) => All.Any(m => m.Name == name);

@@ -119,6 +119,7 @@ public static class ControlPlaneHost
             ControlPlane.Silo.Consistency.ConsistencyHosting.AddControlPlaneConsistency(builder);
             ControlPlane.Silo.Capacity.CapacityHosting.AddControlPlaneCapacity(builder);
             ControlPlane.Silo.Upgrades.UpgradeHosting.AddControlPlaneUpgrades(builder, options.DataDirectory);
+            ControlPlane.Silo.Coverage.CoverageHosting.AddControlPlaneCoverage(builder);
             builder.Services.AddHostedService<ControlPlane.Silo.Hosts.HostInstances>();
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();

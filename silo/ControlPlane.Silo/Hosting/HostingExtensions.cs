@@ -155,6 +155,7 @@ internal static class HostingExtensions
         Consistency.ConsistencyHosting.MapControlPlaneConsistency(app);
         Capacity.CapacityHosting.MapControlPlaneCapacity(app);
         Upgrades.UpgradeHosting.MapControlPlaneUpgrades(app);
+        Coverage.CoverageHosting.MapControlPlaneCoverage(app);
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
     }
