@@ -16,7 +16,9 @@ public sealed record TierCoverageFacts(
     MonitoringFacts Monitoring,
     HardeningFacts Hardening,
     GatewayFacts Gateway,
-    ParityFacts Parity);
+    ParityFacts Parity,
+    CapacityFacts? Capacity = null,
+    IntegrationFacts? Integration = null);
 
 /// <summary>The tier's topology and HA policy, and its newest switchover or failover (a rehearsal, or the real thing).</summary>
 public sealed record HaFacts(
@@ -88,6 +90,17 @@ public sealed record GatewayFacts(bool AuthRequired, bool Tls, bool LoopbackOnly
 /// <summary>What the replicas of the tier report about themselves (server versions by replica).</summary>
 public sealed record ParityFacts(IReadOnlyDictionary<string, string?> ServerVersions);
 
+/// <summary>
+/// The tier's capacity planning: when it was last sampled, how many resources are forecast against a limit, the one
+/// that reaches its limit soonest, and whether the alert that warns before it does is on (rule CapacityForecastShort).
+/// </summary>
+public sealed record CapacityFacts(DateTimeOffset? SampledAt, int ForecastsWithLimit, string SoonestResource, double? SoonestDays,
+    bool HeadroomAlertEnabled, double HeadroomAlertDays);
+
+/// <summary>The tier's integration checks: the last replica consistency check and the last <c>cpctl verify</c>.</summary>
+public sealed record IntegrationFacts(DateTimeOffset? ConsistencyAt, bool? Consistent, string ConsistencyDetail,
+    DateTimeOffset? VerifyAt, bool? VerifyPassed, string VerifyDetail);
+
 /// <summary>How old evidence may be before it is stale. Defaults documented in docs/operability.md.</summary>
 public sealed record CoverageThresholds
 {
@@ -95,4 +108,6 @@ public sealed record CoverageThresholds
     public TimeSpan ProbeMaxAge { get; init; } = TimeSpan.FromDays(7);
     public TimeSpan SampleMaxAge { get; init; } = TimeSpan.FromMinutes(10);
     public TimeSpan ChangeMaxAge { get; init; } = TimeSpan.FromDays(90);
+    public TimeSpan ConsistencyMaxAge { get; init; } = TimeSpan.FromDays(2);
+    public TimeSpan VerifyMaxAge { get; init; } = TimeSpan.FromDays(30);
 }

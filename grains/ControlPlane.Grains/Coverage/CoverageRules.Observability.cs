@@ -1,7 +1,9 @@
+using System.Globalization;
+
 namespace ControlPlane.Grains.Coverage;
 
-/// <summary>Rules of the areas that watch the fleet: performance monitoring and security hardening; and the two areas
-/// whose capability does not exist yet, which say so.</summary>
+/// <summary>Rules of the areas that watch the fleet: performance monitoring, security hardening, capacity planning
+/// and integration testing (the last two say "not available" when their facts were not gathered).</summary>
 public static partial class CoverageRules
 {
     private static IReadOnlyList<EvidenceItem> Monitoring(TierCoverageFacts f, CoverageThresholds t)
@@ -56,16 +58,65 @@ public static partial class CoverageRules
         return [recent, high, auth, tls];
     }
 
-    private static IReadOnlyList<EvidenceItem> Capacity() =>
-    [
-        Item("capacity.forecast", "Storage and connection growth forecast", EvidenceState.NotAvailable, "no capacity planning capability on this control plane yet"),
-        Item("capacity.headroom", "Headroom alert before exhaustion", EvidenceState.NotAvailable, "no capacity planning capability on this control plane yet"),
-    ];
+    private static IReadOnlyList<EvidenceItem> Capacity(TierCoverageFacts f, CoverageThresholds t)
+    {
+        const string Title = "Storage and connection growth forecast";
+        var tier = f.Tier;
+        if (f.Capacity is not { } c)
+        {
+            return
+            [
+                Item("capacity.forecast", Title, EvidenceState.NotAvailable, "no capacity planning on this control plane"),
+                Item("capacity.headroom", "Headroom alert before exhaustion", EvidenceState.NotAvailable, "no capacity planning on this control plane"),
+            ];
+        }
+        var forecast = c.SampledAt is not { } at
+            ? Item("capacity.forecast", Title, EvidenceState.Stale, "never sampled", $"cpctl capacity {tier} --sample")
+            : f.Now - at > t.SampleMaxAge
+                ? Item("capacity.forecast", Title, EvidenceState.Stale, $"last sampled {Ago(f.Now, at)}", $"cpctl capacity {tier} --sample")
+                : c.ForecastsWithLimit == 0
+                    ? Item("capacity.forecast", Title, EvidenceState.Stale, "no resource has a limit to forecast against yet (history too short)", $"cpctl capacity {tier}")
+                    : c.SoonestDays is { } days && days < c.HeadroomAlertDays
+                        ? Item("capacity.forecast", Title, EvidenceState.Failing,
+                            string.Create(CultureInfo.InvariantCulture, $"{c.SoonestResource} reaches its limit in {days:0.#} days"), $"cpctl capacity {tier} --resource {c.SoonestResource}")
+                        : Item("capacity.forecast", Title, EvidenceState.Passing, string.Create(CultureInfo.InvariantCulture,
+                            $"{c.ForecastsWithLimit} resource(s) forecast; soonest: {(c.SoonestDays is { } d ? $"{c.SoonestResource} in {d:0.#} days" : "none reaches its limit")}"));
+        var headroom = c.HeadroomAlertEnabled
+            ? Item("capacity.headroom", "Headroom alert before exhaustion", EvidenceState.Configured,
+                string.Create(CultureInfo.InvariantCulture, $"CapacityForecastShort alerts below {c.HeadroomAlertDays:0.#} days"))
+            : Item("capacity.headroom", "Headroom alert before exhaustion", EvidenceState.Failing, "rule CapacityForecastShort is disabled or missing",
+                "cpctl alert rules; re-enable CapacityForecastShort (docs/capacity.md)");
+        return [forecast, headroom];
+    }
 
-    private static IReadOnlyList<EvidenceItem> IntegrationTesting() =>
-    [
-        Item("integration.synthetic", "Synthetic checks against the live tier", EvidenceState.NotAvailable, "no integration testing capability on this control plane yet"),
-        Item("integration.docs", "Documented commands run in CI", EvidenceState.NotAvailable,
-            "the documentation runner checks docs/ in the test suite, not this tier: no live evidence to read"),
-    ];
+    private static IReadOnlyList<EvidenceItem> IntegrationTesting(TierCoverageFacts f, CoverageThresholds t)
+    {
+        var docs = Item("integration.docs", "Documented commands run in CI", EvidenceState.NotAvailable,
+            "the documentation runner checks docs/ in the test suite, not this tier: no live evidence to read");
+        if (f.Integration is not { } i)
+        {
+            return
+            [
+                Item("integration.consistency", "Replicas compared at one LSN", EvidenceState.NotAvailable, "no consistency checks on this control plane"),
+                Item("integration.verify", "Release checks against the live tier", EvidenceState.NotAvailable, "no release checks on this control plane"),
+                docs,
+            ];
+        }
+        var tier = f.Tier;
+        var consistency = Checked("integration.consistency", "Replicas compared at one LSN", i.ConsistencyAt, i.Consistent, i.ConsistencyDetail,
+            t.ConsistencyMaxAge, f.Now, $"cpctl consistency {tier}");
+        var verify = Checked("integration.verify", "Release checks against the live tier", i.VerifyAt, i.VerifyPassed, i.VerifyDetail,
+            t.VerifyMaxAge, f.Now, $"cpctl verify {tier}");
+        return [consistency, verify, docs];
+    }
+
+    /// <summary>A check that runs now and then: stale when never run or too old, failing when its last run failed.</summary>
+    private static EvidenceItem Checked(string id, string title, DateTimeOffset? at, bool? passed, string detail, TimeSpan maxAge, DateTimeOffset now, string fix) =>
+        at is not { } when
+            ? Item(id, title, EvidenceState.Stale, "never run", fix)
+            : passed == false
+                ? Item(id, title, EvidenceState.Failing, $"failed {Ago(now, when)}: {detail}", fix)
+                : now - when > maxAge
+                    ? Item(id, title, EvidenceState.Stale, $"last run {Ago(now, when)}, older than {maxAge.TotalDays:0.#} days", fix)
+                    : Item(id, title, EvidenceState.Passing, $"passed {Ago(now, when)}{(detail.Length > 0 ? ": " + detail : "")}");
 }

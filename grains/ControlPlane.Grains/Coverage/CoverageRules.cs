@@ -24,8 +24,8 @@ public static partial class CoverageRules
             new(CoverageAreas.SecurityHardening, Security(facts)),
             new(CoverageAreas.HighAvailability, Availability(facts, thresholds)),
             new(CoverageAreas.ChangeManagement, ChangeManagement(facts, thresholds)),
-            new(CoverageAreas.CapacityPlanning, Capacity()),
-            new(CoverageAreas.IntegrationTesting, IntegrationTesting()),
+            new(CoverageAreas.CapacityPlanning, Capacity(facts, thresholds)),
+            new(CoverageAreas.IntegrationTesting, IntegrationTesting(facts, thresholds)),
         ]);
     }
 

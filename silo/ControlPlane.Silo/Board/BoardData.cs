@@ -40,6 +40,29 @@ internal sealed class BoardData(IClusterClient cluster, TimeProvider clock)
 
     public Task<TierSnapshot?> SnapshotAsync(string env, string tier) => Tier(env, tier).GetSnapshot();
 
+    /// <summary>A runbook rendered from the tier's live state, the same text GetRunbook and cpctl runbook answer.</summary>
+    public async Task<RunbookView> RunbookAsync(string env, string kind, string tier, Runbooks.RunbookRenderer renderer)
+    {
+        if (!(await TiersAsync(env)).Contains(tier, StringComparer.Ordinal))
+            throw new BoardProblem(StatusCodes.Status404NotFound, $"tier '{tier}' not found in environment '{env}'.");
+        try
+        {
+            var runbook = await renderer.RenderAsync(env, kind, tier);
+            return new RunbookView(runbook.Kind, runbook.Tier, runbook.Title, runbook.Markdown, runbook.RenderedAt);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new BoardProblem(StatusCodes.Status503ServiceUnavailable, e.Message);
+        }
+    }
+
+    /// <summary>Coverage measured now, by the same gatherer as GetCoverage and cpctl coverage.</summary>
+    public async Task<CoverageView> CoverageAsync(string env, Coverage.CoverageGatherer gatherer)
+    {
+        await TiersAsync(env);
+        return BoardCoverage.View(await gatherer.EvaluateAsync(env));
+    }
+
     public async Task<IReadOnlyList<PoolView>> PoolsAsync(string env)
     {
         var pools = new List<PoolView>();

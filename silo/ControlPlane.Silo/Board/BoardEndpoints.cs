@@ -64,9 +64,10 @@ internal static class BoardEndpoints
         board.MapGet("/api/backups", Handler(http => Read(http, EnvironmentOnly, (data, env, _) => Box(data.BackupsAsync(env)))));
         board.MapGet("/api/alerts", Handler(http => Read(http, EnvironmentOnly, (data, env, _) => Box(data.AlertsAsync(env)))));
         board.MapGet("/api/decisions", Handler(http => Read(http, ["environment", "limit"], (data, env, q) => Box(data.DecisionsAsync(env, Limit(q))))));
-        // Coverage (issue 18) is measured by a service this silo does not have yet: say so rather than show a guess.
-        board.MapGet("/api/coverage", Handler(http => Read(http, EnvironmentOnly, (_, _, _) =>
-            Task.FromResult<object>(new UnavailableView(false, "coverage is not available on this silo yet: the coverage service (GetCoverage) is not wired to the board.")))));
+        board.MapGet("/api/coverage", Handler(http => Read(http, EnvironmentOnly, (data, env, _) =>
+            Box(data.CoverageAsync(env, http.RequestServices.GetRequiredService<Coverage.CoverageGatherer>())))));
+        board.MapGet("/api/runbook", Handler(http => Read(http, ["environment", "kind", "tier"], (data, env, q) =>
+            Box(data.RunbookAsync(env, RunbookKind(q), TierName(q), http.RequestServices.GetRequiredService<Runbooks.RunbookRenderer>())))));
         board.MapGet("/api/events", Handler(async http =>
         {
             var query = Query(http, EnvironmentOnly);
@@ -114,6 +115,22 @@ internal static class BoardEndpoints
         if (value.Length == 0) return http.RequestServices.GetRequiredService<IOptions<ControlPlaneOptions>>().Value.Environment;
         if (!FleetKeys.IsValidName(value))
             throw new BoardProblem(StatusCodes.Status400BadRequest, $"environment '{Gateway.RequestValidation.Shown(value)}' is invalid; expected a name matching {FleetKeys.NamePattern}.");
+        return value;
+    }
+
+    private static string RunbookKind(IQueryCollection query)
+    {
+        var value = query["kind"].ToString();
+        if (!Runbooks.RunbookKinds.IsKnown(value))
+            throw new BoardProblem(StatusCodes.Status400BadRequest, $"kind '{Gateway.RequestValidation.Shown(value)}' is not a runbook; expected one of {Runbooks.RunbookKinds.Expected}.");
+        return value;
+    }
+
+    private static string TierName(IQueryCollection query)
+    {
+        var value = query["tier"].ToString();
+        if (!FleetKeys.IsValidName(value))
+            throw new BoardProblem(StatusCodes.Status400BadRequest, $"tier '{Gateway.RequestValidation.Shown(value)}' is invalid; expected a name matching {FleetKeys.NamePattern}.");
         return value;
     }
 

@@ -44,9 +44,6 @@ public sealed record DecisionView(
     string Tier, long Sequence, DateTimeOffset At, string Kind, long Term, string OldPrimary, string NewPrimary,
     string Reason, string Principal, string OperationId, string Outcome);
 
-/// <summary>A page the board knows of but whose data source this silo does not have yet.</summary>
-public sealed record UnavailableView(bool Available, string Reason);
-
 /// <summary>Grain state in, board records out. No I/O.</summary>
 public static class BoardViews
 {

@@ -1,6 +1,8 @@
 using System.Net;
 using ControlPlane.Grains.Backups;
+using ControlPlane.Grains.Capacity;
 using ControlPlane.Grains.Changes;
+using ControlPlane.Grains.Consistency;
 using ControlPlane.Grains.Coverage;
 using ControlPlane.Grains.Failover;
 using ControlPlane.Grains.Fleet;
@@ -9,6 +11,7 @@ using ControlPlane.Grains.Health;
 using ControlPlane.Grains.Monitoring;
 using ControlPlane.Grains.Pools;
 using ControlPlane.Grains.Tenants;
+using ControlPlane.Grains.Verify;
 using ControlPlane.Silo.Hosting;
 using ControlPlane.Silo.Security;
 using Microsoft.Extensions.Options;
@@ -77,7 +80,33 @@ public sealed class CoverageGatherer
         var isolation = new TenantFacts(tenants.Where(t => t.Placements.Any(p => p.Tier == tier))
             .Select(t => new TenantProbeFact(t.Name, t.Probe?.At, t.Probe?.Findings.Count(f => f.Leaked && f.Tier == tier) ?? 0)).ToList());
         var parity = new ParityFacts(replicas.ToDictionary(r => r.Name, r => r.ServerVersion, StringComparer.Ordinal));
-        return new TierCoverageFacts(env, tier, now, ha, pools, backups, changes, isolation, monitoring, hardening, Gateway(), parity);
+        return new TierCoverageFacts(env, tier, now, ha, pools, backups, changes, isolation, monitoring, hardening, Gateway(), parity,
+            await CapacityAsync(key, rules), await IntegrationAsync(key));
+    }
+
+    private async Task<CapacityFacts> CapacityAsync(string key, IReadOnlyList<AlertRule> rules)
+    {
+        var report = await _cluster.GetGrain<ICapacityGrain>(key).GetReport(null);
+        var limited = report.Series.Where(s => s.Limit is not null).ToList();
+        var soonest = limited.Where(s => s.Forecast.DaysToLimit is not null).MinBy(s => s.Forecast.DaysToLimit);
+        var rule = rules.FirstOrDefault(r => r.Name == "CapacityForecastShort");
+        return new CapacityFacts(report.SampledAt, limited.Count, soonest is null ? "" : soonest.Resource, soonest?.Forecast.DaysToLimit,
+            rule is { Enabled: true }, rule?.Threshold ?? 0);
+    }
+
+    private async Task<IntegrationFacts> IntegrationAsync(string key)
+    {
+        var consistency = await _cluster.GetGrain<IConsistencyGrain>(key).GetLast();
+        var verify = await _cluster.GetGrain<IVerifyGrain>(key).GetLast();
+        return new IntegrationFacts(
+            consistency?.CheckedAt, consistency?.Consistent,
+            consistency is null ? "" : consistency.Consistent
+                ? $"{consistency.Tables.Count} table(s), {consistency.RowsCompared} rows equal on {consistency.Standbys.Count} standby(s)"
+                : string.Join("; ", consistency.Tables.Where(t => !t.Consistent).Select(t => t.Table)
+                    .Concat(consistency.Standbys.Where(s => s.Error.Length > 0).Select(s => s.Error))
+                    .Concat(consistency.Pairs.Where(p => !p.Equal).Select(p => p.Name))),
+            verify?.StartedAt, verify?.Passed,
+            verify is null ? "" : string.Join("; ", verify.Steps.Where(s => s.Outcome == ControlPlane.Grains.Verify.VerifyOutcome.Failed).Select(s => $"{s.Name}: {s.Detail}")));
     }
 
     private static async Task<HaFacts> HaAsync(ITierGrain tier, TierSnapshot? snapshot)

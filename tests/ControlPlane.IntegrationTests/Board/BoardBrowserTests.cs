@@ -20,7 +20,7 @@ namespace ControlPlane.IntegrationTests.Board;
 [Trait("Category", "Browser")]
 public sealed class BoardBrowserTests(SiloFixture fixture, ITestOutputHelper output)
 {
-    private static readonly string[] Pages = ["fleet", "pools", "backups", "alerts", "decisions", "coverage"];
+    private static readonly string[] Pages = ["fleet", "pools", "backups", "alerts", "decisions", "coverage", "runbooks"];
 
     private Uri Board => fixture.Silo.Services.GetRequiredService<BoardEndpoint>().Url
         ?? throw new InvalidOperationException("the board is off in the shared silo");
@@ -60,6 +60,12 @@ public sealed class BoardBrowserTests(SiloFixture fixture, ITestOutputHelper out
 
         await fixture.WaitForHealthyFleetAsync(TimeSpan.FromMinutes(3));
         await Assertions.Expect(healthy).ToHaveCountAsync(4, new() { Timeout = 120_000 });
+
+        // Leave the shared fleet as found: other tests of the collection restart content's standby by its driver,
+        // which knows the tier's first topology.
+        await new FailoverService.FailoverServiceClient(fixture.Invoker(fixture.AdminToken))
+            .SwitchoverAsync(new SwitchoverRequest { Tier = tier, Target = before });
+        await fixture.WaitForTierAsync(tier, t => t.Primary == before && t.Health == TierHealth.Healthy, TimeSpan.FromMinutes(3));
     }
 
     [Fact]
@@ -103,8 +109,13 @@ public sealed class BoardBrowserTests(SiloFixture fixture, ITestOutputHelper out
             ("api/decisions?limit=ten", 400, "limit 'ten' is invalid"),
             ("api/pools?environment=nowhere", 404, "environment 'nowhere' not found"),
             ("assets/secrets.txt", 404, "no board asset named 'secrets.txt'"),
-            ("api/coverage", 200, "not available"),
+            ("api/coverage", 200, "\"percent\""),
+            ("api/coverage?environment=nowhere", 404, "environment 'nowhere' not found"),
             ("api/decisions?limit=5", 200, "["),
+            ("api/runbook?kind=failover&tier=oltp", 200, "oltp-1"),
+            ("api/runbook?kind=panic&tier=oltp", 400, "kind 'panic' is not a runbook"),
+            ("api/runbook?kind=failover&tier=billing", 404, "tier 'billing' not found"),
+            ("api/runbook?kind=failover", 400, "tier '' is invalid"),
         })
         {
             var response = await Get(http, path, token);
@@ -140,7 +151,13 @@ public sealed class BoardBrowserTests(SiloFixture fixture, ITestOutputHelper out
             Assert.Equal("page", await page.Locator($"nav a[data-page='{name}']").GetAttributeAsync("aria-current"));
             output.WriteLine($"screenshot: {await BoardBrowser.ScreenshotAsync(page, name)}");
         }
-        await Assertions.Expect(page.Locator("#coverage [data-available='false']")).ToContainTextAsync("Not available");
+        await Assertions.Expect(page.Locator("#coverage [data-available='true']")).ToContainTextAsync("Overall");
+        await Assertions.Expect(page.Locator("#coverage article")).ToHaveCountAsync(4);
+        // The runbooks page renders the picked runbook from live state; changing the pick re-renders it.
+        await Assertions.Expect(page.Locator("#runbook")).ToContainTextAsync("Failover of tier");
+        await page.Locator("nav a[data-page='runbooks']").ClickAsync();
+        await page.SelectOptionAsync("#runbook-kind", "switchover");
+        await Assertions.Expect(page.Locator("#runbook")).ToContainTextAsync("Planned switchover of tier", new() { Timeout = 30_000 });
         await Assertions.Expect(page.Locator("#backups tbody tr")).ToHaveCountAsync(4);
         await Assertions.Expect(page.Locator("#pools article")).ToHaveCountAsync(4);
 

@@ -181,4 +181,44 @@ public sealed class CoverageAreaRulesTests
         Assert.Equal(EvidenceState.Passing, Item(Healthy() with { Hardening = Healthy().Hardening with { AuditedAt = Now.AddDays(-30), MaxAge = TimeSpan.Zero } }, "hardening.audit").State);
         Assert.Equal(EvidenceState.Stale, Item(Healthy() with { Hardening = new HardeningFacts(null, 0, [], TimeSpan.FromHours(2)) }, "hardening.audit").State);
     }
+
+    // Capacity planning
+    [Fact]
+    public void Capacity_forecast_passes_with_fresh_samples_and_fails_when_a_limit_is_under_the_alert_horizon()
+    {
+        Assert.Equal(EvidenceState.Passing, Item(Healthy(), "capacity.forecast").State);
+        Assert.Equal(EvidenceState.Stale, Item(Healthy() with { Capacity = Healthy().Capacity! with { SampledAt = null } }, "capacity.forecast").State);
+        Assert.Equal(EvidenceState.Stale, Item(Healthy() with { Capacity = Healthy().Capacity! with { SampledAt = Now.AddHours(-1) } }, "capacity.forecast").State);
+        Assert.Equal(EvidenceState.Stale, Item(Healthy() with { Capacity = Healthy().Capacity! with { ForecastsWithLimit = 0 } }, "capacity.forecast").State);
+        var soon = Item(Healthy() with { Capacity = Healthy().Capacity! with { SoonestDays = 6 } }, "capacity.forecast");
+        Assert.Equal(EvidenceState.Failing, soon.State);
+        Assert.Equal("database_bytes reaches its limit in 6 days", soon.Reason);
+        Assert.Equal("cpctl capacity oltp --resource database_bytes", soon.Fix);
+    }
+
+    [Fact]
+    public void Capacity_headroom_fails_when_the_forecast_alert_is_off()
+    {
+        Assert.Equal(EvidenceState.Configured, Item(Healthy(), "capacity.headroom").State);
+        Assert.Equal(EvidenceState.Failing, Item(Healthy() with { Capacity = Healthy().Capacity! with { HeadroomAlertEnabled = false } }, "capacity.headroom").State);
+    }
+
+    // Integration testing
+    [Fact]
+    public void Integration_checks_are_stale_when_never_run_or_old_and_failing_when_the_last_failed()
+    {
+        Assert.Equal(EvidenceState.Passing, Item(Healthy(), "integration.consistency").State);
+        Assert.Equal(EvidenceState.Passing, Item(Healthy(), "integration.verify").State);
+        var never = Healthy() with { Integration = new IntegrationFacts(null, null, "", null, null, "") };
+        Assert.Equal(("never run", "cpctl consistency oltp"), (Item(never, "integration.consistency").Reason, Item(never, "integration.consistency").Fix));
+        Assert.Equal(EvidenceState.Stale, Item(never, "integration.verify").State);
+        var old = Healthy() with { Integration = Healthy().Integration! with { ConsistencyAt = Now.AddDays(-3), VerifyAt = Now.AddDays(-31) } };
+        Assert.Equal(EvidenceState.Stale, Item(old, "integration.consistency").State);
+        Assert.Equal(EvidenceState.Stale, Item(old, "integration.verify").State);
+        var failed = Healthy() with { Integration = Healthy().Integration! with { Consistent = false, ConsistencyDetail = "public.orders", VerifyPassed = false, VerifyDetail = "smoke: SELECT 1 failed" } };
+        Assert.Equal(EvidenceState.Failing, Item(failed, "integration.consistency").State);
+        Assert.Contains("public.orders", Item(failed, "integration.consistency").Reason);
+        Assert.Equal("cpctl verify oltp", Item(failed, "integration.verify").Fix);
+        Assert.Equal(EvidenceState.NotAvailable, Item(Healthy(), "integration.docs").State);
+    }
 }

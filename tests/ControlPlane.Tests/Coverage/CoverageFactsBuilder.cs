@@ -19,7 +19,9 @@ internal static class CoverageFactsBuilder
         new MonitoringFacts(new Dictionary<string, DateTimeOffset?> { ["oltp-1"] = Now.AddSeconds(-10), ["oltp-2"] = Now.AddSeconds(-12) }, 11, []),
         new HardeningFacts(Now.AddMinutes(-30), 96.5, [], TimeSpan.FromHours(2)),
         new GatewayFacts(true, false, true),
-        new ParityFacts(new Dictionary<string, string?> { ["oltp-1"] = "15.10", ["oltp-2"] = "15.10" }));
+        new ParityFacts(new Dictionary<string, string?> { ["oltp-1"] = "15.10", ["oltp-2"] = "15.10" }),
+        new CapacityFacts(Now.AddMinutes(-1), 3, "database_bytes", 120, true, 14),
+        new IntegrationFacts(Now.AddHours(-3), true, "4 table(s), 1000 rows equal on 2 standby(s)", Now.AddDays(-2), true, ""));
 
     public static EvidenceItem Item(TierCoverageFacts facts, string id) =>
         CoverageRules.Evaluate(facts, new CoverageThresholds()).Areas.SelectMany(a => a.Items).Single(i => i.Id == id);

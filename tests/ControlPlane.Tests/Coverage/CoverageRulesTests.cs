@@ -26,9 +26,9 @@ public sealed class CoverageRulesTests
     }
 
     [Fact]
-    public void Areas_without_a_capability_report_not_available_and_count_as_zero()
+    public void Areas_whose_facts_were_not_gathered_report_not_available_and_count_as_zero()
     {
-        var tier = CoverageRules.Evaluate(Healthy(), new CoverageThresholds());
+        var tier = CoverageRules.Evaluate(Healthy() with { Capacity = null, Integration = null }, new CoverageThresholds());
         foreach (var area in new[] { CoverageAreas.CapacityPlanning, CoverageAreas.IntegrationTesting })
         {
             var row = tier.Areas.Single(a => a.Area == area);

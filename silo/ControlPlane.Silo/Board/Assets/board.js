@@ -4,7 +4,7 @@
 "use strict";
 (() => {
   const KEY = "controlplane.board.token";
-  const PAGES = ["fleet", "pools", "backups", "alerts", "decisions", "coverage"];
+  const PAGES = ["fleet", "pools", "backups", "alerts", "decisions", "coverage", "runbooks"];
   const $ = (id) => document.getElementById(id);
   let token = sessionStorage.getItem(KEY);
   let feed = null;          // AbortController of the live feed
@@ -120,6 +120,7 @@
         case "alerts": renderAlerts(await api("alerts")); break;
         case "decisions": renderDecisions(await api("decisions?limit=50")); break;
         case "coverage": renderCoverage(await api("coverage")); break;
+        case "runbooks": await renderRunbook(); break;
       }
       document.body.dataset.loaded = page;
     } catch (error) { failed(error); }
@@ -247,10 +248,37 @@
   }
 
   function renderCoverage(coverage) {
-    // Coverage is shown only when the silo measures it; until then the panel says so.
-    $("coverage").replaceChildren(coverage.available
-      ? el("p", {}, "coverage available")
-      : el("p", { class: "unavailable", "data-available": "false" }, "Not available: ", coverage.reason));
+    const items = (t) => t.areas.flatMap((a) => a.items.map((i) => ({ area: a.title, ...i })));
+    $("coverage").replaceChildren(
+      el("p", { class: "muted", "data-available": "true" }, `Overall ${coverage.percent} % covered, measured `, when(coverage.evaluatedAt)),
+      table([
+        ["area", (a) => a.title],
+        ["covered", (a) => a.available ? `${a.percent} %` : badge("not available"), true],
+        ["failing", (a) => a.failing, true],
+        ["stale", (a) => a.stale, true],
+        ["page", (a) => a.doc],
+      ], coverage.areas, "no areas"),
+      ...coverage.tiers.map((t) => el("article", { class: "card", "data-tier": t.tier },
+        el("h3", {}, t.tier, el("span", { class: "muted" }, `${t.percent} % covered`)),
+        table([
+          ["area", (i) => i.area],
+          ["evidence", (i) => i.title],
+          ["state", (i) => badge(i.state)],
+          ["why", (i) => i.reason],
+          ["fix", (i) => i.fix || "—"],
+        ], items(t), "no evidence"))));
+  }
+
+  /** The runbook picked in the two lists, rendered by the silo from live state; the tier list follows the fleet. */
+  async function renderRunbook() {
+    const pick = $("runbook-tier");
+    if (pick.options.length === 0) {
+      const fleet = await api("fleet");
+      pick.replaceChildren(...fleet.tiers.map((t) => el("option", { value: t.name }, t.name)));
+    }
+    const kind = $("runbook-kind").value;
+    const runbook = await api(`runbook?kind=${encodeURIComponent(kind)}&tier=${encodeURIComponent(pick.value)}`);
+    $("runbook").textContent = runbook.markdown;
   }
 
   // ---------- live feed ----------
@@ -324,6 +352,7 @@
       signIn(value);
     });
     $("signout").addEventListener("click", () => signOut("signed out"));
+    for (const id of ["runbook-kind", "runbook-tier"]) $(id).addEventListener("change", () => refresh("runbooks"));
     window.addEventListener("hashchange", () => { show(location.hash.slice(1)); $("content").focus(); });
     if (token) signIn(token); else $("token").focus();
   });
