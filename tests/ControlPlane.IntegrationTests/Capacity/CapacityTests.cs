@@ -38,12 +38,17 @@ public sealed class CapacityTests(MonitoringSiloFixture fixture)
             Alert? alert = null;
             await GrowAsync(connection, Growth, async elapsed =>
             {
-                // Ask while the table still grows: the newest points must be part of the steady growth.
+                // Ask while the table still grows: the newest points must be part of the steady growth. On a loaded
+                // machine the sampler may need longer to gather a window of points: ask again until it has one.
                 if (view is null && elapsed > Window + TimeSpan.FromSeconds(5))
-                    view = await capacity.GetCapacityAsync(new GetCapacityRequest { Tier = MonitoringSiloFixture.TierName, Window = Duration.FromTimeSpan(Window) });
+                {
+                    var candidate = await capacity.GetCapacityAsync(new GetCapacityRequest { Tier = MonitoringSiloFixture.TierName, Window = Duration.FromTimeSpan(Window) });
+                    if (candidate.Series.Any(s => s.Resource == "database_bytes" && s.Forecast.HasDaysToLimit)) view = candidate;
+                }
                 alert ??= (await fixture.Alerts.ListAlertsAsync(new ListAlertsRequest())).Alerts.FirstOrDefault(a =>
                     a.Rule == "CapacityForecastShort" && a.State == "firing" && a.Labels["tier"] == MonitoringSiloFixture.TierName
                     && a.Labels["resource"] == "database_bytes");
+                return view is not null && alert is not null;
             });
 
             Assert.NotNull(view);
@@ -102,12 +107,16 @@ public sealed class CapacityTests(MonitoringSiloFixture fixture)
     /// Keeps the table's size on the line <see cref="BytesPerSecond"/> × elapsed: each round measures the table and
     /// inserts what it lacks, so a stalled round is caught up by the next and the growth stays steady on average.
     /// </summary>
-    private static async Task GrowAsync(NpgsqlConnection connection, TimeSpan duration, Func<TimeSpan, Task> between)
+    /// <summary>Grows the table at <see cref="BytesPerSecond"/> for at least <paramref name="duration"/>, asking
+    /// <paramref name="between"/> every second; stops once it answers true (after <paramref name="duration"/>), or at
+    /// three times the duration.</summary>
+    private static async Task GrowAsync(NpgsqlConnection connection, TimeSpan duration, Func<TimeSpan, Task<bool>> between)
     {
         const int rowBytes = 1100;
         var clock = Stopwatch.StartNew();
         var lastCheck = TimeSpan.Zero;
-        while (clock.Elapsed < duration)
+        var done = false;
+        while (clock.Elapsed < 3 * duration && !(done && clock.Elapsed >= duration))
         {
             await using (var measure = new NpgsqlCommand("SELECT pg_total_relation_size('capacity_growth')", connection))
             {
@@ -124,7 +133,7 @@ public sealed class CapacityTests(MonitoringSiloFixture fixture)
             if (clock.Elapsed - lastCheck > TimeSpan.FromSeconds(1))
             {
                 lastCheck = clock.Elapsed;
-                await between(clock.Elapsed);
+                done = await between(clock.Elapsed);
             }
             await Task.Delay(20);
         }

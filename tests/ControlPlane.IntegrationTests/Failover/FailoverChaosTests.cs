@@ -43,10 +43,12 @@ public sealed class FailoverChaosTests(ChaosSiloFixture fixture, ITestOutputHelp
 
             // The SLA's write probe saw the same outage as the independent writer: at least the writer's gap less
             // one probe interval, at most one interval and one probe timeout more (plus slack for a loaded machine).
+            // A failover faster than the probe interval can fall between two probes: then the writer's gap is short too.
             var rto = await SlaWriteOutageAsync(failover.Term);
             var gap = scenario.Writer.LongestGap();
-            output.WriteLine($"SLA write outage of the failover {rto.TotalMilliseconds:F0} ms; the writer's longest gap {gap.TotalMilliseconds:F0} ms");
-            Assert.InRange(rto, gap - TimeSpan.FromSeconds(1.5), gap + TimeSpan.FromSeconds(8));
+            output.WriteLine($"SLA write outage of the failover {(rto is { } r ? $"{r.TotalMilliseconds:F0} ms" : "none observed")}; the writer's longest gap {gap.TotalMilliseconds:F0} ms");
+            if (rto is { } measured) Assert.InRange(measured, gap - TimeSpan.FromSeconds(1.5), gap + TimeSpan.FromSeconds(8));
+            else Assert.True(gap < TimeSpan.FromSeconds(2.5), $"the SLA saw no failed write, yet the writer waited {gap.TotalMilliseconds:F0} ms");
         }
         finally
         {
@@ -54,8 +56,11 @@ public sealed class FailoverChaosTests(ChaosSiloFixture fixture, ITestOutputHelp
         }
     }
 
-    /// <summary>The write outage the SLA report gives the failover into <paramref name="term"/>, once the probe has booked it.</summary>
-    private async Task<TimeSpan> SlaWriteOutageAsync(long term)
+    /// <summary>
+    /// The write outage the SLA report gives the failover into <paramref name="term"/> (null when no probe failed),
+    /// once the probe has written a few times after the failover completed.
+    /// </summary>
+    private async Task<TimeSpan?> SlaWriteOutageAsync(long term)
     {
         var sla = new SlaService.SlaServiceClient(fixture.Invoker);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -64,7 +69,8 @@ public sealed class FailoverChaosTests(ChaosSiloFixture fixture, ITestOutputHelp
             var report = await sla.GetSlaAsync(new GetSlaRequest { Tier = ChaosSiloFixture.TierName, Period = "1h" }, deadline: DateTime.UtcNow.AddSeconds(10));
             var failover = report.Failovers.FirstOrDefault(f => f.Term == term);
             if (failover?.WriteOutage is { } outage) return outage.ToTimeSpan();
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the SLA report shows no write outage for term {term}: {report}");
+            if (failover is not null && report.WritableNow && report.LastObservedAt.ToDateTimeOffset() > failover.At.ToDateTimeOffset().AddSeconds(5)) return null;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the SLA report has not booked the failover into term {term}: {report}");
             await Task.Delay(500);
         }
     }
