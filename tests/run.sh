@@ -43,6 +43,8 @@ dotnet test ControlPlane.sln --logger "trx" --results-directory "$results" "$@" 
 
 # Which classes kept the suite busy longest: the next thing to batch or split when the suite nears its 20 minutes.
 if command -v python3 >/dev/null 2>&1; then python3 tests/slowest.py "$results" 15 || true; fi
+# Keep the TRX files when asked (CONTROLPLANE_TEST_RESULTS=DIR), to study a run's timeline afterwards.
+if [ -n "${CONTROLPLANE_TEST_RESULTS:-}" ]; then mkdir -p "$CONTROLPLANE_TEST_RESULTS" && cp -r "$results"/. "$CONTROLPLANE_TEST_RESULTS"/; fi
 
 # dotnet test prints one summary line per test assembly; add them up.
 passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')

@@ -40,7 +40,24 @@ def main() -> int:
     for owner, (start, end, busy, tests) in ranked[:count]:
         span = (end - start).total_seconds()
         print(f"  {span:7.1f} s span {busy:7.1f} s busy {tests:4d} tests  {owner.replace('ControlPlane.', '')}")
+    # When each long class ran, from the assembly's first test: shows what ran beside what, and which chain of
+    # classes (one collection runs its classes one after another) is the critical path of the run.
+    long = [(owner, v) for owner, v in classes.items() if (v[1] - v[0]).total_seconds() >= 20]
+    if long:
+        print("timeline of the classes of 20 s or more (minutes:seconds from the first test of their assembly):")
+        firsts: dict[str, datetime] = {}
+        for owner, (start, _, _, _) in classes.items():
+            assembly = owner.split(".")[1]
+            firsts[assembly] = min(firsts.get(assembly, start), start)
+        for owner, (start, end, _, _) in sorted(long, key=lambda kv: kv[1][0]):
+            origin = firsts[owner.split(".")[1]]
+            print(f"  {clock(start - origin)} → {clock(end - origin)}  {owner.replace('ControlPlane.', '')}")
     return 0
+
+
+def clock(delta) -> str:
+    seconds = int(delta.total_seconds())
+    return f"{seconds // 60:3d}:{seconds % 60:02d}"
 
 
 if __name__ == "__main__":
