@@ -113,7 +113,7 @@ public sealed class VerifyGrain(
         var spec = await SpecAsync();
         var primaryName = (await GrainFactory.GetGrain<ITierGrain>(Key).GetSnapshot())?.Primary;
         var primary = spec.Replicas.FirstOrDefault(r => r.Name == primaryName) ?? throw new InvalidOperationException($"tier has no primary ('{primaryName}').");
-        var result = await WriteLoad.RunAsync(ReplicaGrain.Endpoint(primary), request.Load, request.LoadClients, CancellationToken.None);
+        var result = await WriteLoad.RunAsync(ReplicaGrain.Endpoint(primary), request.Load, request.LoadClients, request.Driver, CancellationToken.None);
         var l = result.Latency;
         var measurements = new Dictionary<string, double>
         {

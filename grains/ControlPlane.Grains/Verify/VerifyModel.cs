@@ -1,11 +1,25 @@
+using ControlPlane.Postgres.Verify;
+
 namespace ControlPlane.Grains.Verify;
 
 [GenerateSerializer, Alias("controlplane.VerifyOutcome")]
 public enum VerifyOutcome { Passed = 0, Failed = 1, Skipped = 2 }
 
 /// <summary>What a verification runs with.</summary>
+/// <param name="LoadDriver">auto (pgbench when installed, else built-in), pgbench or built-in.</param>
 [GenerateSerializer, Immutable, Alias("controlplane.VerifyRequest")]
-public sealed record VerifyRequest([property: Id(0)] TimeSpan Load, [property: Id(1)] int LoadClients, [property: Id(2)] bool SkipSwitchover);
+public sealed record VerifyRequest(
+    [property: Id(0)] TimeSpan Load, [property: Id(1)] int LoadClients, [property: Id(2)] bool SkipSwitchover, [property: Id(3)] string LoadDriver = "auto")
+{
+    public static readonly IReadOnlyList<string> LoadDrivers = ["auto", "pgbench", "built-in"];
+
+    public WriteLoadDriver Driver => LoadDriver switch
+    {
+        "pgbench" => WriteLoadDriver.Pgbench,
+        "built-in" => WriteLoadDriver.BuiltIn,
+        _ => WriteLoadDriver.Auto,
+    };
+}
 
 /// <summary>One step of a verification: what it checked and found, and its measurements.</summary>
 [GenerateSerializer, Immutable, Alias("controlplane.VerifyStepResult")]

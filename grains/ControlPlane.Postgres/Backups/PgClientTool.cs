@@ -13,8 +13,11 @@ namespace ControlPlane.Postgres.Backups;
 internal static class PgClientTool
 {
     /// <param name="asPostgres">Run as the postgres OS user when root (for tools writing files postgres owns).</param>
+    /// <param name="neverPrompt">Pass <c>--no-password</c> (pgbench has no such flag; without a terminal it cannot
+    /// prompt anyway).</param>
     public static async Task<ProcessResult> RunAsync(
-        string tool, ReplicaEndpoint endpoint, IReadOnlyList<string> arguments, bool asPostgres, TimeSpan timeout, CancellationToken ct)
+        string tool, ReplicaEndpoint endpoint, IReadOnlyList<string> arguments, bool asPostgres, TimeSpan timeout, CancellationToken ct,
+        bool neverPrompt = true, string? workingDirectory = null)
     {
         var directory = Directory.CreateTempSubdirectory("cp-pgpass-").FullName;
         try
@@ -28,13 +31,15 @@ internal static class PgClientTool
             await SecretFile.WriteForPostgresAsync(passFile, SecretFile.PgPassLine(endpoint.User, SecretFile.Read(endpoint.PasswordFile)), ct).ConfigureAwait(false);
             List<string> args =
             [
-                "-h", endpoint.Host, "-p", endpoint.Port.ToString(CultureInfo.InvariantCulture), "-U", endpoint.User, "--no-password",
+                "-h", endpoint.Host, "-p", endpoint.Port.ToString(CultureInfo.InvariantCulture), "-U", endpoint.User,
+                .. (neverPrompt ? (string[])["--no-password"] : []),
                 .. arguments,
             ];
             var spec = new ProcessSpec(tool, args)
             {
                 AsPostgres = asPostgres,
                 Timeout = timeout,
+                WorkingDirectory = workingDirectory,
                 Environment = new Dictionary<string, string> { ["PGPASSFILE"] = passFile },
             };
             return await ProcessRunner.RunAsync(spec, ct).ConfigureAwait(false);

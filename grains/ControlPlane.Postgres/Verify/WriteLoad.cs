@@ -11,27 +11,50 @@ public sealed record WriteLoadResult(string Driver, long Transactions, long Erro
     public double TransactionsPerSecond => Elapsed > TimeSpan.Zero ? Transactions / Elapsed.TotalSeconds : 0;
 }
 
+/// <summary>Which program drives the write load: pgbench when it is installed (auto), or one of the two by name.</summary>
+public enum WriteLoadDriver { Auto = 0, Pgbench = 1, BuiltIn = 2 }
+
 /// <summary>
-/// The built-in write load of <c>cpctl verify</c>: <c>clients</c> sessions each committing one-row INSERTs into the
-/// load's own table (<c>controlplane_verify.write_load</c>, created for the run and dropped after it) for the given
-/// time, each commit timed. The rows are real WAL the standbys replay, so a release sees its commit latency under
-/// synchronous replication settings as they are.
+/// The write load of <c>cpctl verify</c>: <c>clients</c> sessions each committing one-row INSERTs into the load's own
+/// table (<c>controlplane_verify.write_load</c>, created for the run and dropped after it) for the given time, each
+/// commit timed — by pgbench (<see cref="PgbenchLoad"/>) when it is beside the server binaries, else by the built-in
+/// driver here. The rows are real WAL the standbys replay, so a release sees its commit latency under synchronous
+/// replication settings as they are.
 /// </summary>
 public static class WriteLoad
 {
+    /// <summary>pgbench beside the PostgreSQL binaries this process uses, or null when it is not installed.</summary>
+    public static string? PgbenchPath(PgBinaries? binaries = null)
+    {
+        try
+        {
+            var path = Path.Combine((binaries ?? PgBinaries.Shared).BinDirectory, "pgbench");
+            return File.Exists(path) ? path : null;
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
     private const string Create = "CREATE SCHEMA IF NOT EXISTS controlplane_verify; CREATE TABLE IF NOT EXISTS controlplane_verify.write_load (id bigserial PRIMARY KEY, client int NOT NULL, at timestamptz NOT NULL DEFAULT now(), payload text NOT NULL)";
     private const string Insert = "INSERT INTO controlplane_verify.write_load (client, payload) VALUES ($1, $2)";
     private const string Drop = "DROP TABLE IF EXISTS controlplane_verify.write_load";
 
-    public static async Task<WriteLoadResult> RunAsync(ReplicaEndpoint primary, TimeSpan duration, int clients, CancellationToken ct)
+    /// <exception cref="InvalidOperationException">pgbench was asked for by name and is not installed.</exception>
+    public static async Task<WriteLoadResult> RunAsync(ReplicaEndpoint primary, TimeSpan duration, int clients, WriteLoadDriver driver, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(primary);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(clients);
+        var pgbench = driver == WriteLoadDriver.BuiltIn ? null : PgbenchPath();
+        if (driver == WriteLoadDriver.Pgbench && pgbench is null)
+            throw new InvalidOperationException("pgbench is not installed beside the PostgreSQL binaries; ask for the built-in driver or install the PostgreSQL client tools.");
         var connectionString = new NpgsqlConnectionStringBuilder(AdminSql.ConnectionString(primary)) { ApplicationName = "controlplane-verify" }.ConnectionString;
         await using (var admin = await AdminSql.OpenAsync(connectionString, ct).ConfigureAwait(false))
         await using (var cmd = new NpgsqlCommand(Create, admin)) await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         try
         {
+            if (pgbench is not null) return await PgbenchLoad.RunAsync(pgbench, primary, duration, clients, ct).ConfigureAwait(false);
             var clock = Stopwatch.StartNew();
             var until = clock.Elapsed + duration;
             var workers = Enumerable.Range(1, clients).Select(c => ClientAsync(connectionString, c, clock, until, ct)).ToList();

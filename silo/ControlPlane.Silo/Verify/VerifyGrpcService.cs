@@ -1,5 +1,6 @@
 using ControlPlane.Grains.Fleet;
 using ControlPlane.Grains.Verify;
+using ControlPlane.Postgres.Verify;
 using ControlPlane.Silo.Gateway;
 using ControlPlane.Silo.Hosting;
 using Google.Protobuf.WellKnownTypes;
@@ -24,9 +25,14 @@ internal sealed class VerifyGrpcService(IClusterClient cluster, IOptions<Control
             throw RequestValidation.Invalid($"load_seconds {request.LoadSeconds} is out of range; expected 0 (default {DefaultLoadSeconds}) to {MaxLoadSeconds}.");
         if (request.LoadClients is < 0 or > MaxClients)
             throw RequestValidation.Invalid($"load_clients {request.LoadClients} is out of range; expected 0 (default {DefaultClients}) to {MaxClients}.");
+        var driver = request.LoadDriver.Length == 0 ? "auto" : request.LoadDriver;
+        if (!VerifyRequest.LoadDrivers.Contains(driver))
+            throw RequestValidation.Invalid($"load_driver '{request.LoadDriver}' is unknown; expected one of {string.Join(", ", VerifyRequest.LoadDrivers)}.");
+        if (driver == "pgbench" && WriteLoad.PgbenchPath() is null)
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, "load_driver 'pgbench': pgbench is not installed beside the PostgreSQL binaries of this silo; use 'built-in' or install the PostgreSQL client tools."));
         var (env, tier) = await TierAsync(request.Environment, request.Tier);
         var run = new VerifyRequest(TimeSpan.FromSeconds(request.LoadSeconds == 0 ? DefaultLoadSeconds : request.LoadSeconds),
-            request.LoadClients == 0 ? DefaultClients : request.LoadClients, request.SkipSwitchover);
+            request.LoadClients == 0 ? DefaultClients : request.LoadClients, request.SkipSwitchover, driver);
         return ToProto(await Grain(env, tier).Run(run, CallerIdentity.Of(context)));
     }
 

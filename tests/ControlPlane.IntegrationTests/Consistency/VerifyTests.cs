@@ -33,6 +33,9 @@ public sealed class VerifyTests(SiloFixture fixture)
             Assert.True(load["transactions"] > 0);
             Assert.True(load["p50_ms"] <= load["p95_ms"] && load["p95_ms"] <= load["p99_ms"] && load["p99_ms"] <= load["max_ms"]);
             Assert.Equal(0, load["errors"]);
+            // pgbench is installed with the PostgreSQL 15 binaries here, so "auto" chose it.
+            Assert.NotNull(ControlPlane.Postgres.Verify.WriteLoad.PgbenchPath());
+            Assert.StartsWith("pgbench driver, 2 clients", cases["write-load"].Element("system-out")!.Value, StringComparison.Ordinal);
             Assert.Contains("back to " + before.Primary, cases["switchover"].Element("system-out")!.Value, StringComparison.Ordinal);
 
             var last = await new VerifyService.VerifyServiceClient(fixture.Invoker(fixture.AdminToken)).GetVerifyReportAsync(new GetVerifyReportRequest { Tier = "queue" });
@@ -45,5 +48,28 @@ public sealed class VerifyTests(SiloFixture fixture)
         }
         var after = await fixture.WaitForTierAsync("queue", t => t.Health == TierHealth.Healthy, TimeSpan.FromMinutes(1));
         Assert.Equal(before.Primary, after.Primary);
+    }
+
+    [Fact]
+    public async Task The_built_in_driver_runs_when_asked_and_an_unknown_driver_is_refused_before_anything_runs()
+    {
+        var (exit, stdout, stderr) = await CpctlAsync("verify", "queue", "--load-seconds", "1", "--clients", "2", "--load-driver", "built-in", "--no-switchover");
+        Assert.True(exit == 0, $"exit {exit}\n{stdout}\n{stderr}");
+        Assert.Contains("built-in driver, 2 clients", stdout, StringComparison.Ordinal);
+
+        var before = await new VerifyService.VerifyServiceClient(fixture.Invoker(fixture.AdminToken)).GetVerifyReportAsync(new GetVerifyReportRequest { Tier = "queue" });
+        var (badExit, _, badError) = await CpctlAsync("verify", "queue", "--load-driver", "jmeter");
+        Assert.NotEqual(0, badExit);
+        Assert.Contains("load_driver 'jmeter' is unknown; expected one of auto, pgbench, built-in", badError, StringComparison.Ordinal);
+        var after = await new VerifyService.VerifyServiceClient(fixture.Invoker(fixture.AdminToken)).GetVerifyReportAsync(new GetVerifyReportRequest { Tier = "queue" });
+        Assert.Equal(before.StartedAt, after.StartedAt);
+    }
+
+    private async Task<(int Exit, string Out, string Error)> CpctlAsync(params string[] arguments)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await ControlPlane.Cli.CpctlApp.RunAsync([.. arguments, "--endpoint", fixture.Endpoint, "--token-file", fixture.AdminTokenFile], stdout, stderr, CancellationToken.None);
+        return (exit, stdout.ToString(), stderr.ToString());
     }
 }
