@@ -9,6 +9,7 @@ public sealed partial class ChangeGrain
 {
     private const string RolloutReminder = "change-rollout";
     private static readonly TimeSpan TargetTimeout = TimeSpan.FromHours(1);
+    private readonly SemaphoreSlim _writes = new(1, 1);
     private IGrainTimer? _tick;
     private bool _running;
 
@@ -111,6 +112,13 @@ public sealed partial class ChangeGrain
             await gate.WaitAsync();
             try
             {
+                if (S.Phase == ChangePhase.Halted)
+                {
+                    // Halted while this target waited for its turn: it never started. Forward it is pending again; a
+                    // target of a rollback stays marked rolling back, which resume and rollback both take up again.
+                    if (forward) Update(schema, t => t with { State = ChangeTargetState.Pending });
+                    return;
+                }
                 using var cts = new CancellationTokenSource(TargetTimeout);
                 var result = forward
                     ? await ApplyTargetAsync(primary, schema, limits, cts.Token)
@@ -202,6 +210,22 @@ public sealed partial class ChangeGrain
     }
 
     /// <summary>At submit: every target with what it still needs, or the drift that blocks it.</summary>
+    /// <summary>The targets' table sizes for the plan; null (every scan Unknown) when the primary cannot say.</summary>
+    private async Task<TargetTableSizes?> TargetSizesAsync()
+    {
+        try
+        {
+            var primary = await ChangeTargets.PrimaryAsync(GrainFactory, _env, S.Tier);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            return await TargetTableSizes.ReadAsync(primary, [.. S.Targets.Select(t => t.Schema)], cts.Token);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or OperationCanceledException or InvalidOperationException)
+        {
+            logger.LogWarning("Change {Environment}/{Change} on {Tier}: table sizes not read, the plan classes scans as unknown: {Reason}", _env, _id, S.Tier, e.Message);
+            return null;
+        }
+    }
+
     private async Task<IReadOnlyList<ChangeTarget>> PlanTargetsAsync()
     {
         var schemas = await ChangeTargets.DiscoverAsync(GrainFactory, _env, S.Tier);

@@ -79,10 +79,10 @@ public sealed partial class ChangeGrain(
         S.SubmittedAt = DateTimeOffset.UtcNow;
         S.Versions = [.. submission.Set.Migrations.Select(m => m.Version)];
         S.Findings = [.. submission.Lint()];
-        S.Plan = [.. submission.Plan()];
         S.RequiredApprovals = options.Value.RequiredFor(tier);
         S.Phase = ChangePhase.Submitted;
         S.Targets = [.. await PlanTargetsAsync()];
+        S.Plan = [.. submission.Plan(await TargetSizesAsync())];
         var errors = S.Findings.Count(f => f.Error);
         Remember($"submitted: versions {string.Join(", ", S.Versions)}, {S.Targets.Count} target(s), {errors} lint error(s), {S.Findings.Count - errors} warning(s)", principal);
         await SaveAsync();
@@ -228,8 +228,18 @@ public sealed partial class ChangeGrain(
 
     private async Task SaveAsync()
     {
-        S.Version++;
-        await state.WriteStateAsync();
+        // Halt interleaves with a running batch: two writes of one activation must not overlap (each would carry
+        // the same ETag and the second would be refused), so they queue here. Each writes the state as it is then.
+        await _writes.WaitAsync();
+        try
+        {
+            S.Version++;
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            _writes.Release();
+        }
     }
 
     private IChangeLedgerGrain Ledger => GrainFactory.GetGrain<IChangeLedgerGrain>(FleetKeys.Tier(_env, S.Tier));

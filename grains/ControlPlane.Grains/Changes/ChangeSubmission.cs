@@ -38,8 +38,9 @@ internal sealed class ChangeSubmission
             .Select(f => new ChangeFinding(f.RuleId, f.Severity == Severity.Error, f.FileName, f.Position.Line, f.Message, f.SafeRewrite))
             .ToArray();
 
-    public IReadOnlyList<ChangePlanStatement> Plan() =>
-        MigrationPlanner.Plan(Parsed)
+    /// <param name="sizes">The targets' table sizes; without them every statement that scans or rewrites is Unknown.</param>
+    public IReadOnlyList<ChangePlanStatement> Plan(ITableSizes? sizes = null) =>
+        MigrationPlanner.Plan(Parsed, sizes: sizes)
             .SelectMany(m => m.Statements.Select((s, i) => new ChangePlanStatement(
                 m.Version, i, s.Impact.Kind, s.Impact.Lock.ToSql(),
                 s.Impact.Locks.Select(l => l.Table.ToString()).Distinct().ToArray(), s.Impact.Rewrites, s.Duration.ToString())))

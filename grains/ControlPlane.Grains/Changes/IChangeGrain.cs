@@ -18,7 +18,12 @@ public interface IChangeGrain : IGrainWithStringKey
     [Alias("Rollout")]
     Task<ChangeView> Rollout(ChangeStrategy strategy, string principal);
 
-    [Alias("Halt")]
+    /// <summary>
+    /// Halts at once, even while a batch is in flight (interleaves with it): the halt is persisted and answered
+    /// before the batch ends; targets of the batch that have not started are not started, those running finish
+    /// (a DDL statement is never cancelled halfway), and no later batch starts.
+    /// </summary>
+    [Alias("Halt"), AlwaysInterleave]
     Task<ChangeView> Halt(string reason, string principal);
 
     [Alias("Resume")]

@@ -24,6 +24,8 @@ public sealed class ChangeRolloutTests(ChangeFleetFixture fleet, ITestOutputHelp
 
         var change = await fleet.SubmitApprovedAsync("index ledger.at without blocking writers", forward, undo);
         Assert.Contains(change.Plan, p => p.Version == v && p.Lock == "SHARE UPDATE EXCLUSIVE");
+        // The plan read the targets' table sizes: an index build on the small ledger tables takes an instant, not "Unknown".
+        Assert.Contains(change.Plan, p => p.Version == v && p.Duration == "Instant");
         await fleet.Admin.RolloutChangeAsync(new RolloutChangeRequest
         {
             ChangeId = change.ChangeId, CanaryTargets = 1, BatchSize = 10, Concurrency = 4, Pause = Duration.FromTimeSpan(TimeSpan.FromMilliseconds(500)),
@@ -94,6 +96,44 @@ public sealed class ChangeRolloutTests(ChangeFleetFixture fleet, ITestOutputHelp
         Assert.True(done.Phase == ChangePhase.Completed, $"ended {done.Phase}: {done.HaltReason}");
         foreach (var target in fleet.Targets) Assert.Single(await ChangeCatalog.HistoryAsync(sql, target), r => r.Version == v);
         fleet.AppliedFiles.Add(forward);
+    }
+
+    /// <summary>
+    /// An SRE halting a rollout is answered while the batch is still in flight: the halt interleaves with the batch,
+    /// the targets of that batch that had not started never start, and no later batch runs.
+    /// </summary>
+    [Fact]
+    public async Task Halt_is_answered_while_a_batch_is_in_flight_and_the_rest_of_the_batch_never_starts()
+    {
+        await fleet.EnsureLedgerAsync();
+        var v = fleet.NextVersion();
+        var forward = ChangeFleetFixture.File($"V{v}__slow.sql", $"SELECT pg_sleep(0.7);\nCREATE TABLE halt_{v} (id bigint);\n");
+        var undo = ChangeFleetFixture.File($"U{v}__slow.sql", $"DROP TABLE halt_{v};\n");
+        var change = await fleet.SubmitApprovedAsync("a slow change to halt", forward, undo);
+        await fleet.Admin.RolloutChangeAsync(new RolloutChangeRequest { ChangeId = change.ChangeId, CanaryTargets = 1, BatchSize = 20, Concurrency = 1, Pause = new Duration() });
+        // Batch 1 (after the canary) has begun: one of its targets is applied, nineteen are still to come one by one.
+        await fleet.WaitAsync(change.ChangeId, c => c.Targets.Any(t => t.Batch == 1 && t.State == ChangeTargetState.Applied));
+
+        var halted = await fleet.Admin.HaltChangeAsync(new HaltChangeRequest { ChangeId = change.ChangeId, Reason = "looks wrong" });
+        Assert.Equal(ChangePhase.Halted, halted.Phase);
+        Assert.Contains("looks wrong", halted.HaltReason, StringComparison.Ordinal);
+        Assert.Contains(halted.Targets, t => t.Batch == 1 && t.State == ChangeTargetState.Applying);
+
+        var settled = await fleet.WaitAsync(change.ChangeId, c => c.Targets.All(t => t.State != ChangeTargetState.Applying));
+        Assert.Equal(ChangePhase.Halted, settled.Phase);
+        var batch1 = settled.Targets.Where(t => t.Batch == 1).ToList();
+        Assert.Contains(batch1, t => t.State == ChangeTargetState.Pending);
+        Assert.All(settled.Targets.Where(t => t.Batch > 1), t => Assert.Equal(ChangeTargetState.Pending, t.State));
+        await using var sql = await fleet.OpenAsync();
+        foreach (var target in settled.Targets)
+        {
+            var exists = await ChangeCatalog.ScalarAsync<bool>(sql, "SELECT to_regclass($1) IS NOT NULL", $"{target.Schema}.halt_{v}");
+            Assert.True(exists == (target.State == ChangeTargetState.Applied), $"{target.Schema} is {target.State} but its table exists: {exists}");
+        }
+
+        await fleet.Admin.RollbackChangeAsync(new ChangeRequest { ChangeId = change.ChangeId });
+        var rolledBack = await fleet.WaitAsync(change.ChangeId, ChangeFleetFixture.Settled);
+        Assert.True(rolledBack.Phase == ChangePhase.RolledBack, $"ended {rolledBack.Phase}: {rolledBack.HaltReason}");
     }
 
     [Fact]
