@@ -15,16 +15,7 @@ public sealed class ParityHistoryGrain(
 
     public async Task<StoredSchemaSnapshot> Store(string json, string hash, int objects, string principal)
     {
-        ArgumentException.ThrowIfNullOrEmpty(json);
-        ArgumentException.ThrowIfNullOrEmpty(hash);
-        var history = state.State;
-        var changed = history.Snapshots.Count == 0 || history.Snapshots[^1].Hash != hash;
-        var stored = new StoredSchemaSnapshot(history.LastSequence + 1, DateTimeOffset.UtcNow, hash, principal, objects, changed);
-        history.Snapshots.Add(stored);
-        history.Contents[hash] = json;
-        history.LastSequence = stored.Sequence;
-        while (history.Snapshots.Count > _max) history.Snapshots.RemoveAt(0);
-        foreach (var unused in history.Contents.Keys.Where(h => history.Snapshots.All(s => s.Hash != h)).ToList()) history.Contents.Remove(unused);
+        var stored = ParityHistory.Append(state.State, json, hash, objects, principal, DateTimeOffset.UtcNow, _max);
         await state.WriteStateAsync();
         return stored;
     }
@@ -42,5 +33,24 @@ public sealed class ParityHistoryGrain(
         return Task.FromResult(stored is not null && state.State.Contents.TryGetValue(stored.Hash, out var json)
             ? new StoredSchemaContent(stored, json)
             : null);
+    }
+}
+
+/// <summary>How a target's history grows, pure: numbered in order, one copy of the JSON per distinct hash, the oldest dropped beyond the cap.</summary>
+public static class ParityHistory
+{
+    public static StoredSchemaSnapshot Append(ParityHistoryState history, string json, string hash, int objects, string principal, DateTimeOffset at, int max)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        ArgumentException.ThrowIfNullOrEmpty(json);
+        ArgumentException.ThrowIfNullOrEmpty(hash);
+        var changed = history.Snapshots.Count == 0 || history.Snapshots[^1].Hash != hash;
+        var stored = new StoredSchemaSnapshot(history.LastSequence + 1, at, hash, principal, objects, changed);
+        history.Snapshots.Add(stored);
+        history.Contents[hash] = json;
+        history.LastSequence = stored.Sequence;
+        if (history.Snapshots.Count > max) history.Snapshots.RemoveRange(0, history.Snapshots.Count - max);
+        foreach (var unused in history.Contents.Keys.Where(h => history.Snapshots.All(s => s.Hash != h)).ToList()) history.Contents.Remove(unused);
+        return stored;
     }
 }
