@@ -83,6 +83,7 @@ public static class CpctlApp
         root.Add(Capacity.CapacityCommand.Create(globals, io));
         root.Add(Upgrades.UpgradeCommands.Upgrade(globals, io));
         Coverage.CoverageCommandsRegistration.AddTo(root, globals, io);
+        root.Add(Parity.ParityCommands.Parity(globals, io));
 
         ExitCodesHelp.Install(root);
         return root;

@@ -41,6 +41,8 @@ public static class DefaultAlertRules
         Rule("CoverageAreaDegraded", MonitoringMetrics.CoverageFailingItems, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Warning,
             "An operational area of the tier has failing evidence (cpctl coverage names the item and the command that fixes it).",
             "docs/operability.md#"),
+        Rule("SchemaDrift", MonitoringMetrics.SchemaDriftDifferences, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Warning,
+            "A tenant schema differs from its tier's template schema (cpctl parity status names it; cpctl parity diff shows how and the script)."),
     ];
 
     private static AlertRule Rule(string name, string metric, AlertComparison comparison, double threshold, TimeSpan @for, AlertSeverity severity, string summary,

@@ -27,6 +27,7 @@ public static class MonitoringMetrics
     public const string ConsistencyMismatchedRanges = "consistency_mismatched_ranges";
     public const string CapacityDaysToLimit = "capacity_days_to_limit";
     public const string CoverageFailingItems = "coverage_failing_items";
+    public const string SchemaDriftDifferences = "schema_drift_differences";
 
     public static readonly IReadOnlyList<MetricDefinition> All =
     [
@@ -48,6 +49,7 @@ public static class MonitoringMetrics
         new(ConsistencyMismatchedRanges, "tier", "ranges", "Key ranges of a table whose rows differ between a standby and its primary (labels table, replica, ranges), or 1 for a disagreeing cross-tier pair (label pair)."),
         new(CapacityDaysToLimit, "tier", "days", "Forecast days until a capacity resource (label resource, and replica) reaches its limit; the horizon when it does not (docs/capacity.md)."),
         new(CoverageFailingItems, "tier", "items", "Failing evidence items of one operational area of the tier (label area; docs/operability.md)."),
+        new(SchemaDriftDifferences, "tier", "differences", "Differences between a tenant schema (label schema) and its tier's template schema at the last drift check (docs/parity.md)."),
     ];
 
     public static bool IsKnown(string name) => All.Any(m => m.Name == name);

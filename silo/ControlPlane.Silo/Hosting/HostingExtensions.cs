@@ -156,6 +156,7 @@ internal static class HostingExtensions
         Capacity.CapacityHosting.MapControlPlaneCapacity(app);
         Upgrades.UpgradeHosting.MapControlPlaneUpgrades(app);
         Coverage.CoverageHosting.MapControlPlaneCoverage(app);
+        Parity.ParityHosting.MapControlPlaneParity(app);
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
     }

@@ -35,6 +35,8 @@ public sealed class MonitoringSiloFixture : IAsyncLifetime
     public AlertService.AlertServiceClient Alerts { get; private set; } = null!;
     public FleetService.FleetServiceClient Fleet { get; private set; } = null!;
     public CapacityService.CapacityServiceClient Capacity { get; private set; } = null!;
+    public ParityService.ParityServiceClient Parity { get; private set; } = null!;
+    public TenantService.TenantServiceClient Tenants { get; private set; } = null!;
 
     private LocalFleet LocalFleet => Silo.Instances.LocalFleet ?? throw new InvalidOperationException("the monitoring silo runs no local fleet");
 
@@ -53,6 +55,8 @@ public sealed class MonitoringSiloFixture : IAsyncLifetime
                 ["ControlPlane:Capacity:Interval"] = "00:00:01",
                 ["ControlPlane:Capacity:Resolution"] = "00:00:01",
                 ["ControlPlane:Capacity:Tiers:oltp:SizeLimitBytes"] = CapacitySizeLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                // The drift check of tenant schemas against the template runs every two seconds (ParityServiceTests).
+                ["ControlPlane:Parity:Interval"] = "00:00:02",
             }),
             new StringWriter(), CancellationToken.None, configureHost: Logs.AttachTo);
         Endpoint = $"http://127.0.0.1:{grpcPort}";
@@ -67,6 +71,8 @@ public sealed class MonitoringSiloFixture : IAsyncLifetime
         Alerts = new AlertService.AlertServiceClient(invoker);
         Fleet = new FleetService.FleetServiceClient(invoker);
         Capacity = new CapacityService.CapacityServiceClient(invoker);
+        Parity = new ParityService.ParityServiceClient(invoker);
+        Tenants = new TenantService.TenantServiceClient(invoker);
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
         while (true)
         {
