@@ -142,7 +142,9 @@ public static class FailoverPolicy
                 return new FailoverDecision(FailoverVerdict.PrimaryAliveToStandbys,
                     $"standbys still stream from {primary.Name}: it is alive and only unreachable from the control plane; not failing over", null, evidence);
             }
-            evidence.Add("streaming does not veto: the primary's host answers, the server itself takes no new session");
+            evidence.Add(diskFull is not null || crashLoop is not null
+                ? "streaming does not veto: the fault is the server's own (" + (diskFull is not null ? "its disk is full" : "it keeps crashing") + "), not the path to it"
+                : "streaming does not veto: the primary's host answers, the server itself takes no new session");
         }
         if (view.Paused || !view.Settings.AutoFailover)
         {
