@@ -29,7 +29,7 @@ public static class DiskFullPolicy
         [
             $"primary {primary.Name} failed {primary.DiskFullFailures} consecutive disk write checks with disk full (53100; threshold {threshold})"
                 + (primary.DiskWriteError is { Length: > 0 } error ? $": {error}" : ""),
-            $"disk full: {Available(primary)} on the filesystem of its data directory",
+            $"disk full: {Available(primary)} on the fuller of its data directory's and pg_wal's filesystems",
         ];
     }
 
