@@ -43,7 +43,11 @@ public static class FailoverFacts
                 SessionFailures: h?.ConsecutiveSessionFailures ?? 0,
                 PostmasterAlive: h?.PostmasterAlive,
                 ReplayLagSeconds: h is { Reachable: true, InRecovery: true } ? h.ReplayLagSeconds : null,
-                Broken: BrokenStandby.Reason(r.Name, primary, primaryHealth));
+                Broken: BrokenStandby.Reason(r.Name, primary, primaryHealth),
+                DiskAvailableBytes: h?.DiskAvailableBytes,
+                DiskFullFailures: h?.DiskFullFailures ?? 0,
+                DiskWriteError: h?.DiskWriteError,
+                RecentCrashes: CrashLoopPolicy.CountWithin(h?.CrashRestarts ?? [], now, settings.CrashLoopWindow));
         }).ToList();
         var primaryLsn = primaryHealth is { Reachable: true, InRecovery: false } ? primaryHealth.CurrentLsn : null;
         return new FailoverView(settings, paused, term, primary, primaryLsn ?? LastKnownPrimaryLsn(primaryHealth), replicas);

@@ -12,6 +12,10 @@ namespace ControlPlane.Grains.Failover;
 /// <param name="PostmasterAlive">What the host-local driver saw of the postmaster after a failed probe; null when unknown.</param>
 /// <param name="ReplayLagSeconds">Seconds of transactions received but not replayed (the probe's replay lag).</param>
 /// <param name="Broken">Why the standby is broken beyond streaming (<see cref="BrokenStandby"/>); null when it is not.</param>
+/// <param name="DiskAvailableBytes">Bytes its host has left for it (data directory and pg_wal); null when unknown.</param>
+/// <param name="DiskFullFailures">Consecutive disk write checks that failed with disk_full (53100).</param>
+/// <param name="DiskWriteError">The last failed disk write check's error.</param>
+/// <param name="RecentCrashes">In-place crash restarts by PostgreSQL within the tier's crash-loop window.</param>
 public sealed record ReplicaFacts(
     string Name,
     bool Reachable,
@@ -27,7 +31,11 @@ public sealed record ReplicaFacts(
     int SessionFailures = 0,
     bool? PostmasterAlive = null,
     double? ReplayLagSeconds = null,
-    string? Broken = null)
+    string? Broken = null,
+    long? DiskAvailableBytes = null,
+    int DiskFullFailures = 0,
+    string? DiskWriteError = null,
+    int RecentCrashes = 0)
 {
     /// <summary>How far this replica has WAL: what it received, else what it replayed.</summary>
     public ulong Position => Math.Max(ReceiveLsn ?? 0, ReplayLsn ?? 0);

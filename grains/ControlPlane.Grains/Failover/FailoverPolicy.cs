@@ -39,6 +39,10 @@ public enum ElectionPurpose
 /// while the pooled sessions answer" outranks "still streams". A session that merely times out while the pooled
 /// probe fails too is not enough: a CPU-starved host looks exactly like that, and its standbys still stream.</para>
 ///
+/// <para><b>Failure modes of a server that still answers</b> (docs/failover.md#failure-modes): writes failing for a
+/// full disk (<see cref="DiskFullPolicy"/>) and a crash loop (<see cref="CrashLoopPolicy"/>) fail the primary even
+/// while its probes answer, and, being the server's own fault, are not vetoed by streaming standbys.</para>
+///
 /// <para><b>Certain death skips the window.</b> When the primary's port refuses the connection (not a timeout),
 /// the host-local driver finds no postmaster process, and every standby that answers has lost its WAL sender, no
 /// reading of the facts leaves the primary alive: it is failed at its first failed probe. A timeout (a hang) is
@@ -63,7 +67,10 @@ public static class FailoverPolicy
         }
         var threshold = view.Settings.FailureThreshold;
         var noSessions = primary.Fresh && primary.SessionFailures >= threshold;
-        if (primary.Answering && !primary.InRecovery && !noSessions)
+        // Failure modes a live, answering server shows: writes failing for a full disk, and a crash loop.
+        var diskFull = DiskFullPolicy.PrimaryEvidence(primary, threshold);
+        var crashLoop = CrashLoopPolicy.PrimaryEvidence(primary, view.Settings);
+        if (primary.Answering && !primary.InRecovery && !noSessions && diskFull is null && crashLoop is null)
         {
             return RefusesSessions(primary)
                 ?? new FailoverDecision(FailoverVerdict.PrimaryHealthy, "primary answers", null, []);
@@ -84,6 +91,13 @@ public static class FailoverPolicy
             // Only a pooled probe that answers proves the path and the server's life: a slow session on a loaded
             // host also times out after the TCP connect, and must not outrank streaming standbys.
             serverSide = primary.Answering || primary.Session is SessionState.Refused or SessionState.Rejected;
+        }
+        else if (diskFull is not null || crashLoop is not null)
+        {
+            // The server's own fault by definition: its standbys may well still stream from it.
+            evidence.AddRange(diskFull ?? []);
+            evidence.AddRange(crashLoop ?? []);
+            serverSide = true;
         }
         else if (RefusesSessions(primary) is { } refusal)
         {
@@ -109,6 +123,9 @@ public static class FailoverPolicy
             if (serverSide) evidence.Add($"its host answers but the server takes no session: {Describe(primary.Session)}");
         }
 
+        // Whatever the rule that failed it, a full disk is named: it is the likely cause of a PANIC or a failed start.
+        if (diskFull is null && DiskFullPolicy.Note(primary) is { } full) evidence.Add(full);
+
         var others = view.Replicas.Where(r => r.Name != primary.Name).ToList();
         if (others.Count > 0 && others.All(r => !r.Answering))
         {
@@ -125,7 +142,9 @@ public static class FailoverPolicy
                 return new FailoverDecision(FailoverVerdict.PrimaryAliveToStandbys,
                     $"standbys still stream from {primary.Name}: it is alive and only unreachable from the control plane; not failing over", null, evidence);
             }
-            evidence.Add("streaming does not veto: the primary's host answers, the server itself takes no new session");
+            evidence.Add(diskFull is not null || crashLoop is not null
+                ? "streaming does not veto: the fault is the server's own (" + (diskFull is not null ? "its disk is full" : "it keeps crashing") + "), not the path to it"
+                : "streaming does not veto: the primary's host answers, the server itself takes no new session");
         }
         if (view.Paused || !view.Settings.AutoFailover)
         {
@@ -253,6 +272,9 @@ public static class FailoverPolicy
         // First, and not even with allow_data_loss: its data stops at a gap in the WAL, and what it needs is a
         // rebuild whatever else is wrong with it right now.
         if (r.Broken is { } broken) return broken;
+        // Never either: a standby with no room for WAL, or one that keeps crashing, would fail as the primary did.
+        if (DiskFullPolicy.Ineligibility(r) is { } full) return full;
+        if (CrashLoopPolicy.Ineligibility(r, settings) is { } looping) return looping;
         if (!r.Reachable) return "unreachable";
         if (!r.Fresh) return "no fresh probe";
         if (!r.InRecovery) return "not in recovery";

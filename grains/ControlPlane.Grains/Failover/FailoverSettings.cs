@@ -46,6 +46,16 @@ public sealed record FailoverSettings
     /// </summary>
     [Id(7)] public double MaxLagOnFailoverSeconds { get; init; } = 30;
 
+    /// <summary>
+    /// In-place crash restarts of the primary by PostgreSQL (<c>restart_after_crash</c>) within
+    /// <see cref="CrashLoopWindow"/> that make it a crash loop: it is failed over rather than left to restart again;
+    /// a standby crashing as often is not promoted. 0 turns the rule off.
+    /// </summary>
+    [Id(8)] public int CrashLoopCount { get; init; } = 3;
+
+    /// <summary>The window <see cref="CrashLoopCount"/> is counted in.</summary>
+    [Id(9)] public TimeSpan CrashLoopWindow { get; init; } = TimeSpan.FromMinutes(5);
+
     public int PriorityOf(string replica) => Priorities.TryGetValue(replica, out var p) ? p : 1;
 
     /// <summary>The problems with these settings, each naming the setting, the value and what was expected.</summary>
@@ -60,6 +70,9 @@ public sealed record FailoverSettings
         if (MaxLagOnFailoverBytes < 0) errors.Add($"max_lag_on_failover is {MaxLagOnFailoverBytes}; expected 0 or more bytes.");
         if (double.IsNaN(MaxLagOnFailoverSeconds) || MaxLagOnFailoverSeconds <= 0 || MaxLagOnFailoverSeconds > 86_400)
             errors.Add($"max_lag_on_failover_seconds is {MaxLagOnFailoverSeconds}; expected more than 0 and at most 86400 seconds.");
+        if (CrashLoopCount is < 0 or > 100) errors.Add($"crash_loop_count is {CrashLoopCount}; expected 0 (off) to 100.");
+        if (CrashLoopWindow < TimeSpan.FromSeconds(10) || CrashLoopWindow > TimeSpan.FromHours(1))
+            errors.Add($"crash_loop_window is {CrashLoopWindow.TotalSeconds} s; expected 10 s to 1 h.");
         foreach (var (name, priority) in Priorities)
         {
             if (priority is < 0 or > 1000) errors.Add($"priority of {name} is {priority}; expected 0 (never promote) to 1000.");

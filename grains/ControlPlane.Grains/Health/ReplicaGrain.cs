@@ -161,6 +161,7 @@ public sealed partial class ReplicaGrain(
         if (_sessionInFlight is null && SessionCheckDue() && _sessionProbe is { } sessionProbe) _sessionInFlight = sessionProbe.CheckAsync(CancellationToken.None);
         var result = await probe.ProbeAsync(cancellationToken);
         Catalog.Flush();
+        await ObserveFailureModesAsync(probe, spec, result, cancellationToken);
         var session = await CollectSessionAsync(Schedule.Timeout - (DateTimeOffset.UtcNow - result.At));
         _probes++;
         RecordSession(session, result.At);
@@ -184,7 +185,7 @@ public sealed partial class ReplicaGrain(
             logger.LogWarning("Replica {Environment}/{Tier}/{Replica} opens no new session: {Outcome} {Error}",
                 spec.Environment, spec.Tier, spec.Name, session.Outcome, session.Error);
         }
-        _latest = ToHealth(spec.Name, result, _failures, _lastWritableLsn, _lastSyncStandbys) with
+        _latest = WithFailureModes(ToHealth(spec.Name, result, _failures, _lastWritableLsn, _lastSyncStandbys)) with
         {
             Session = SessionStates.From(_lastSession.Outcome),
             SessionError = _lastSession.Error,
@@ -195,6 +196,7 @@ public sealed partial class ReplicaGrain(
             LostSlots = _lastLostSlots,
         };
         metrics.RecordProbe(spec.Environment, spec.Tier, _latest);
+        ReportFailureModeReadings(spec, _latest);
         try
         {
             await GrainFactory.GetGrain<ITierGrain>(FleetKeys.Tier(spec.Environment, spec.Tier)).ReportProbe(_latest);

@@ -68,10 +68,20 @@ public sealed record ReplicaHealth(
     [property: Id(34)] double SessionLatencyMs = 0,
     [property: Id(35)] bool? PostmasterAlive = null,
     // On the primary: its physical slots invalidated (wal_status 'lost'), remembered from its last writable probe.
-    [property: Id(36)] IReadOnlyList<string>? LostSlots = null)
+    [property: Id(36)] IReadOnlyList<string>? LostSlots = null,
+    // Failure modes (docs/failover.md#failure-modes): the host's statvfs of the data directory and pg_wal (null when
+    // not host-local), consecutive disk write checks that failed with 53100 and the last one's error, and the times
+    // PostgreSQL restarted the server in place after a crash (same postmaster), newest last.
+    [property: Id(37)] long? DiskAvailableBytes = null,
+    [property: Id(38)] int DiskFullFailures = 0,
+    [property: Id(39)] string? DiskWriteError = null,
+    [property: Id(40)] IReadOnlyList<DateTimeOffset>? CrashRestarts = null)
 {
     /// <summary>The last fresh-connection check found a server that takes no new client (not pressure, not credentials).</summary>
     public bool CannotOpenSession => SessionStates.IsCannotOpen(Session);
+
+    /// <summary>Writes fail with disk_full, or the host sees less than <see cref="DiskSpace.FullBelowBytes"/> left.</summary>
+    public bool DiskFull => DiskFullFailures > 0 || DiskAvailableBytes < DiskSpace.FullBelowBytes;
 }
 
 /// <summary>A replica as its tier presents it: observation plus the tier's verdict.</summary>

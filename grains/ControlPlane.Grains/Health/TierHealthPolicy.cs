@@ -79,6 +79,9 @@ public static class TierHealthPolicy
         if (isPrimary)
         {
             if (h.InRecovery) return Status(spec, h, role, healthy: false, reachable: true, 0, 0, $"is the primary of term {term} but is in recovery");
+            // It answers reads, but a write that needs a new block fails: not writable for clients.
+            if (h.DiskFullFailures > 0)
+                return Status(spec, h, role, healthy: false, reachable: true, 0, 0, $"disk full: writes fail ({h.DiskWriteError}); {h.DiskAvailableBytes} bytes available");
             // Its pooled sessions answer, but a client that is not connected yet cannot get in: not healthy.
             if (h.CannotOpenSession) return Status(spec, h, role, healthy: false, reachable: true, 0, 0, $"accepts no new session: {h.SessionError}");
             // Pressure and credentials: the server works for its clients; say so without calling it down.
@@ -101,6 +104,10 @@ public static class TierHealthPolicy
         if (h.CannotOpenSession)
         {
             return Status(spec, h, role, healthy: false, reachable: true, lagBytes, lagSeconds, $"accepts no new session: {h.SessionError}");
+        }
+        if (h.DiskFull)
+        {
+            return Status(spec, h, role, healthy: false, reachable: true, lagBytes, lagSeconds, $"disk full: {h.DiskAvailableBytes} bytes available; never promoted");
         }
         return Status(spec, h, role, healthy: true, reachable: true, lagBytes, lagSeconds, "");
     }

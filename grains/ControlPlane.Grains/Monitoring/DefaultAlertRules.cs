@@ -43,6 +43,12 @@ public static class DefaultAlertRules
             "docs/operability.md#"),
         Rule("SchemaDrift", MonitoringMetrics.SchemaDriftDifferences, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Warning,
             "A tenant schema differs from its tier's template schema (cpctl parity status names it; cpctl parity diff shows how and the script)."),
+        Rule("ReplicaDiskFull", MonitoringMetrics.ReplicaDiskFull, AlertComparison.AtLeast, 1, TimeSpan.Zero, AlertSeverity.Critical,
+            "A replica's disk is full: writes fail with disk_full (53100) or less than one WAL segment is left; a full primary is failed over to a standby with space.",
+            "docs/failover.md#"),
+        Rule("ReplicaCrashLoop", MonitoringMetrics.ReplicaCrashRestarts, AlertComparison.AtLeast, 3, TimeSpan.Zero, AlertSeverity.Critical,
+            "PostgreSQL crashed and restarted itself in place at least 3 times in 5 minutes on a replica; a crash-looping primary is failed over.",
+            "docs/failover.md#"),
     ];
 
     private static AlertRule Rule(string name, string metric, AlertComparison comparison, double threshold, TimeSpan @for, AlertSeverity severity, string summary,

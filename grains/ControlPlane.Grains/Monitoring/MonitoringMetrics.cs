@@ -28,6 +28,9 @@ public static class MonitoringMetrics
     public const string CapacityDaysToLimit = "capacity_days_to_limit";
     public const string CoverageFailingItems = "coverage_failing_items";
     public const string SchemaDriftDifferences = "schema_drift_differences";
+    public const string ReplicaDiskFull = "replica_disk_full";
+    public const string ReplicaDiskAvailableBytes = "replica_disk_available_bytes";
+    public const string ReplicaCrashRestarts = "replica_crash_restarts";
 
     public static readonly IReadOnlyList<MetricDefinition> All =
     [
@@ -50,6 +53,9 @@ public static class MonitoringMetrics
         new(CapacityDaysToLimit, "tier", "days", "Forecast days until a capacity resource (label resource, and replica) reaches its limit; the horizon when it does not (docs/capacity.md)."),
         new(CoverageFailingItems, "tier", "items", "Failing evidence items of one operational area of the tier (label area; docs/operability.md)."),
         new(SchemaDriftDifferences, "tier", "differences", "Differences between a tenant schema (label schema) and its tier's template schema at the last drift check (docs/parity.md)."),
+        new(ReplicaDiskFull, "replica", "bool", "1 when writes fail with disk_full (53100) or less than one WAL segment (16 MiB) is left on the data directory's or pg_wal's filesystem (docs/failover.md#failure-modes)."),
+        new(ReplicaDiskAvailableBytes, "replica", "bytes", "Bytes left to PostgreSQL on the smaller of its data directory's and pg_wal's filesystems (statvfs on the host; host-local replicas only)."),
+        new(ReplicaCrashRestarts, "replica", "restarts", "In-place crash restarts by PostgreSQL (restart_after_crash) in the last 5 minutes."),
     ];
 
     public static bool IsKnown(string name) => All.Any(m => m.Name == name);

@@ -35,6 +35,14 @@ public sealed record ProbeResult(
     /// <summary>On a primary, its physical replication slots whose <c>wal_status</c> is <c>lost</c>: the WAL their
     /// standby needs was removed, so that standby can only be rebuilt.</summary>
     public IReadOnlyList<string> LostSlots { get; init; } = [];
+
+    /// <summary><c>pg_postmaster_start_time()</c>: changes only when a new postmaster starts.</summary>
+    public DateTimeOffset? PostmasterStartedAt { get; init; }
+
+    /// <summary>When the server's processes last started: the checkpointer's <c>backend_start</c>. PostgreSQL's own
+    /// crash restart (<c>restart_after_crash</c>: a backend died, or the server PANICked) starts them anew under the
+    /// same postmaster, so a change of this with <see cref="PostmasterStartedAt"/> unchanged is one crash.</summary>
+    public DateTimeOffset? ServerStartedAt { get; init; }
 }
 
 /// <summary>One row of <c>pg_stat_replication</c> on a primary.</summary>

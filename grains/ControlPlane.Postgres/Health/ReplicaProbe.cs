@@ -12,13 +12,14 @@ namespace ControlPlane.Postgres.Health;
 /// bounded by a deadline (Npgsql's own timeouts are whole seconds, so a token enforces the exact bound).
 /// A probe never throws for a sick instance: any failure is <see cref="ProbeResult.Unreachable"/>.
 /// </summary>
-public sealed class ReplicaProbe : IAsyncDisposable
+public sealed partial class ReplicaProbe : IAsyncDisposable
 {
     /// <summary>
     /// Role, timeline, LSNs, lag, WAL receiver, connections and replication rows in one round trip.
     /// Volatile functions inside CASE only run on the branch taken, so primary-only functions never run on a
     /// standby. The last column is the instance's term (<see cref="TermHistory"/>), null while it has none. A primary's timeline comes from its current WAL file name, because after a promotion
-    /// pg_control_checkpoint() keeps the old timeline until the next checkpoint completes.
+    /// pg_control_checkpoint() keeps the old timeline until the next checkpoint completes. The last two columns tell an
+    /// in-place crash restart (<see cref="ProbeResult.ServerStartedAt"/>) from a new postmaster.
     /// </summary>
     public const string ProbeSql = $$"""
         SELECT r.in_recovery,
@@ -46,7 +47,9 @@ public sealed class ReplicaProbe : IAsyncDisposable
                EXTRACT(EPOCH FROM clock_timestamp() - w.last_msg_receipt_time)::float8 AS wal_receiver_last_msg_age_seconds,
                {{TermHistory.ProbeColumnSql}} AS term_mark,
                (SELECT COALESCE(json_agg(slot_name::text ORDER BY slot_name), '[]')
-                  FROM pg_replication_slots WHERE slot_type = 'physical' AND wal_status = 'lost')::text AS lost_slots
+                  FROM pg_replication_slots WHERE slot_type = 'physical' AND wal_status = 'lost')::text AS lost_slots,
+               pg_postmaster_start_time() AS postmaster_started_at,
+               (SELECT min(backend_start) FROM pg_stat_activity WHERE backend_type = 'checkpointer') AS server_started_at
           FROM (SELECT pg_is_in_recovery() AS in_recovery) r
           LEFT JOIN (SELECT status, received_tli, sender_host, sender_port, last_msg_receipt_time
                        FROM pg_stat_wal_receiver LIMIT 1) w ON true
@@ -144,6 +147,8 @@ public sealed class ReplicaProbe : IAsyncDisposable
             Term: TermHistory.Parse(reader.IsDBNull(13) ? null : reader.GetString(13)))
         {
             LostSlots = ParseNames(reader.GetString(14)),
+            PostmasterStartedAt = reader.IsDBNull(15) ? null : reader.GetFieldValue<DateTimeOffset>(15),
+            ServerStartedAt = reader.IsDBNull(16) ? null : reader.GetFieldValue<DateTimeOffset>(16),
         };
     }
 

@@ -49,6 +49,9 @@ public interface IInstanceDriver
 
     /// <summary>The postmaster's pid from postmaster.pid; null when none, or when the driver cannot see the host.</summary>
     int? PostmasterPid();
+
+    /// <summary>Bytes left to PostgreSQL on the filesystems of its data directory and pg_wal (<see cref="DiskSpace"/>); null when the driver cannot see the host.</summary>
+    long? AvailableBytes();
 }
 
 /// <summary>How an instance was fenced.</summary>

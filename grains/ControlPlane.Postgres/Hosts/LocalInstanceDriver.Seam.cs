@@ -59,4 +59,6 @@ public sealed partial class LocalInstanceDriver : IInstanceDriver
             return null;
         }
     }
+
+    public long? AvailableBytes() => DiskSpace.AvailableBytes(DataDirectory);
 }

@@ -47,5 +47,7 @@ public sealed class SqlOnlyInstanceDriver(string tier, string name, string host)
 
     public int? PostmasterPid() => null;
 
+    public long? AvailableBytes() => null;
+
     private NeedsHostSilo Needs(string operation) => new(operation, tier, name, host);
 }

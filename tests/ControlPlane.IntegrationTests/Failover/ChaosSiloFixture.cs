@@ -100,6 +100,7 @@ public sealed class ChaosSiloFixture : IAsyncLifetime
                 await StopLeftoversAsync();
             }
         }
+        await SmallDisk.UnmountAllUnderAsync(_root);
         TestDirectory.DeleteQuietly(_root);
     }
 
