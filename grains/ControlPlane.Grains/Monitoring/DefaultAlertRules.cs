@@ -41,9 +41,10 @@ public static class DefaultAlertRules
         Rule("CoverageAreaDegraded", MonitoringMetrics.CoverageFailingItems, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Warning,
             "An operational area of the tier has failing evidence (cpctl coverage names the item and the command that fixes it).",
             "docs/operability.md#"),
+        .. DefaultActivityRules.All,
     ];
 
-    private static AlertRule Rule(string name, string metric, AlertComparison comparison, double threshold, TimeSpan @for, AlertSeverity severity, string summary,
+    internal static AlertRule Rule(string name, string metric, AlertComparison comparison, double threshold, TimeSpan @for, AlertSeverity severity, string summary,
         string runbook = Runbook) =>
         new(name, metric, comparison, threshold, @for, severity, new Dictionary<string, string>(), runbook + name.ToLowerInvariant(), summary);
 }
