@@ -148,7 +148,15 @@ public sealed partial class BackupGrain
             _repositoryProblem.Length > 0 ? $"repository: {_repositoryProblem}" : "");
         if (alert == _alert) return;
         _alert = alert;
-        if (alert.Length > 0) logger.LogWarning("{Env}/{Tier}: backup alert: {Alert}", _env, _tier, alert);
+        // The summary is a view for `cpctl tier`; the alert itself is raised by the engine from the readings.
         await TierGrain.SetBackupAlert(alert);
+        try
+        {
+            await ReportAlertReadingsNowAsync(DateTimeOffset.UtcNow);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OrleansException)
+        {
+            logger.LogDebug(ex, "{Env}/{Tier}: backup readings not reported to the alert engine", _env, _tier);
+        }
     }
 }

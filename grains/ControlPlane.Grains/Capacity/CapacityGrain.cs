@@ -154,12 +154,13 @@ public sealed class CapacityGrain(
         }
     }
 
-    /// <summary>Days to the limit of every series that has one, for the alert rules; a limit not reached within the horizon reads as the horizon.</summary>
+    /// <summary>Days to the limit of every series that has one and each replica's free disk, for the alert rules; a limit not reached within the horizon reads as the horizon.</summary>
     private async Task ReportAlertReadingsAsync(CapacityReport report, DateTimeOffset now)
     {
         var readings = report.Series
             .Where(s => s.Limit is not null && s.Forecast.Method != ForecastMethod.None && s.History.Count >= MinimumPointsForAlert)
             .Select(s => new MetricObservation(MonitoringMetrics.CapacityDaysToLimit, Labels(s), s.Forecast.DaysToLimit ?? _options.HorizonDays, now))
+            .Concat(DiskReadings.Of(_env, _tier, report.Replicas, now))
             .ToList();
         if (readings.Count == 0) return;
         try

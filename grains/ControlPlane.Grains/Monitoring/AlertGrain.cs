@@ -15,6 +15,7 @@ public sealed class AlertGrain(
     [PersistentState("alerts", FleetKeys.Storage)] IPersistentState<AlertState> state,
     IOptions<MonitoringOptions> options,
     AlertMetrics metrics,
+    ReadingMetrics exported,
     AlertWebhookSink webhook,
     ILogger<AlertGrain> logger) : Grain, IAlertGrain
 {
@@ -40,6 +41,7 @@ public sealed class AlertGrain(
     public async Task Report(IReadOnlyList<MetricObservation> observations)
     {
         ArgumentNullException.ThrowIfNull(observations);
+        exported.Record(observations);
         var now = DateTimeOffset.UtcNow;
         var s = state.State;
         var before = s.Active;

@@ -49,9 +49,10 @@ public static class DefaultAlertRules
         Rule("ReplicaCrashLoop", MonitoringMetrics.ReplicaCrashRestarts, AlertComparison.AtLeast, 3, TimeSpan.Zero, AlertSeverity.Critical,
             "PostgreSQL crashed and restarted itself in place at least 3 times in 5 minutes on a replica; a crash-looping primary is failed over.",
             "docs/failover.md#"),
+        .. DefaultActivityRules.All,
     ];
 
-    private static AlertRule Rule(string name, string metric, AlertComparison comparison, double threshold, TimeSpan @for, AlertSeverity severity, string summary,
+    internal static AlertRule Rule(string name, string metric, AlertComparison comparison, double threshold, TimeSpan @for, AlertSeverity severity, string summary,
         string runbook = Runbook) =>
         new(name, metric, comparison, threshold, @for, severity, new Dictionary<string, string>(), runbook + name.ToLowerInvariant(), summary);
 }

@@ -31,6 +31,31 @@ public static class MonitoringMetrics
     public const string ReplicaDiskFull = "replica_disk_full";
     public const string ReplicaDiskAvailableBytes = "replica_disk_available_bytes";
     public const string ReplicaCrashRestarts = "replica_crash_restarts";
+    public const string CheckpointsTimed = "checkpoints_timed";
+    public const string CheckpointsRequested = "checkpoints_requested";
+    public const string CheckpointsRequestedRatio = "checkpoints_requested_ratio";
+    public const string CheckpointWriteSeconds = "checkpoint_write_seconds";
+    public const string CheckpointSyncSeconds = "checkpoint_sync_seconds";
+    public const string WalBytes = "wal_bytes";
+    public const string WalBytesPerSecond = "wal_bytes_per_second";
+    public const string TempFiles = "temp_files";
+    public const string TempBytes = "temp_bytes";
+    public const string TempBytesPerSecond = "temp_bytes_per_second";
+    public const string TableBloatBytes = "table_bloat_bytes";
+    public const string IndexBloatBytes = "index_bloat_bytes";
+    public const string Partitions = "partitions";
+    public const string PartitionDefaultRows = "partition_default_rows";
+    public const string DataDirectoryFreeRatio = "data_directory_free_ratio";
+    public const string BackupFailed = "backup_failed";
+    public const string BackupRepositoryUnavailable = "backup_repository_unavailable";
+    public const string BackupDrillFailed = "backup_drill_failed";
+    public const string BackupDrillAgeSeconds = "backup_drill_age_seconds";
+    public const string BackupDrillRtoOverTarget = "backup_drill_rto_over_target";
+    public const string PoolOverrunLeases = "pool_overrun_leases";
+    public const string PoolLeakSuspects = "pool_leak_suspects";
+    public const string PoolWaitingOpens = "pool_waiting_opens";
+    public const string PoolGrantedRatio = "pool_granted_ratio";
+    public const string TenantIsolationLeaks = "tenant_isolation_leaks";
 
     public static readonly IReadOnlyList<MetricDefinition> All =
     [
@@ -56,6 +81,31 @@ public static class MonitoringMetrics
         new(ReplicaDiskFull, "replica", "bool", "1 when writes fail with disk_full (53100) or less than one WAL segment (16 MiB) is left on the data directory's or pg_wal's filesystem (docs/failover.md#failure-modes)."),
         new(ReplicaDiskAvailableBytes, "replica", "bytes", "Bytes left to PostgreSQL on the smaller of its data directory's and pg_wal's filesystems (statvfs on the host; host-local replicas only)."),
         new(ReplicaCrashRestarts, "replica", "restarts", "In-place crash restarts by PostgreSQL (restart_after_crash) in the last 5 minutes."),
+        new(CheckpointsTimed, "replica", "checkpoints", "Checkpoints started by checkpoint_timeout since the statistics were reset (cumulative)."),
+        new(CheckpointsRequested, "replica", "checkpoints", "Checkpoints requested (max_wal_size reached, CHECKPOINT, base backups) since the statistics were reset (cumulative)."),
+        new(CheckpointsRequestedRatio, "replica", "ratio", "Requested checkpoints / all checkpoints since the reset, once there were at least 10 (high: max_wal_size too small)."),
+        new(CheckpointWriteSeconds, "replica", "s", "Time checkpoints spent writing buffers since the reset (cumulative)."),
+        new(CheckpointSyncSeconds, "replica", "s", "Time checkpoints spent in fsync since the reset (cumulative)."),
+        new(WalBytes, "replica", "bytes", "Current WAL position in bytes (the replayed one on a standby); its rate is the WAL generated."),
+        new(WalBytesPerSecond, "replica", "bytes/s", "WAL generated (replayed on a standby) per second between the last two samples."),
+        new(TempFiles, "replica", "files", "Temporary files created by queries over all databases since the reset (cumulative)."),
+        new(TempBytes, "replica", "bytes", "Bytes written to temporary files over all databases since the reset (cumulative)."),
+        new(TempBytesPerSecond, "replica", "bytes/s", "Bytes spilled to temporary files per second between the last two samples."),
+        new(TableBloatBytes, "replica", "bytes", "Estimated reclaimable bytes in the monitored database's tables (pages minus what the live rows need; heavy family)."),
+        new(IndexBloatBytes, "replica", "bytes", "Estimated reclaimable bytes in the monitored database's B-tree indexes (heavy family)."),
+        new(Partitions, "replica", "partitions", "Partitions of a partitioned table (label parent; heavy family)."),
+        new(PartitionDefaultRows, "replica", "rows", "Live rows in a partitioned table's default partition (label parent): rows no partition took, the next partition is missing."),
+        new(DataDirectoryFreeRatio, "tier", "ratio", "Free space / size of the filesystem holding a replica's data directory (label replica; capacity sampler)."),
+        new(BackupFailed, "tier", "bool", "1 when the tier's newest finished base backup failed."),
+        new(BackupRepositoryUnavailable, "tier", "bool", "1 while the backup repository cannot be written (full, unreachable)."),
+        new(BackupDrillFailed, "tier", "bool", "1 when the tier's newest finished restore drill failed."),
+        new(BackupDrillAgeSeconds, "tier", "s", "Seconds since the tier's newest passing restore drill finished (reported once a drill has run)."),
+        new(BackupDrillRtoOverTarget, "tier", "ratio", "RTO of the newest passing drill / the tier's RTO target (above 1: over target)."),
+        new(PoolOverrunLeases, "tier", "leases", "Leases holding more connections than granted."),
+        new(PoolLeakSuspects, "tier", "connections", "Leased connections idle in transaction past the leak-suspect threshold."),
+        new(PoolWaitingOpens, "tier", "opens", "Opens waiting for a pooled connection, as the tenants' client libraries report."),
+        new(PoolGrantedRatio, "tier", "ratio", "Connections granted to leases / the pool's capacity."),
+        new(TenantIsolationLeaks, "tier", "attempts", "Cross-tenant attempts that succeeded in the tenant's last probe (label tenant; 0 after a clean probe)."),
     ];
 
     public static bool IsKnown(string name) => All.Any(m => m.Name == name);

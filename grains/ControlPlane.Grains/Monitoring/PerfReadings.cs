@@ -7,7 +7,7 @@ namespace ControlPlane.Grains.Monitoring;
 public static class PerfReadings
 {
     public static IReadOnlyList<MetricObservation> Of(CheapSample cheap, HeavySample? heavy, IReadOnlyDictionary<long, StatementTrack>? tracks,
-        ReplicaHealth? health, IReadOnlyDictionary<string, string> labels)
+        ReplicaHealth? health, IReadOnlyDictionary<string, string> labels, CheapSample? previous = null)
     {
         ArgumentNullException.ThrowIfNull(cheap);
         var at = cheap.At;
@@ -21,6 +21,7 @@ public static class PerfReadings
             new(MonitoringMetrics.SlotRetainedWalBytes, labels, cheap.Slots.Select(s => (double)(s.RetainedBytes ?? 0)).DefaultIfEmpty(0).Max(), at),
             new(MonitoringMetrics.CacheHitRatio, labels, cheap.CacheHitRatio, at),
         };
+        readings.AddRange(ActivityReadings.OfCheap(cheap, previous, labels));
         if (health is { Reachable: true })
         {
             readings.Add(new(MonitoringMetrics.ReplicaLagSeconds, labels, health.ReplayLagSeconds ?? 0, at));
@@ -30,6 +31,7 @@ public static class PerfReadings
         {
             readings.Add(new(MonitoringMetrics.InvalidIndexes, labels, heavy.Indexes.Count(i => !i.Valid), heavy.At));
             if (tracks is not null) readings.Add(new(MonitoringMetrics.StatementRegressions, labels, tracks.Values.Count(t => t.Regressed), heavy.At));
+            readings.AddRange(ActivityReadings.OfHeavy(heavy, labels));
         }
         return readings;
     }

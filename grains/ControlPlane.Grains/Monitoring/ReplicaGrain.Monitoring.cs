@@ -69,6 +69,7 @@ public sealed partial class ReplicaGrain : IReplicaMonitor
         try
         {
             var now = DateTimeOffset.UtcNow;
+            var previous = _cheap;
             _cheap = await _perf.SampleCheapAsync(cancellationToken);
             var heavyNow = now >= _heavyDue;
             if (heavyNow)
@@ -84,8 +85,9 @@ public sealed partial class ReplicaGrain : IReplicaMonitor
                 ["tier"] = spec.Tier,
                 ["replica"] = spec.Name,
             };
-            var readings = PerfReadings.Of(_cheap, heavyNow ? _heavy : null, heavyNow ? _tracks : null, _latest, labels);
-            foreach (var r in readings)
+            var readings = PerfReadings.Of(_cheap, heavyNow ? _heavy : null, heavyNow ? _tracks : null, _latest, labels, previous);
+            // Labelled series (one per partitioned table) stay out of the per-metric history, which is one series per metric.
+            foreach (var r in readings.Where(r => r.Labels.Count == labels.Count))
             {
                 if (!_history.TryGetValue(r.Metric, out var h)) _history[r.Metric] = h = new MetricHistory();
                 h.Add(r.At, r.Value);

@@ -1,4 +1,5 @@
 using ControlPlane.Grains.Fleet;
+using ControlPlane.Grains.Monitoring;
 using Microsoft.Extensions.Logging;
 
 namespace ControlPlane.Grains.Pools;
@@ -42,6 +43,7 @@ public sealed partial class PoolGrain
         var assessment = LeakPolicy.Assess(sample, state.State.Leases.Concat(_ended.Values).GroupBy(l => l.Id).ToDictionary(g => g.Key, g => g.First()), settings);
         _assessments[sample.Replica] = assessment;
         await RecordNewAlertsAsync();
+        if (!sample.InRecovery) await ReportAlertReadingsAsync();
         await TerminateAsync(sample, assessment);
         if (rebalance.Count > 0) await RebalanceAsync(string.Join("; ", rebalance), "control-plane");
         else Publish();
@@ -92,6 +94,21 @@ public sealed partial class PoolGrain
         if (fresh.Count == 0) return;
         logger.LogWarning("Pool {Environment}/{Tier}: {Alerts}", _env, _tier, string.Join("; ", fresh));
         await RecordAsync(PoolDecisionKind.Alert, fresh.Count == 1 ? fresh[0] : $"{fresh.Count} new pool alerts", fresh, "control-plane");
+    }
+
+    /// <summary>The alert engine raises the pool's alerts (PoolLeaseOverrun, PoolLeakSuspect) from these, once per primary sample.</summary>
+    private async Task ReportAlertReadingsAsync()
+    {
+        var readings = PoolReadings.Of(Budget(), DateTimeOffset.UtcNow);
+        if (readings.Count == 0) return;
+        try
+        {
+            await GrainFactory.GetGrain<IAlertGrain>(_env).Report(readings);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OrleansException)
+        {
+            logger.LogDebug(ex, "Pool {Environment}/{Tier}: readings not reported to the alert engine", _env, _tier);
+        }
     }
 
     /// <summary>"overrun: lease X ..." and "leak suspect: lease X ..." keep their key while their numbers move.</summary>

@@ -1,3 +1,4 @@
+using ControlPlane.Grains.Monitoring;
 using ControlPlane.Grains.Security;
 using ControlPlane.Postgres.Tenants;
 using Microsoft.Extensions.Logging;
@@ -54,6 +55,28 @@ public sealed partial class TenantGrain
             logger.LogCritical("Tenant isolation LEAK: {Environment}/{Tenant} on {Tier} reached tenant {Target}: {Attempt}: {Detail}", _env, _name, leak.Tier, leak.Target, leak.Attempt, leak.Detail);
         Audit("probe", S.Probe.Leaks == 0 ? AuditOutcome.Ok : AuditOutcome.Failed,
             $"cross-tenant probe as {_name}: {findings.Count} attempt(s), {S.Probe.Leaks} leak(s)", "", principal);
+        await ReportIsolationAsync(S.Placements.Select(p => p.Tier).Where(t => !skipped.Any(s => s.StartsWith(t + ":", StringComparison.Ordinal))), findings);
         return View();
+    }
+
+    /// <summary>
+    /// The probe's leaks per probed tier to the alert engine (TenantIsolationLeak): a leak fires at once, and the next
+    /// clean probe of that tier resolves it. A tier not probed this time leaves its alert as it was.
+    /// </summary>
+    private async Task ReportIsolationAsync(IEnumerable<string> probedTiers, IReadOnlyList<TenantProbeFinding> findings)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var readings = probedTiers.Distinct(StringComparer.Ordinal).Select(tier => new MetricObservation(MonitoringMetrics.TenantIsolationLeaks,
+            new Dictionary<string, string>(StringComparer.Ordinal) { ["environment"] = _env, ["tier"] = tier, ["tenant"] = _name },
+            findings.Count(f => f.Tier == tier && f.Leaked), now)).ToList();
+        if (readings.Count == 0) return;
+        try
+        {
+            await GrainFactory.GetGrain<IAlertGrain>(_env).Report(readings);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OrleansException)
+        {
+            logger.LogWarning(ex, "Tenant {Environment}/{Tenant}: probe result not reported to the alert engine", _env, _name);
+        }
     }
 }

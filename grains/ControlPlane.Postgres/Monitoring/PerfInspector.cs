@@ -18,6 +18,7 @@ public sealed class PerfInspector : IAsyncDisposable
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _database;
+    private int? _serverVersion;
 
     public PerfInspector(ReplicaEndpoint endpoint, TimeSpan timeout)
     {
@@ -41,7 +42,11 @@ public sealed class PerfInspector : IAsyncDisposable
         var slots = await ReadAsync(connection, PerfSql.Slots, r => new SlotRetention(
             r.GetString(0), r.GetString(1), r.GetBoolean(2), r.IsDBNull(3) ? null : r.GetString(3), r.IsDBNull(4) ? null : r.GetInt64(4)), ct).ConfigureAwait(false);
         var cache = (await ReadAsync(connection, PerfSql.CacheHit, r => r.GetDouble(0), ct).ConfigureAwait(false)).FirstOrDefault(1);
-        return new CheapSample(at, locks, transactions, oldest.Item1 ?? "", oldest.Item2, slots, cache, watch.Elapsed);
+        _serverVersion ??= (await ReadAsync(connection, ServerActivitySql.ServerVersion, r => r.GetInt32(0), ct).ConfigureAwait(false)).FirstOrDefault();
+        var counters = (await ReadAsync(connection, _serverVersion >= 170000 ? ServerActivitySql.CountersCheckpointer : ServerActivitySql.CountersBgwriter,
+            r => new ServerCounters(r.GetInt64(0), r.GetInt64(1), r.GetDouble(2), r.GetDouble(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6)), ct).ConfigureAwait(false))
+            .FirstOrDefault();
+        return new CheapSample(at, locks, transactions, oldest.Item1 ?? "", oldest.Item2, slots, cache, watch.Elapsed) { Counters = counters };
     }
 
     public async Task<HeavySample> SampleHeavyAsync(CancellationToken ct)
@@ -62,12 +67,23 @@ public sealed class PerfInspector : IAsyncDisposable
         var indexes = await ReadAsync(connection, PerfSql.Indexes, r => new IndexUsage(
             r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3), r.GetInt64(4), r.GetBoolean(5), r.GetBoolean(6), r.GetBoolean(7),
             r.GetString(8), r.GetString(9)), ct).ConfigureAwait(false);
-        return new HeavySample(at, _database, available, statements, tables, indexes, watch.Elapsed);
+        var tableBloat = await ReadAsync(connection, ServerActivitySql.TableBloat, Bloat, ct).ConfigureAwait(false);
+        var indexBloat = await ReadAsync(connection, ServerActivitySql.IndexBloat, Bloat, ct).ConfigureAwait(false);
+        var partitioned = await ReadAsync(connection, ServerActivitySql.Partitions, r => new PartitionedTable(
+            r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetBoolean(3), r.GetInt64(4)), ct).ConfigureAwait(false);
+        return new HeavySample(at, _database, available, statements, tables, indexes, watch.Elapsed)
+        {
+            TableBloat = tableBloat,
+            IndexBloat = indexBloat,
+            PartitionedTables = partitioned,
+        };
     }
 
     private static Task<IReadOnlyList<T>> ReadAsync<T>(NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> map,
         CancellationToken ct, params (string Name, object Value)[] parameters) =>
         InspectorDataSource.ReadAsync(connection, sql, map, ct, parameters);
+
+    private static BloatEstimate Bloat(NpgsqlDataReader r) => new(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3));
 
     private static double? NullableDouble(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetDouble(ordinal);
 

@@ -28,6 +28,9 @@ public sealed record CheapSample(
     TimeSpan Duration)
 {
     public int BlockedSessions => LockSessions.Count(s => s.BlockedBy.Count > 0);
+
+    /// <summary>Checkpoints, WAL position, temp files; null when the server's views could not be read.</summary>
+    public ServerCounters? Counters { get; init; }
 }
 
 /// <summary>One statement of pg_stat_statements, summed over users and databases for its query id.</summary>
@@ -51,4 +54,26 @@ public sealed record HeavySample(
     IReadOnlyList<StatementStats> Statements,
     IReadOnlyList<TableScans> Tables,
     IReadOnlyList<IndexUsage> Indexes,
-    TimeSpan Duration);
+    TimeSpan Duration)
+{
+    public IReadOnlyList<BloatEstimate> TableBloat { get; init; } = [];
+    public IReadOnlyList<BloatEstimate> IndexBloat { get; init; } = [];
+    public IReadOnlyList<PartitionedTable> PartitionedTables { get; init; } = [];
+}
+
+/// <summary>
+/// Cumulative server counters of the cheap family: checkpoints (times in ms, as PostgreSQL counts them), the WAL
+/// position in bytes, temp files and bytes summed over databases. Rates come from two samples.
+/// </summary>
+public sealed record ServerCounters(
+    long CheckpointsTimed, long CheckpointsRequested, double CheckpointWriteMs, double CheckpointSyncMs,
+    long WalPositionBytes, long TempFiles, long TempBytes);
+
+/// <summary>A relation's size and the bytes the statistics say its live rows do not need (an estimate).</summary>
+public sealed record BloatEstimate(string Schema, string Name, long SizeBytes, long BloatBytes);
+
+/// <summary>A partitioned table (the root of a hierarchy): its partitions and what its default partition holds.</summary>
+public sealed record PartitionedTable(string Schema, string Table, int Partitions, bool HasDefault, long DefaultRows)
+{
+    public string QualifiedName => $"{Schema}.{Table}";
+}

@@ -5,7 +5,7 @@ using OpenTelemetry.Metrics;
 
 namespace ControlPlane.Silo.Monitoring;
 
-/// <summary>Wiring of monitoring and alerting: options (validated at start), the alert metrics and the webhook sink.</summary>
+/// <summary>Wiring of monitoring and alerting: options (validated at start), the alert metrics, the exported readings and the webhook sink.</summary>
 internal static class MonitoringHosting
 {
     public static void AddControlPlaneMonitoring(this WebApplicationBuilder builder)
@@ -16,7 +16,8 @@ internal static class MonitoringHosting
         builder.Services.Configure<MonitoringOptions>(builder.Configuration.GetSection(MonitoringOptions.Section));
         builder.Services.AddSingleton<AlertMetrics>();
         builder.Services.AddSingleton<AlertWebhookSink>();
-        builder.Services.ConfigureOpenTelemetryMeterProvider(m => m.AddMeter(AlertMetrics.MeterName));
+        builder.Services.AddSingleton<ReadingMetrics>();
+        builder.Services.ConfigureOpenTelemetryMeterProvider(m => m.AddMeter(AlertMetrics.MeterName, ReadingMetrics.MeterName));
     }
 
     public static void MapControlPlaneMonitoring(this WebApplication app)
