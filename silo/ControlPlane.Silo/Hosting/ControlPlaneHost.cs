@@ -120,6 +120,7 @@ public static class ControlPlaneHost
             ControlPlane.Silo.Capacity.CapacityHosting.AddControlPlaneCapacity(builder);
             ControlPlane.Silo.Upgrades.UpgradeHosting.AddControlPlaneUpgrades(builder, options.DataDirectory);
             ControlPlane.Silo.Coverage.CoverageHosting.AddControlPlaneCoverage(builder);
+            ControlPlane.Silo.Tenants.TenantHosting.AddControlPlaneTenants(builder, options);
             builder.Services.AddHostedService<ControlPlane.Silo.Hosts.HostInstances>();
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();
