@@ -26,6 +26,7 @@ public static class BenchApp
             Parity.ParityCommand.Create(stdout, stderr),
             Consistency.ConsistencyCommand.Create(stdout, stderr),
             Capacity.ForecastCommand.Create(stdout, stderr),
+            Tenants.PseudonymCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Action is ParseErrorAction)
