@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace ControlPlane.Cli.Tenants;
 
-/// <summary><c>cpctl tenant register|plan|show|list|suspend|resume|erase|watch</c>.</summary>
+/// <summary><c>cpctl tenant register|plan|show|list|suspend|resume|erase|watch|probe</c> (and <see cref="TenantPiiCommands"/>).</summary>
 internal static class TenantCommands
 {
     public static Command Tenant(GlobalOptions globals, CliIo io)
@@ -22,6 +22,8 @@ internal static class TenantCommands
         command.Add(Erase(globals, io));
         command.Add(Watch(globals, io));
         command.Add(Probe(globals, io));
+        command.Add(TenantPiiCommands.Pii(globals, io));
+        command.Add(TenantPiiCommands.Anonymise(globals, io));
         return command;
     }
 

@@ -7,7 +7,7 @@ using Spectre.Console.Rendering;
 namespace ControlPlane.Cli.Tenants;
 
 /// <summary>Human views of tenants. Everything shown is escaped: names and reasons come from users.</summary>
-internal static class TenantRendering
+internal static partial class TenantRendering
 {
     private const int HistoryShown = 15;
 
@@ -32,6 +32,7 @@ internal static class TenantRendering
         if (t.Operation is { } op) rows.Add(new Markup(E(OperationLine(op))));
         if (t.EraseReport is { } report) rows.Add(Report(report));
         if (t.Probe is { } probe) rows.Add(Probe(probe));
+        if (t.AnonymiseReport is { } anonymised) rows.Add(Anonymised(anonymised));
         if (t.History.Count > 0)
         {
             var history = new Table().Border(TableBorder.Simple).AddColumns("AT (UTC)", "STATE", "EVENT", "BY");

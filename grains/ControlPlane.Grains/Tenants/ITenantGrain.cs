@@ -31,6 +31,10 @@ public interface ITenantGrain : IGrainWithStringKey
     [Alias("Probe")]
     Task<TenantView> Probe(string principal);
 
+    /// <summary>Replaces the tenant's values in <paramref name="columns"/> (declared personal data) with pseudonyms on each of its tiers.</summary>
+    [Alias("Anonymise")]
+    Task<TenantView> Anonymise(IReadOnlyList<PiiColumn> columns, string principal);
+
     /// <summary>The tenant, or null when it was never registered.</summary>
     [Alias("Get"), AlwaysInterleave]
     Task<TenantView?> Get();

@@ -68,6 +68,9 @@ public sealed partial class TenantGrain
             case TenantStepKind.Drop:
                 await DropAsync(step.Tier, ct);
                 break;
+            case TenantStepKind.Anonymise:
+                await AnonymiseTierAsync(op, step.Tier, ct);
+                break;
             case TenantStepKind.Finish:
                 await FinishAsync(op);
                 break;
@@ -97,6 +100,7 @@ public sealed partial class TenantGrain
             var outcome = S.EraseReport.Verified ? AuditOutcome.Ok : AuditOutcome.Failed;
             Audit("erase", outcome, $"erase {op.Id} of tenant {_name}: {(S.EraseReport.Verified ? "verified" : "NOT verified")}, digest {S.EraseReport.Digest}", op.Id, op.Principal);
         }
+        if (op.Command == TenantCommand.Anonymise) SealAnonymise(op);
         Remember($"{TenantLifecyclePolicy.Word(op.Command)} finished ({op.Id}): {TenantLifecyclePolicy.Word(op.Target)}", op.Principal);
         await Registry.Index(Record(), S.Lifecycle);
         logger.LogInformation("Tenant {Environment}/{Tenant}: {Command} finished ({Operation}), now {State}",
@@ -106,15 +110,7 @@ public sealed partial class TenantGrain
     private TenantPlacement Placement(string tier) =>
         S.Placements.FirstOrDefault(p => p.Tier == tier) ?? throw new InvalidOperationException($"tenant '{_name}' has no placement on tier '{tier}'.");
 
-    /// <summary>The tier's current primary, as its tier grain last saw it.</summary>
-    private async Task<ReplicaEndpoint> PrimaryAsync(string tier)
-    {
-        var snapshot = await Tier(tier).GetSnapshot() ?? throw new InvalidOperationException($"tier {_env}/{tier} has not been probed yet.");
-        var spec = await Tier(tier).GetSpec() ?? throw new InvalidOperationException($"tier {_env}/{tier} is not registered.");
-        var primary = spec.Replicas.FirstOrDefault(r => r.Name == snapshot.Primary)
-            ?? throw new InvalidOperationException($"tier {_env}/{tier} has no known primary.");
-        return ReplicaGrain.Endpoint(primary);
-    }
+    private Task<ReplicaEndpoint> PrimaryAsync(string tier) => TenantTiers.PrimaryAsync(GrainFactory, _env, tier);
 
     private TenantProvisioner Provisioner => new(logger);
 

@@ -26,6 +26,15 @@ public sealed class TenantState
 
     /// <summary>The last cross-tenant probe run as this tenant.</summary>
     [Id(11)] public TenantProbeResult? Probe { get; set; }
+
+    /// <summary>The declared columns the anonymisation under way replaces (fixed when it starts, so a resume does the same).</summary>
+    [Id(12)] public List<PiiColumn> AnonymiseColumns { get; set; } = [];
+
+    /// <summary>Per-tier results of the anonymisation under way (collected step by step, sealed by Finish).</summary>
+    [Id(13)] public List<TierAnonymiseReport> AnonymisedTiers { get; set; } = [];
+
+    /// <summary>The last anonymisation's report.</summary>
+    [Id(14)] public TenantAnonymiseReport? AnonymiseReport { get; set; }
 }
 
 /// <summary>
@@ -37,6 +46,7 @@ public sealed class TenantState
 public sealed partial class TenantGrain(
     [PersistentState("tenant", FleetKeys.Storage)] IPersistentState<TenantState> state,
     IAuditLog audit,
+    PseudonymKeyFile pseudonymKey,
     ILogger<TenantGrain> logger) : Grain, ITenantGrain, IRemindable
 {
     private const int HistoryKept = 100;
@@ -189,7 +199,7 @@ public sealed partial class TenantGrain(
 
     private TenantRecord Record() => new(_name, S.Plans, S.CreatedAt);
 
-    private TenantView View() => new(_env, _name, S.Lifecycle, S.Plans, S.Placements, S.Operation, S.History, S.EraseReport, S.CreatedAt, S.Version, S.Probe);
+    private TenantView View() => new(_env, _name, S.Lifecycle, S.Plans, S.Placements, S.Operation, S.History, S.EraseReport, S.CreatedAt, S.Version, S.Probe, S.AnonymiseReport);
 
     private ITenantRegistryGrain Registry => GrainFactory.GetGrain<ITenantRegistryGrain>(_env);
 

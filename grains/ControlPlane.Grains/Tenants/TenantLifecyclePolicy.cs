@@ -79,6 +79,8 @@ public static class TenantLifecyclePolicy
             (TenantCommand.Erase, TenantLifecycle.Active or TenantLifecycle.Suspended or TenantLifecycle.Registering) =>
                 Start(TenantLifecycle.Erasing, TenantLifecycle.Erased, EraseSteps(placementTiers, planTiers)),
             (TenantCommand.Erase, TenantLifecycle.Erased) => TenantDecision.Refuse(TenantRefusal.Illegal, "the tenant is already erased"),
+            // Anonymising changes rows, not the lifecycle: the tenant stays as it was, and an erase waits for it.
+            (TenantCommand.Anonymise, TenantLifecycle.Active or TenantLifecycle.Suspended) => Start(current, current, AnonymiseSteps(placementTiers)),
             _ => TenantDecision.Refuse(TenantRefusal.Illegal, $"cannot {Word(command)} a tenant that is {Word(current)}"),
         };
     }
@@ -113,6 +115,12 @@ public static class TenantLifecyclePolicy
     [
         .. placements.Select(t => new TenantStep(TenantStepKind.Unlock, t)),
         .. plans.Select(t => new TenantStep(TenantStepKind.Pools, t)),
+        new(TenantStepKind.Finish),
+    ];
+
+    private static List<TenantStep> AnonymiseSteps(IReadOnlyList<string> placements) =>
+    [
+        .. placements.Select(t => new TenantStep(TenantStepKind.Anonymise, t)),
         new(TenantStepKind.Finish),
     ];
 

@@ -57,6 +57,9 @@ public enum TenantStepKind
 
     /// <summary>The target state reached.</summary>
     Finish = 6,
+
+    /// <summary>The tenant's declared personal-data columns on the tier replaced by pseudonyms, verified and journalled on the tier.</summary>
+    Anonymise = 7,
 }
 
 [GenerateSerializer, Immutable, Alias("controlplane.TenantStep")]
@@ -72,6 +75,7 @@ public enum TenantCommand
     Suspend = 1,
     Resume = 2,
     Erase = 3,
+    Anonymise = 4,
 }
 
 /// <summary>
@@ -148,7 +152,8 @@ public sealed record TenantView(
     [property: Id(7)] TenantEraseReport? EraseReport,
     [property: Id(8)] DateTimeOffset CreatedAt,
     [property: Id(9)] long Version,
-    [property: Id(10)] TenantProbeResult? Probe = null);
+    [property: Id(10)] TenantProbeResult? Probe = null,
+    [property: Id(11)] TenantAnonymiseReport? AnonymiseReport = null);
 
 /// <summary>One attempt of the cross-tenant probe on one tier.</summary>
 [GenerateSerializer, Immutable, Alias("controlplane.TenantProbeFinding")]

@@ -121,6 +121,7 @@ public static class ControlPlaneHost
             ControlPlane.Silo.Upgrades.UpgradeHosting.AddControlPlaneUpgrades(builder, options.DataDirectory);
             ControlPlane.Silo.Coverage.CoverageHosting.AddControlPlaneCoverage(builder);
             ControlPlane.Silo.Parity.ParityHosting.AddControlPlaneParity(builder);
+            ControlPlane.Silo.Tenants.TenantHosting.AddControlPlaneTenants(builder, options);
             builder.Services.AddHostedService<ControlPlane.Silo.Hosts.HostInstances>();
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();

@@ -11,7 +11,7 @@ using Proto = ControlPlane.Protos.V1;
 namespace ControlPlane.Silo.Tenants;
 
 /// <summary>The tenant lifecycle. Validates every field, asks the tenant's grain, maps back.</summary>
-internal sealed class TenantGrpcService(IClusterClient cluster, IOptions<ControlPlaneOptions> options) : Proto.TenantService.TenantServiceBase
+internal sealed partial class TenantGrpcService(IClusterClient cluster, IOptions<ControlPlaneOptions> options) : Proto.TenantService.TenantServiceBase
 {
     private const int MaxReason = 500;
     private static readonly TimeSpan WatchPoll = TimeSpan.FromMilliseconds(200);
@@ -126,6 +126,10 @@ internal sealed class TenantGrpcService(IClusterClient cluster, IOptions<Control
         catch (KeyNotFoundException e)
         {
             throw RequestValidation.NotFound(e.Message);
+        }
+        catch (ArgumentException e)
+        {
+            throw RequestValidation.Invalid(e.Message);
         }
         catch (Exception e) when (e is TenantRefusedException or PoolRefusedException)
         {

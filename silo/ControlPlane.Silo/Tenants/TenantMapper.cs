@@ -27,6 +27,7 @@ internal static class TenantMapper
         if (t.Operation is { } op) info.Operation = ToProto(op);
         if (t.EraseReport is { } report) info.EraseReport = ToProto(report);
         if (t.Probe is { } probe) info.Probe = ToProto(probe);
+        if (t.AnonymiseReport is { } anonymised) info.AnonymiseReport = PiiMapper.ToProto(anonymised);
         return info;
     }
 
