@@ -121,6 +121,7 @@ public static class ControlPlaneHost
             ControlPlane.Silo.Upgrades.UpgradeHosting.AddControlPlaneUpgrades(builder, options.DataDirectory);
             ControlPlane.Silo.Coverage.CoverageHosting.AddControlPlaneCoverage(builder);
             builder.Services.AddHostedService<ControlPlane.Silo.Hosts.HostInstances>();
+            builder.Services.AddHostedService<ControlPlane.Silo.Hosts.SelfFencing>();
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();
 
