@@ -127,6 +127,14 @@ public static class FailoverPolicy
             }
             evidence.Add("streaming does not veto: the primary's host answers, the server itself takes no new session");
         }
+        // Unreachable is a view from somewhere: other hosts' silos must agree (a fault of the server itself is not).
+        if (!serverSide && view.Vantage is { Confirmed: false } vantage)
+        {
+            evidence.Add(vantage.Reason);
+            return new FailoverDecision(FailoverVerdict.Unconfirmed,
+                $"{primary.Name} is unreachable from the tier but most vantage points have not confirmed it; not failing over", null, evidence);
+        }
+        if (!serverSide && view.Vantage is { Confirmed: true } confirmed) evidence.Add(confirmed.Reason);
         if (view.Paused || !view.Settings.AutoFailover)
         {
             return new FailoverDecision(FailoverVerdict.Suspended,

@@ -122,6 +122,7 @@ public static class ControlPlaneHost
             ControlPlane.Silo.Coverage.CoverageHosting.AddControlPlaneCoverage(builder);
             builder.Services.AddHostedService<ControlPlane.Silo.Hosts.HostInstances>();
             builder.Services.AddHostedService<ControlPlane.Silo.Hosts.SelfFencing>();
+            builder.Services.AddHostedService<ControlPlane.Silo.Hosts.VantageProbes>();
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();
 

@@ -57,7 +57,9 @@ internal sealed class ClusterContact : IAsyncDisposable
         var before = LastContact;
         var checks = peers.Select(p => CheckPeerAsync(p, deadline)).Append(CheckCatalogAsync(deadline)).ToList();
         var all = Task.WhenAll(checks);
-        while (!all.IsCompleted && LastContact == before)
+        var until = _clock.GetUtcNow() + deadline;
+        // The first answer is enough; a check still hanging at the deadline is no answer.
+        while (!all.IsCompleted && LastContact == before && _clock.GetUtcNow() < until)
         {
             await Task.WhenAny(all, Task.Delay(TimeSpan.FromMilliseconds(20), _clock)).ConfigureAwait(false);
         }
