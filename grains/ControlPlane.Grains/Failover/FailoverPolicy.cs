@@ -134,7 +134,7 @@ public static class FailoverPolicy
             return new FailoverDecision(FailoverVerdict.Unconfirmed,
                 $"{primary.Name} is unreachable from the tier but most vantage points have not confirmed it; not failing over", null, evidence);
         }
-        if (!serverSide && view.Vantage is { Confirmed: true } confirmed) evidence.Add(confirmed.Reason);
+        if (!serverSide && view.Vantage is { Confirmed: true, Reason.Length: > 0 } confirmed) evidence.Add(confirmed.Reason);
         if (view.Paused || !view.Settings.AutoFailover)
         {
             return new FailoverDecision(FailoverVerdict.Suspended,

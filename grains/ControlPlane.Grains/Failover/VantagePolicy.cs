@@ -20,6 +20,7 @@ public sealed record VantageView(
     DateTimeOffset Now,
     TimeSpan StaleAfter);
 
+/// <summary>Whether the vantage points confirm a failure, and why; no reason when there is one vantage point only.</summary>
 public sealed record VantageVerdict(bool Confirmed, string Reason);
 
 /// <summary>
@@ -39,7 +40,8 @@ public static class VantagePolicy
     {
         ArgumentNullException.ThrowIfNull(view);
         var points = view.Probing.Where(view.Active.Contains).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        if (points.Count <= 1) return new(true, "one vantage point: the tier's own probes decide");
+        // One vantage point: the tier's own probes decide, as before (and the decision's evidence says nothing more).
+        if (points.Count <= 1) return new(true, "");
         var latest = view.Reports
             .Where(r => r.Replica == primary && points.Contains(r.Silo) && view.Now - r.At <= view.StaleAfter)
             .GroupBy(r => r.Silo)
