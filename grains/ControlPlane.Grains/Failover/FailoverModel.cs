@@ -51,7 +51,8 @@ public sealed record FailoverView(
     long Term,
     string Primary,
     ulong? PrimaryLastLsn,
-    IReadOnlyList<ReplicaFacts> Replicas);
+    IReadOnlyList<ReplicaFacts> Replicas,
+    VantageVerdict? Vantage = null);
 
 public enum FailoverVerdict
 {
@@ -72,13 +73,16 @@ public enum FailoverVerdict
     NoCandidate,
     /// <summary>Promote <see cref="FailoverDecision.Candidate"/>.</summary>
     Promote,
+    /// <summary>The tier cannot reach the primary but most vantage points (silos on other hosts) have not confirmed
+    /// it failed (<see cref="VantagePolicy"/>). Alert, do not act.</summary>
+    Unconfirmed,
 }
 
 /// <summary>The policy's answer, with the evidence that led to it (kept in the decision log).</summary>
 public sealed record FailoverDecision(FailoverVerdict Verdict, string Reason, string? Candidate, IReadOnlyList<string> Evidence)
 {
     public bool IsAlert => Verdict is FailoverVerdict.Blind or FailoverVerdict.PrimaryAliveToStandbys or FailoverVerdict.NoCandidate
-        or FailoverVerdict.SessionsRefused;
+        or FailoverVerdict.SessionsRefused or FailoverVerdict.Unconfirmed;
 }
 
 /// <summary>The outcome of an election: a candidate, or why there is none.</summary>

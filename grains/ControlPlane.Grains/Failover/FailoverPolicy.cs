@@ -146,6 +146,14 @@ public static class FailoverPolicy
                 ? "streaming does not veto: the fault is the server's own (" + (diskFull is not null ? "its disk is full" : "it keeps crashing") + "), not the path to it"
                 : "streaming does not veto: the primary's host answers, the server itself takes no new session");
         }
+        // Unreachable is a view from somewhere: other hosts' silos must agree (a fault of the server itself is not).
+        if (!serverSide && view.Vantage is { Confirmed: false } vantage)
+        {
+            evidence.Add(vantage.Reason);
+            return new FailoverDecision(FailoverVerdict.Unconfirmed,
+                $"{primary.Name} is unreachable from the tier but most vantage points have not confirmed it; not failing over", null, evidence);
+        }
+        if (!serverSide && view.Vantage is { Confirmed: true, Reason.Length: > 0 } confirmed) evidence.Add(confirmed.Reason);
         if (view.Paused || !view.Settings.AutoFailover)
         {
             return new FailoverDecision(FailoverVerdict.Suspended,

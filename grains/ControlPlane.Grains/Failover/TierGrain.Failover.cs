@@ -38,14 +38,16 @@ public sealed partial class TierGrain
             await FenceRogueAsync(spec, rogue);
         }
 
-        var view = FailoverFacts.Build(spec, current.Settings, current.Paused, current.Term, current.Primary, _latest, now, StaleAfter);
+        var view = FailoverFacts.Build(spec, current.Settings, current.Paused, current.Term, current.Primary, _latest, now, StaleAfter)
+            with { Vantage = Vantage(spec, now) };
         var decision = FailoverPolicy.Decide(view);
         switch (decision.Verdict)
         {
             case FailoverVerdict.Promote:
                 await FailOverAsync(spec, decision.Candidate!, DecisionKind.AutomaticFailover, decision.Reason, decision.Evidence, Controlplane, null);
                 break;
-            case FailoverVerdict.Blind or FailoverVerdict.PrimaryAliveToStandbys or FailoverVerdict.NoCandidate or FailoverVerdict.Suspended:
+            case FailoverVerdict.Blind or FailoverVerdict.PrimaryAliveToStandbys or FailoverVerdict.NoCandidate or FailoverVerdict.Suspended
+                or FailoverVerdict.Unconfirmed:
                 await AlertAsync(decision.Reason, decision.Evidence);
                 break;
             case FailoverVerdict.PrimaryHealthy or FailoverVerdict.SessionsRefused:

@@ -45,6 +45,10 @@ public interface ITierGrain : IGrainWithStringKey
     [Alias("ReleaseReplica")]
     Task ReleaseReplica(string name, string principal);
 
+    /// <summary>One silo's probes of the tier's replicas (a vantage point; docs/hosts.md, Partitions).</summary>
+    [Alias("ReportVantage"), OneWay]
+    Task ReportVantage(IReadOnlyList<ControlPlane.Grains.Failover.VantageReport> reports);
+
     /// <summary>Where the tier's replicas are and how to reach them (null before registration).</summary>
     [Alias("GetSpec"), AlwaysInterleave]
     Task<TierSpec?> GetSpec();

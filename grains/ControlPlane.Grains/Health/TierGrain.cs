@@ -45,6 +45,7 @@ public sealed partial class TierGrain(
     ControlPlane.Grains.Security.IAuditLog audit,
     DecisionJournal journal,
     CatalogWriteStatus catalogStatus,
+    ControlPlane.Grains.Hosts.IHostSilos hostSilos,
     ILogger<TierGrain> logger) : Grain, ITierGrain, IRemindable
 {
     private const string KeepAliveReminder = "keepalive";

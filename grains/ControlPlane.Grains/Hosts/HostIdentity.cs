@@ -20,6 +20,9 @@ public sealed class HostIdentity
     /// <summary>Networks (CIDR) of the fleet's other hosts, admitted by pg_hba.conf of the instances this silo creates.</summary>
     public List<string> PeerNetworks { get; set; } = [];
 
+    /// <summary>What this silo does to its primary when cut off from the cluster (<see cref="SelfFencePolicy"/>).</summary>
+    public SelfFenceSettings SelfFence { get; set; } = new();
+
     /// <summary>True when this silo declares a host (multi-host deployment).</summary>
     public bool IsDeclared => Name.Length > 0;
 

@@ -28,4 +28,7 @@ public sealed class ReplicaHosts
 public interface IHostSilos
 {
     bool IsActive(string host);
+
+    /// <summary>The names of the cluster's active silos (a declared host's silo is named after it).</summary>
+    IReadOnlyCollection<string> ActiveSilos();
 }

@@ -123,6 +123,8 @@ public static class ControlPlaneHost
             ControlPlane.Silo.Parity.ParityHosting.AddControlPlaneParity(builder);
             ControlPlane.Silo.Tenants.TenantHosting.AddControlPlaneTenants(builder, options);
             builder.Services.AddHostedService<ControlPlane.Silo.Hosts.HostInstances>();
+            builder.Services.AddHostedService<ControlPlane.Silo.Hosts.SelfFencing>();
+            builder.Services.AddHostedService<ControlPlane.Silo.Hosts.VantageProbes>();
             builder.Services.AddHostedService<FleetRegistration>();
             builder.Services.AddHostedService<TierKeeper>();
 

@@ -68,6 +68,7 @@ public sealed class ControlPlaneOptions
         errors.AddRange(Tls.Validate());
         errors.AddRange(Catalog.Validate());
         errors.AddRange(Host.Validate());
+        errors.AddRange(Host.SelfFence.Validate(Cluster.ProbeTimeout));
         if (ShutdownTimeout < TimeSpan.FromSeconds(1) || ShutdownTimeout > TimeSpan.FromMinutes(10))
             errors.Add($"ControlPlane:ShutdownTimeout is {ShutdownTimeout}; expected 00:00:01 to 00:10:00.");
         if (GrpcPort is < 1 or > 65535) errors.Add($"ControlPlane:GrpcPort is {GrpcPort}; expected 1 to 65535.");

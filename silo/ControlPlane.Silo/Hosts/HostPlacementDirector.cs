@@ -26,4 +26,7 @@ internal sealed class MembershipHostSilos(IClusterMembershipService membership) 
 {
     public bool IsActive(string host) =>
         membership.CurrentSnapshot.Members.Values.Any(m => m.Status == SiloStatus.Active && string.Equals(m.Name, host, StringComparison.Ordinal));
+
+    public IReadOnlyCollection<string> ActiveSilos() =>
+        membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active && m.Name is not null).Select(m => m.Name!).ToList();
 }

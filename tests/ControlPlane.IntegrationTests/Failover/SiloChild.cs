@@ -41,14 +41,22 @@ public sealed partial class SiloChild : IAsyncDisposable
         throw new DirectoryNotFoundException($"no ControlPlane.sln above {AppContext.BaseDirectory}");
     }
 
-    public static SiloChild Start(IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, string logFile, int grpcPort, int siloPort)
+    /// <param name="cgroupProcs">A cgroup's <c>cgroup.procs</c>: the silo joins it before it starts, so every socket
+    /// and every process it starts belongs to it (<see cref="Hosts.NetworkPartition"/>).</param>
+    public static SiloChild Start(IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, string logFile, int grpcPort, int siloPort,
+        string? cgroupProcs = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(cgroupProcs is null ? "dotnet" : "/bin/sh")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (cgroupProcs is not null)
+        {
+            // exec keeps the pid: the shell joins the cgroup, then becomes the silo.
+            foreach (var a in (string[])["-c", "echo $$ > \"$0\" && exec \"$@\"", cgroupProcs, "dotnet"]) start.ArgumentList.Add(a);
+        }
         start.ArgumentList.Add(SiloAssembly());
         foreach (var a in args) start.ArgumentList.Add(a);
         foreach (var (k, v) in environment) start.Environment[k] = v;

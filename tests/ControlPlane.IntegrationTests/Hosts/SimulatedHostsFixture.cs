@@ -32,6 +32,15 @@ public sealed class SimulatedHostsFixture : IAsyncLifetime
     private readonly List<GrpcChannel> _channels = [];
     private string _token = "";
 
+    /// <summary>Partitions between the hosts (each host's silo and instances in a cgroup of their own); null where
+    /// they cannot be made (<see cref="NetworkPartition.Unsupported"/>).</summary>
+    public NetworkPartition? Partitions { get; } = NetworkPartition.Unsupported() is null
+        ? new NetworkPartition(Guid.NewGuid().ToString("N")[..8], Hosts.Select(h => h.Name).ToList())
+        : null;
+
+    /// <summary>The port a host's instance listens on.</summary>
+    public int PostgresPort(SimulatedHost host) => _pgPorts[host.Replica];
+
     public string SuperuserPasswordFile => Path.Combine(_root, "secrets", "oltp.superuser");
     public string ReplicatorPasswordFile => Path.Combine(_root, "secrets", "oltp.replicator");
     private string CatalogHostDirectory => SiloDirectory(Hosts[2]);
@@ -71,7 +80,20 @@ public sealed class SimulatedHostsFixture : IAsyncLifetime
         StartSilo(Hosts[1]);
         var control = Through(Hosts[2]);
         await control.WaitAsync(TierControl.IsConverged, TimeSpan.FromMinutes(5));
-        await control.CreateWritesTableAsync();
+        // Asked again while it times out: on a loaded machine a first session to a new primary can take longer than its deadline.
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (true)
+        {
+            try
+            {
+                await control.CreateWritesTableAsync();
+                break;
+            }
+            catch (Npgsql.NpgsqlException ex) when (ex.InnerException is TimeoutException && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(1000);
+            }
+        }
     }
 
     /// <summary>Starts (or restarts, after a kill) the silo of <paramref name="host"/>; its data directory is kept.</summary>
@@ -86,7 +108,7 @@ public sealed class SimulatedHostsFixture : IAsyncLifetime
             "--listen", host.Address, "--host", host.Name, "--host-address", host.Address, "--fleet", "config",
         };
         if (host != Hosts[2]) args.AddRange(["--join", CatalogHostDirectory]);
-        var silo = SiloChild.Start(args, TierConfiguration(), directory + $"-{DateTime.UtcNow:HHmmss}.log", grpc, siloPort);
+        var silo = SiloChild.Start(args, TierConfiguration(), directory + $"-{DateTime.UtcNow:HHmmss}.log", grpc, siloPort, Partitions?.ProcsFile(host.Name));
         _silos[host.Name] = silo;
         return silo;
     }
@@ -122,6 +144,7 @@ public sealed class SimulatedHostsFixture : IAsyncLifetime
         var catalog = new LocalInstanceDriver(new LocalInstanceOptions("catalog", "catalog", Path.Combine(CatalogHostDirectory, "catalog", "data"), 0,
             Path.Combine(CatalogHostDirectory, "secrets", "catalog.superuser"), null), NullLogger.Instance);
         await catalog.StopAsync(StopMode.Immediate, CancellationToken.None);
+        Partitions?.Dispose();
         TestDirectory.DeleteQuietly(_root);
     }
 
