@@ -8,11 +8,13 @@ public sealed class BackupMetrics : IDisposable
 {
     public const string MeterName = "ControlPlane.Backups";
 
-    private readonly Meter _meter = new(MeterName);
+    private readonly Meter _meter;
     private readonly ConcurrentDictionary<(string Env, string Tier), TierBackupGauges> _tiers = new();
 
-    public BackupMetrics()
+    public BackupMetrics(IMeterFactory meters)
     {
+        ArgumentNullException.ThrowIfNull(meters);
+        _meter = meters.Create(MeterName);
         _meter.CreateObservableGauge("controlplane.backup.rpo", () => Read(g => g.RpoSeconds), unit: "s",
             description: "Now minus the newest moment up to which the tier's WAL is safely archived.");
         _meter.CreateObservableGauge("controlplane.backup.last_success", () => Read(g => g.LastSuccessUnixSeconds), unit: "s",

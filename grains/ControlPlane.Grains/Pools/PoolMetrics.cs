@@ -11,11 +11,13 @@ public sealed class PoolMetrics : IDisposable
 {
     public const string MeterName = "ControlPlane.Pools";
 
-    private readonly Meter _meter = new(MeterName);
+    private readonly Meter _meter;
     private readonly ConcurrentDictionary<(string Env, string Tier), PoolBudget> _budgets = new();
 
-    public PoolMetrics()
+    public PoolMetrics(IMeterFactory meters)
     {
+        ArgumentNullException.ThrowIfNull(meters);
+        _meter = meters.Create(MeterName);
         _meter.CreateObservableGauge("controlplane.pool.capacity", () => Tiers(b => b.Capacity),
             description: "Connections the tier's primary can lend to leases.");
         _meter.CreateObservableGauge("controlplane.pool.unmanaged", () => Tiers(b => b.Unmanaged),

@@ -13,12 +13,14 @@ public sealed class AlertMetrics : IDisposable
 {
     public const string MeterName = "ControlPlane.Alerts";
 
-    private readonly Meter _meter = new(MeterName);
+    private readonly Meter _meter;
     private readonly ConcurrentDictionary<string, IReadOnlyList<ActiveAlert>> _firing = new(StringComparer.Ordinal);
     private readonly Counter<long> _transitions;
 
-    public AlertMetrics()
+    public AlertMetrics(IMeterFactory meters)
     {
+        ArgumentNullException.ThrowIfNull(meters);
+        _meter = meters.Create(MeterName);
         _meter.CreateObservableGauge("controlplane.alerts.firing", Firing,
             description: "1 for every firing alert, labelled with its rule (alertname), severity and the labels of its source.");
         _transitions = _meter.CreateCounter<long>("controlplane.alerts.transitions",

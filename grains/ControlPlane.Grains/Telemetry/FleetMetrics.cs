@@ -12,13 +12,15 @@ public sealed class FleetMetrics : IDisposable
 {
     public const string MeterName = "ControlPlane.Fleet";
 
-    private readonly Meter _meter = new(MeterName);
+    private readonly Meter _meter;
     private readonly ConcurrentDictionary<(string Env, string Tier, string Replica), ReplicaHealth> _replicas = new();
     private readonly ConcurrentDictionary<(string Env, string Tier), TierHealth> _tiers = new();
     private readonly Histogram<double> _probeLatency;
 
-    public FleetMetrics()
+    public FleetMetrics(IMeterFactory meters)
     {
+        ArgumentNullException.ThrowIfNull(meters);
+        _meter = meters.Create(MeterName);
         _meter.CreateObservableGauge("controlplane.replica.up", () => Replicas(h => h.Reachable ? 1 : 0),
             description: "1 when the last probe of the replica answered, 0 otherwise.");
         _meter.CreateObservableGauge("controlplane.replica.lag", () => Replicas(h => h.ReplayLagSeconds ?? 0),

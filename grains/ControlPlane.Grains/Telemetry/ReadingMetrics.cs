@@ -16,16 +16,18 @@ public sealed class ReadingMetrics : IDisposable
     public const string Prefix = "controlplane.monitoring.";
     public static readonly TimeSpan Stale = TimeSpan.FromMinutes(15);
 
-    private readonly Meter _meter = new(MeterName);
+    private readonly Meter _meter;
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, MetricObservation>> _series = new(StringComparer.Ordinal);
     private readonly TimeProvider _clock;
 
-    public ReadingMetrics() : this(TimeProvider.System)
+    public ReadingMetrics(IMeterFactory meters) : this(meters, TimeProvider.System)
     {
     }
 
-    public ReadingMetrics(TimeProvider clock)
+    public ReadingMetrics(IMeterFactory meters, TimeProvider clock)
     {
+        ArgumentNullException.ThrowIfNull(meters);
+        _meter = meters.Create(MeterName);
         _clock = clock;
         foreach (var metric in MonitoringMetrics.All)
         {

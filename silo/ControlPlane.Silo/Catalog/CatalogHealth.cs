@@ -94,13 +94,15 @@ internal sealed class CatalogHealth : IDisposable
     public const string MeterName = "ControlPlane.Catalog";
 
     private readonly Lock _lock = new();
-    private readonly Meter _meter = new(MeterName);
+    private readonly Meter _meter;
     private readonly TimeProvider _clock;
     private readonly CatalogWriteStatus? _writes;
     private CatalogStatus _status;
 
-    public CatalogHealth(bool embedded, string endpoint, TimeProvider clock, CatalogWriteStatus? writes = null)
+    public CatalogHealth(IMeterFactory meters, bool embedded, string endpoint, TimeProvider clock, CatalogWriteStatus? writes = null)
     {
+        ArgumentNullException.ThrowIfNull(meters);
+        _meter = meters.Create(MeterName);
         _clock = clock;
         _writes = writes;
         // Start-up migrated the catalog just before: it was reachable then.

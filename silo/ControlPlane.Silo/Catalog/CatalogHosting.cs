@@ -19,7 +19,7 @@ internal static class CatalogHosting
 
     public static void AddControlPlaneCatalog(this WebApplicationBuilder builder, EmbeddedInstances instances)
     {
-        builder.Services.AddSingleton(sp => new CatalogHealth(instances.Catalog is not null, instances.CatalogDescription, sp.GetRequiredService<TimeProvider>(),
+        builder.Services.AddSingleton(sp => new CatalogHealth(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), instances.Catalog is not null, instances.CatalogDescription, sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ControlPlane.Grains.Failover.CatalogWriteStatus>()));
         builder.Services.AddSingleton<CatalogSupervisor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CatalogSupervisor>());

@@ -101,6 +101,15 @@ internal static class HostingExtensions
     /// <summary>Metrics on /metrics (Prometheus) and, when OTEL_EXPORTER_OTLP_ENDPOINT is set, traces and metrics by OTLP.</summary>
     public static void AddControlPlaneTelemetry(this WebApplicationBuilder builder)
     {
+        // A meter provider listens to every meter of a subscribed name in the process. With several silos in one process
+        // (the tests, a single-host cluster) each would export the others' series, and when another silo disposed its
+        // meters the shared streams ended, so this silo's gauges vanished from /metrics. Meters made by another host's
+        // IMeterFactory are dropped here; meters made by no factory (library statics) stay.
+        builder.Services.ConfigureOpenTelemetryMeterProvider((services, m) =>
+        {
+            var own = services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+            m.AddView(i => i.Meter.Scope is System.Diagnostics.Metrics.IMeterFactory other && !ReferenceEquals(other, own) ? MetricStreamConfiguration.Drop : null);
+        });
         var otlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("controlplane-silo"))

@@ -1,5 +1,7 @@
 using ControlPlane.Grains.Failover;
+using System.Diagnostics.Metrics;
 using ControlPlane.Silo.Catalog;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace ControlPlane.Tests.Catalog;
@@ -60,7 +62,8 @@ public sealed class CatalogWriteSignalTests
     public void Catalog_health_passes_its_transitions_on_to_the_grains_writes()
     {
         var writes = new CatalogWriteStatus();
-        using var health = new CatalogHealth(true, "embedded", TimeProvider.System, writes);
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var health = new CatalogHealth(services.GetRequiredService<IMeterFactory>(), true, "embedded", TimeProvider.System, writes);
         health.ReportCheck(false, "timeout", unreachableAfter: 2);
         Assert.Null(writes.DownSince);
         health.ReportCheck(false, "timeout", unreachableAfter: 2);
