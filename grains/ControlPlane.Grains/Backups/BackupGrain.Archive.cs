@@ -30,18 +30,28 @@ public sealed partial class BackupGrain
             _repositoryCheckedAt = now;
             _repositoryProblem = engine.CheckRepository(policy.Repository);
         }
-        try
+        // Each step on its own: an archive that cannot start (no primary yet after a restart, a slot being rebuilt)
+        // must not hold back a scheduled backup that fell due, nor the readings that would alert on it.
+        await TickStepAsync("WAL archive", async () =>
         {
             if (policy.ArchiveWal && _repositoryProblem.Length == 0) await KeepArchivingAsync(policy, ct);
             else await CloseArchiveAsync();
-            await CheckSchedulesAsync(now);
-            await ReportAlertReadingsAsync(now);
+        });
+        await TickStepAsync("schedule check", () => CheckSchedulesAsync(now));
+        await TickStepAsync("alert readings", () => ReportAlertReadingsAsync(now));
+        await PublishAlertAsync();
+    }
+
+    private async Task TickStepAsync(string step, Func<Task> run)
+    {
+        try
+        {
+            await run();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException && !_stopping.IsCancellationRequested)
         {
-            logger.LogDebug(ex, "{Env}/{Tier}: backup tick failed", _env, _tier);
+            logger.LogDebug(ex, "{Env}/{Tier}: backup tick: {Step} failed", _env, _tier, step);
         }
-        await PublishAlertAsync();
     }
 
     /// <summary>Keeps pg_receivewal streaming from the tier's current primary, measures the RPO, feeds the mirror.</summary>
@@ -123,7 +133,13 @@ public sealed partial class BackupGrain
     {
         var policy = Policy;
         var due = BackupPlanner.Due(policy, new ScheduleFacts(S.BackupAnchor, S.DrillAnchor,
-            Busy(BackupOperationKind.Backup), Busy(BackupOperationKind.Drill), S.Backups.Any(b => b.Restorable)), now);
+            Busy(BackupOperationKind.Backup), Busy(BackupOperationKind.Drill), S.Backups.Any(b => b.Restorable))
+        {
+            SourceMissing = policy.Schedule.Length > 0 ? await BackupSourceMissingAsync(policy) : null,
+        }, now);
+        if (due.BackupWaiting.Length > 0 && due.BackupWaiting != _deferredBackupReason)
+            logger.LogInformation("{Env}/{Tier}: scheduled base backup is due but waits: {Reason}", _env, _tier, due.BackupWaiting);
+        _deferredBackupReason = due.BackupWaiting;
         if (due.Backup)
         {
             S.BackupAnchor = now;
@@ -137,6 +153,14 @@ public sealed partial class BackupGrain
             Audit("drill/scheduled", AuditOutcome.Ok, $"scheduled restore drill ('{policy.DrillSchedule}')");
             await BeginDrillAsync(null, AuditEntry.ControlPlane, $"scheduled drill ('{policy.DrillSchedule}')");
         }
+    }
+
+    /// <summary>Why a backup could not start now (the tier not probed yet, no reachable source), or null when it can.</summary>
+    private async Task<string?> BackupSourceMissingAsync(BackupPolicy policy)
+    {
+        var snapshot = await TierGrain.GetSnapshot();
+        if (snapshot is null) return "the tier has not been probed yet";
+        return BackupSourcePolicy.Choose(policy.Source, snapshot) is null ? $"no reachable replica to take it from (primary {snapshot.Primary})" : null;
     }
 
     private async Task PublishAlertAsync()

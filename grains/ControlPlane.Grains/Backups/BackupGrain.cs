@@ -48,6 +48,7 @@ public sealed partial class BackupGrain(
     private readonly CancellationTokenSource _stopping = new();
     private string _env = "";
     private string _tier = "";
+    private string _deferredBackupReason = "";
     private IGrainTimer? _timer;
 
     private TierBackupsState S => state.State;

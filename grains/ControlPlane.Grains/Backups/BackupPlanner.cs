@@ -47,9 +47,13 @@ public static class BackupPlanner
         ArgumentNullException.ThrowIfNull(facts);
         var backup = policy.Schedule.Length > 0 && facts.BackupAnchor is { } backupAnchor && !facts.BackupRunning
             && NextDue(policy.Schedule, backupAnchor, now) <= now;
+        // A due backup with nothing to copy from waits (its anchor stays): started now it would fail at once and the
+        // missed run would be consumed until the next occurrence — right after a restart, before the first probes.
+        var waiting = backup && facts.SourceMissing is { Length: > 0 } missing ? missing : "";
+        if (waiting.Length > 0) backup = false;
         var drill = policy.DrillSchedule.Length > 0 && facts.DrillAnchor is { } drillAnchor && !facts.DrillRunning && !facts.BackupRunning
-            && !backup && facts.HasRestorableBackup && NextDue(policy.DrillSchedule, drillAnchor, now) <= now;
-        return new ScheduledJobs(backup, drill);
+            && !backup && waiting.Length == 0 && facts.HasRestorableBackup && NextDue(policy.DrillSchedule, drillAnchor, now) <= now;
+        return new ScheduledJobs(backup, drill) { BackupWaiting = waiting };
     }
 
     /// <summary>
@@ -94,7 +98,14 @@ public static class BackupPlanner
 }
 
 /// <summary>What the schedule decision needs to know of a tier's backups.</summary>
-public sealed record ScheduleFacts(DateTimeOffset? BackupAnchor, DateTimeOffset? DrillAnchor, bool BackupRunning, bool DrillRunning, bool HasRestorableBackup);
+public sealed record ScheduleFacts(DateTimeOffset? BackupAnchor, DateTimeOffset? DrillAnchor, bool BackupRunning, bool DrillRunning, bool HasRestorableBackup)
+{
+    /// <summary>Why no replica can be backed up now (tier not probed yet, none reachable); null or empty when one can.</summary>
+    public string? SourceMissing { get; init; }
+}
 
-/// <summary>The scheduled jobs to start now.</summary>
-public sealed record ScheduledJobs(bool Backup, bool Drill);
+/// <summary>The scheduled jobs to start now, and why a due backup waits (empty when none waits).</summary>
+public sealed record ScheduledJobs(bool Backup, bool Drill)
+{
+    public string BackupWaiting { get; init; } = "";
+}

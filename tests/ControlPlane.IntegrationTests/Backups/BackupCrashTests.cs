@@ -98,13 +98,21 @@ public sealed class BackupCrashTests(ITestOutputHelper output) : IAsyncLifetime
 
         var second = Launch();
         (_, backups) = await ConnectAsync(second);
-        var deadline = DateTime.UtcNow.AddMinutes(2);
+        // Patience, not a bound: on a loaded machine the restarted silo, its tier and the backup itself take minutes.
+        var deadline = DateTime.UtcNow.AddMinutes(4);
         IReadOnlyList<Backup> scheduled = [];
+        var lastError = "";
         while (!scheduled.Any(b => b.State == BackupState.Succeeded) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(500);
+            second.ThrowIfExited();
             try { scheduled = [.. (await backups.ListAsync()).Where(b => b.Principal == "controlplane")]; }
-            catch (RpcException) { }
+            catch (RpcException ex) { lastError = ex.Status.Detail; }
+        }
+        if (!scheduled.Any(b => b.State == BackupState.Succeeded))
+        {
+            output.WriteLine($"scheduled: {string.Join("; ", scheduled.Select(b => $"{b.Id} {b.State} {b.Error}"))}; last error: {lastError}");
+            output.WriteLine($"silo log tail:{Environment.NewLine}{second.LogTail()}");
         }
         Assert.Contains(scheduled, b => b.State == BackupState.Succeeded);
         output.WriteLine($"scheduled backup {scheduled[0].Id} started {scheduled[0].StartedAt.ToDateTime():HH:mm:ss}");

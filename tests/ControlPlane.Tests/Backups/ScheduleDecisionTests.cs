@@ -34,6 +34,28 @@ public sealed class ScheduleDecisionTests
     }
 
     [Fact]
+    public void A_due_backup_with_nothing_to_copy_from_waits_with_the_reason_and_starts_once_a_source_is_reachable()
+    {
+        var waiting = BackupPlanner.Due(Policy, Facts() with { SourceMissing = "the tier has not been probed yet" }, Now);
+        Assert.False(waiting.Backup);
+        Assert.Equal("the tier has not been probed yet", waiting.BackupWaiting);
+        // The anchor did not move (the grain only moves it when a run starts): still due at the next tick.
+        Assert.Equal(new ScheduledJobs(true, false), BackupPlanner.Due(Policy, Facts(), Now.AddSeconds(5)));
+    }
+
+    [Fact]
+    public void A_missing_source_makes_nothing_wait_when_no_backup_is_due()
+    {
+        var jobs = BackupPlanner.Due(Policy, Facts(backupAnchor: Now) with { SourceMissing = "no reachable replica" }, Now);
+        Assert.False(jobs.Backup);
+        Assert.Equal("", jobs.BackupWaiting);
+    }
+
+    [Fact]
+    public void A_drill_does_not_jump_ahead_of_a_backup_that_waits_for_a_source() =>
+        Assert.False(BackupPlanner.Due(Policy, Facts(drillAnchor: Now.AddDays(-7)) with { SourceMissing = "no reachable replica" }, Now).Drill);
+
+    [Fact]
     public void A_drill_waits_for_a_restorable_backup() =>
         Assert.False(BackupPlanner.Due(Policy, Facts(restorable: false, backupAnchor: Now, drillAnchor: Now.AddDays(-7)), Now).Drill);
 
