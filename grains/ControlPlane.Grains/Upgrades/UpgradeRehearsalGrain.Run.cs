@@ -22,10 +22,13 @@ public sealed partial class UpgradeRehearsalGrain
         try
         {
             UpgradeRehearsalRunner.CreateScratch(request.Scratch);
-            var outcome = method == UpgradeMethod.Logical
-                ? await runner.RehearseLogicalAsync(request, OnPhase, _stopping.Token)
-                : await runner.RehearseDumpAsync(request, OnPhase, _stopping.Token);
-            var passed = outcome.Counts.All(c => c.Before == c.After) && outcome.Smoke.All(s => s.Passed);
+            var outcome = method switch
+            {
+                UpgradeMethod.Logical => await runner.RehearseLogicalAsync(request, OnPhase, _stopping.Token),
+                UpgradeMethod.Dump => await runner.RehearseDumpAsync(request, OnPhase, _stopping.Token),
+                _ => await runner.RehearsePgUpgradeAsync(request, OnPhase, _stopping.Token),
+            };
+            var passed = outcome.Failure is null && outcome.Counts.All(c => c.Before == c.After) && outcome.Smoke.All(s => s.Passed);
             Set(id, r => r with
             {
                 State = passed ? UpgradeRehearsalState.Succeeded : UpgradeRehearsalState.Failed,
@@ -35,7 +38,7 @@ public sealed partial class UpgradeRehearsalGrain
                 Smoke = [.. outcome.Smoke.Select(s => new UpgradeSmokeResult(s.Database, s.Query, s.Passed, s.Detail))],
                 CutoverWriteGap = outcome.CutoverWriteGap,
                 MaxLagBytes = outcome.MaxLagBytes,
-                Error = passed ? "" : "row counts differ or a smoke query failed on the upgraded copy",
+                Error = passed ? "" : outcome.Failure ?? "row counts differ or a smoke query failed on the upgraded copy",
             });
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

@@ -54,6 +54,29 @@ public sealed partial class UpgradeRehearsalGrain(
         {
             await CleanUpAsync(rehearsal.Id, cancellationToken);
         }
+        await RemoveUnrecordedScratchAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Scratch directories of this tier that no kept record names (trimmed past the last <see cref="Kept"/>, or state
+    /// lost): nothing runs in a new activation, so they are leftovers too. A directory without the rehearsal marker is
+    /// left alone (the runner refuses it).
+    /// </summary>
+    private async Task RemoveUnrecordedScratchAsync(CancellationToken ct)
+    {
+        var tierScratch = Path.Combine(_options.ScratchDirectory, _env, _tier);
+        if (!Directory.Exists(tierScratch)) return;
+        foreach (var directory in Directory.GetDirectories(tierScratch).Where(d => S.Rehearsals.All(r => r.ScratchDirectory != d)))
+        {
+            try
+            {
+                await runner.DestroyAsync(new RehearsalScratch(directory), ct);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or TimeoutException)
+            {
+                logger.LogWarning("{Env}/{Tier}: leaving the unrecorded upgrade scratch {Directory}: {Error}", _env, _tier, directory, ex.Message);
+            }
+        }
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => await _stopping.CancelAsync();
@@ -89,8 +112,6 @@ public sealed partial class UpgradeRehearsalGrain(
             var why = verdict.Reason.StartsWith("not possible", StringComparison.Ordinal) ? verdict.Reason : "not possible: " + verdict.Reason;
             throw new TierConflictException($"{UpgradeNames.Of(method)} upgrade of {_env}/{_tier} to {targetMajor}: {why}.");
         }
-        if (method == UpgradeMethod.PgUpgrade)
-            throw new TierConflictException($"pg_upgrade rehearsals are not carried out by this release (the method is possible here: {verdict.Reason}); rehearse logical or dump.");
 
         var backups = await GrainFactory.GetGrain<IBackupGrain>(FleetKeys.Tier(_env, _tier)).ListBackups();
         var backup = backups.Where(b => b.Restorable && b.Verified).MaxBy(b => b.StopLsn)

@@ -35,7 +35,11 @@ public sealed record RehearsalOutcome(
     IReadOnlyList<TableRows> Counts,
     IReadOnlyList<SmokeOutcome> Smoke,
     TimeSpan? CutoverWriteGap,
-    long? MaxLagBytes);
+    long? MaxLagBytes)
+{
+    /// <summary>Why the rehearsal could not complete although no step broke (pg_upgrade --check refused the clusters); the issues say what.</summary>
+    public string? Failure { get; init; }
+}
 
 /// <summary>
 /// The scratch directory of one rehearsal: the restored source, the upgraded target and working files. It carries a
@@ -50,4 +54,9 @@ public sealed record RehearsalScratch(string Root)
     public string TargetData => Path.Combine(Root, "target", "data");
 
     public string Work => Path.Combine(Root, "work");
+
+    /// <summary>pg_upgrade's sockets, when the scratch path is too long for a socket path: a temporary directory named in <see cref="SocketsNote"/>.</summary>
+    public const string SocketsPrefix = "cp-pgu-";
+
+    public string SocketsNote => Path.Combine(Root, "sockets");
 }

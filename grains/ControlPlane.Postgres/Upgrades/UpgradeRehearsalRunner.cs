@@ -28,8 +28,9 @@ public sealed partial class UpgradeRehearsalRunner(ILogger logger)
     }
 
     /// <summary>
-    /// Stops both scratch instances at once (SIGKILL: they are thrown away) and deletes the scratch root. Refuses a
-    /// directory without the marker; a missing root is already clean.
+    /// Stops both scratch instances at once (SIGKILL: they are thrown away), kills whatever else still works in the
+    /// scratch (a pg_upgrade or pg_dump orphaned by a crash of the control plane) and deletes the scratch root.
+    /// Refuses a directory without the marker; a missing root is already clean.
     /// </summary>
     public async Task DestroyAsync(RehearsalScratch scratch, CancellationToken ct)
     {
@@ -41,6 +42,12 @@ public sealed partial class UpgradeRehearsalRunner(ILogger logger)
         {
             var driver = new LocalInstanceDriver(new LocalInstanceOptions("upgrade", Path.GetFileName(Path.GetDirectoryName(data))!, data, 1, "", null), logger);
             await driver.FenceAsync(ct).ConfigureAwait(false);
+        }
+        await ScratchProcesses.KillAsync(scratch.Root, logger, ct).ConfigureAwait(false);
+        if (File.Exists(scratch.SocketsNote) && File.ReadAllText(scratch.SocketsNote).Trim() is { Length: > 0 } sockets
+            && Path.GetFileName(sockets).StartsWith(RehearsalScratch.SocketsPrefix, StringComparison.Ordinal) && Directory.Exists(sockets))
+        {
+            Directory.Delete(sockets, recursive: true);
         }
         Directory.Delete(scratch.Root, recursive: true);
         logger.LogWarning("Removed upgrade rehearsal scratch {Directory}", scratch.Root);
@@ -77,10 +84,7 @@ public sealed partial class UpgradeRehearsalRunner(ILogger logger)
         var watch = Stopwatch.StartNew();
         var credentials = request.Restore.Credentials;
         var port = FreePort.Pick();
-        var driver = new LocalInstanceDriver(
-            new LocalInstanceOptions(credentials.Tier, TargetName, request.Scratch.TargetData, port, credentials.PasswordFile, null),
-            logger, new PgBinaries(request.Target.BinDirectory));
-        await driver.InitPrimaryAsync(ct).ConfigureAwait(false);
+        await TargetDriver(request, port).InitPrimaryAsync(ct).ConfigureAwait(false);
         var endpoint = credentials with { Name = TargetName, Host = "127.0.0.1", Port = port, DataDirectory = request.Scratch.TargetData };
         var version = await UpgradeSql.ServerVersionAsync(endpoint, ct).ConfigureAwait(false);
         await onPhase(new RehearsalPhase("target", watch.Elapsed, $"PostgreSQL {version} initialised from {request.Target.BinDirectory} on port {port}")).ConfigureAwait(false);
@@ -119,13 +123,26 @@ public sealed partial class UpgradeRehearsalRunner(ILogger logger)
     /// table is left out: the target's first write after the cutover went there, so it has one row more by design.
     /// </summary>
     private static async Task<IReadOnlyList<TableRows>> CompareCountsAsync(ReplicaEndpoint source, ReplicaEndpoint target, IReadOnlyList<string> databases,
-        List<string> issues, Func<RehearsalPhase, Task> onPhase, CancellationToken ct)
+        List<string> issues, Func<RehearsalPhase, Task> onPhase, CancellationToken ct) =>
+        await CompareCountsAsync(await CountAllAsync(source, databases, ct).ConfigureAwait(false), target, databases, issues, onPhase, ct).ConfigureAwait(false);
+
+    /// <summary>Row counts of every table of every database of <paramref name="endpoint"/>, per database.</summary>
+    private static async Task<IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>>> CountAllAsync(ReplicaEndpoint endpoint, IReadOnlyList<string> databases, CancellationToken ct)
+    {
+        var counts = new Dictionary<string, IReadOnlyDictionary<string, long>>(StringComparer.Ordinal);
+        foreach (var database in databases) counts[database] = await UpgradeSql.RowCountsAsync(endpoint, database, ct).ConfigureAwait(false);
+        return counts;
+    }
+
+    /// <summary>As above, against counts of the source taken earlier (pg_upgrade: the source cannot run beside its upgraded copy).</summary>
+    private static async Task<IReadOnlyList<TableRows>> CompareCountsAsync(IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> counted, ReplicaEndpoint target,
+        IReadOnlyList<string> databases, List<string> issues, Func<RehearsalPhase, Task> onPhase, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
         var rows = new List<TableRows>();
         foreach (var database in databases)
         {
-            var before = await UpgradeSql.RowCountsAsync(source, database, ct).ConfigureAwait(false);
+            var before = counted[database];
             var after = await UpgradeSql.RowCountsAsync(target, database, ct).ConfigureAwait(false);
             foreach (var table in before.Keys.Union(after.Keys).Where(t => t != "public." + UpgradeSql.ProbeTable).Order(StringComparer.Ordinal))
             {

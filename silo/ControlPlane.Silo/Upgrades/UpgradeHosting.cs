@@ -4,7 +4,7 @@ using ControlPlane.Silo.Hosting;
 
 namespace ControlPlane.Silo.Upgrades;
 
-/// <summary>Wiring of upgrade rehearsals: <c>ControlPlane:Upgrades</c> with its data-directory default, the runner, the gRPC service.</summary>
+/// <summary>Wiring of upgrade rehearsals: <c>ControlPlane:Upgrades</c> with its data-directory default, the runner, the keeper of interrupted rehearsals, the gRPC service.</summary>
 internal static class UpgradeHosting
 {
     public static void AddControlPlaneUpgrades(WebApplicationBuilder builder, string dataDirectory)
@@ -16,6 +16,7 @@ internal static class UpgradeHosting
         builder.Services.Configure<UpgradeOptions>(builder.Configuration.GetSection(UpgradeOptions.Section));
         builder.Services.PostConfigure<UpgradeOptions>(o => ApplyDefaults(o, dataDirectory));
         builder.Services.AddSingleton(sp => new UpgradeRehearsalRunner(sp.GetRequiredService<ILogger<UpgradeRehearsalRunner>>()));
+        builder.Services.AddHostedService<UpgradeRehearsalKeeper>();
     }
 
     public static void MapControlPlaneUpgrades(WebApplication app) => app.MapGrpcService<UpgradeGrpcService>();

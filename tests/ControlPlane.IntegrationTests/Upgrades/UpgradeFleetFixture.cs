@@ -32,6 +32,7 @@ public sealed class UpgradeFleetFixture : IAsyncLifetime
     public TierControl Tier { get; private set; } = null!;
     public BackupControl Backups { get; private set; } = null!;
     public string ScratchRoot => Path.Combine(_silos.DataDirectory, "upgrades");
+    public string SuperuserPasswordFile => _silos.Fleet.SuperuserPasswordFile(TierName);
 
     /// <summary>Rows the fixture wrote, per table, before the backup.</summary>
     public IReadOnlyDictionary<string, long> Rows { get; } = new Dictionary<string, long> { ["public.upgrade_orders"] = 2000, ["public.upgrade_events"] = 700 };
@@ -77,9 +78,11 @@ public sealed class UpgradeFleetFixture : IAsyncLifetime
             Upgrades = new UpgradeService.UpgradeServiceClient(invoker);
             try
             {
+                // Ready when the gateway answers for the tier; no upgrade call, so that the crash test sees the
+                // silo's own keeper (not a test's request) activate the rehearsal grain that cleans up.
                 await Silo.WaitUntilAsync(async () =>
                 {
-                    await Upgrades.ListUpgradeRehearsalsAsync(new ListUpgradeRehearsalsRequest { Tier = TierName });
+                    await Tier.GetAsync();
                     return true;
                 }, TimeSpan.FromMinutes(3));
                 return;

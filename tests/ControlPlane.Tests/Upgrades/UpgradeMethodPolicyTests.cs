@@ -156,6 +156,39 @@ public sealed class UpgradeMethodPolicyTests
         }
     }
 
+    [Fact]
+    public void A_discovered_target_with_pg_upgrade_allows_pg_upgrade_from_the_sources_server_but_a_same_major_target_is_still_refused()
+    {
+        // A fake directory listing: what a Debian postgresql-17 package would put beside Debian's 15.
+        var root = Directory.CreateTempSubdirectory("cp-pginstall-").FullName;
+        try
+        {
+            foreach (var major in new[] { "15", "17" })
+            {
+                Directory.CreateDirectory(Path.Combine(root, major, "bin"));
+                foreach (var tool in Everything) File.WriteAllText(Path.Combine(root, major, "bin", tool), "");
+            }
+            var found = PgInstallations.Discover(new Dictionary<int, string>(), root);
+            Assert.True(found.Single(i => i.Major == 17).Has("pg_upgrade"));
+
+            var verdict = UpgradeMethodPolicy.Evaluate(UpgradeMethod.PgUpgrade, 15, 17, found);
+            Assert.True(verdict.Possible, verdict.Reason);
+            Assert.Equal(Path.Combine(root, "17", "bin"), verdict.Server!.BinDirectory);
+            // The runner's old bin directory (-b): the source installation's.
+            Assert.Equal(Path.Combine(root, "15", "bin"), verdict.ClientTools!.BinDirectory);
+            Assert.Equal($"pg_upgrade of PostgreSQL 17 in {root}/17/bin, from PostgreSQL 15 in {root}/15/bin", verdict.Reason);
+
+            // pg_upgrade runs 15 -> 15 too (the integration test drives the runner so), but that is no upgrade to rehearse.
+            var same = UpgradeMethodPolicy.Evaluate(UpgradeMethod.PgUpgrade, 15, 15, found);
+            Assert.False(same.Possible);
+            Assert.Equal("target version 15 is not newer than the tier's 15", same.Reason);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("15.14 (Debian 15.14-0+deb12u1)", 15)]
     [InlineData("17.10", 17)]
