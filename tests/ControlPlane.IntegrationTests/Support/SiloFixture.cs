@@ -5,6 +5,7 @@ using ControlPlane.Silo.Hosting;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
+using Microsoft.Extensions.Configuration;
 using Xunit;
 
 namespace ControlPlane.IntegrationTests.Support;
@@ -98,11 +99,24 @@ public sealed class SiloFixture : IAsyncLifetime
         throw new TimeoutException($"tier {tier} did not reach the expected state in {timeout}: {last}");
     }
 
+    /// <summary>
+    /// One cross-tier pair (queue's orders against olap's fact table, Consistency/CrossTierPairTests). It is checked with
+    /// queue's consistency check only, which no other test of this collection runs.
+    /// </summary>
+    private static readonly Dictionary<string, string?> CrossTierPair = new()
+    {
+        ["ControlPlane:Consistency:Pairs:0:Name"] = "xt-orders",
+        ["ControlPlane:Consistency:Pairs:0:LeftTier"] = "queue",
+        ["ControlPlane:Consistency:Pairs:0:LeftQuery"] = "SELECT count(*) FROM xt_orders WHERE tenant = 'acme'",
+        ["ControlPlane:Consistency:Pairs:0:RightTier"] = "olap",
+        ["ControlPlane:Consistency:Pairs:0:RightQuery"] = "SELECT count(*) FROM xt_orders_fact WHERE tenant = 'acme'",
+    };
+
     private async Task StartAsync()
     {
         Silo = await ControlPlaneHost.StartAsync(
             ["--data-dir", DataDirectory, "--grpc-port", GrpcPort.ToString(), "--metrics-port", MetricsPort.ToString()],
-            configure: null, Output, CancellationToken.None, configureHost: Logs.AttachTo);
+            configure: c => c.AddInMemoryCollection(CrossTierPair), Output, CancellationToken.None, configureHost: Logs.AttachTo);
         _channel = GrpcChannel.ForAddress(Endpoint);
         AdminToken = File.ReadAllText(AdminTokenFile).Trim();
         Fleet = new FleetService.FleetServiceClient(Invoker(AdminToken));
