@@ -91,10 +91,12 @@ public sealed class CapacityTests(MonitoringSiloFixture fixture)
             await fixture.Tenants.RegisterTenantAsync(new TenantRegisterRequest
             {
                 Tenant = tenant,
+                // The capacity view lists the tenants with a plan on the tier; a minimum of 0 reserves nothing of the pool.
+                Plans = { new TenantPlan { Tier = MonitoringSiloFixture.TierName, Weight = 1, Min = 0, Max = 1 } },
                 Placements = { new TenantPlacement { Tier = MonitoringSiloFixture.TierName, Kind = PlacementKind.Shared } },
             });
         }
-        await WaitForAsync(async () => (await Task.WhenAll(new[] { big, small }.Select(t => fixture.Tenants.GetTenantAsync(new TenantRequest { Tenant = t }).ResponseAsync)))
+        await WaitForAsync(() => "the tenants did not become active", async () => (await Task.WhenAll(new[] { big, small }.Select(t => fixture.Tenants.GetTenantAsync(new TenantRequest { Tenant = t }).ResponseAsync)))
             .All(t => t.State == TenantState.Active));
         // Three rows of the big tenant for each of the small one's; ANALYZE reads every row of a table this small.
         await MonitoringSiloFixture.ExecuteAsync(db, $"""
@@ -103,7 +105,7 @@ public sealed class CapacityTests(MonitoringSiloFixture fixture)
             """);
 
         CapacityView? view = null;
-        await WaitForAsync(async () =>
+        await WaitForAsync(() => $"last view: {view}", async () =>
         {
             view = await fixture.Capacity.SampleCapacityAsync(new SampleCapacityRequest { Tier = MonitoringSiloFixture.TierName });
             return view.Series.Count(s => s.Resource == "tenant_bytes" && (s.Tenant == big || s.Tenant == small)
@@ -131,12 +133,12 @@ public sealed class CapacityTests(MonitoringSiloFixture fixture)
         Assert.Contains("pg_wal", output, StringComparison.Ordinal);
     }
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    private static async Task WaitForAsync(Func<string> describe, Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
         while (!await condition())
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("the capacity view did not show the expected state within 90 s");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within 90 s: {describe()}");
             await Task.Delay(500);
         }
     }
