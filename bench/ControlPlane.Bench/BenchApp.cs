@@ -27,6 +27,7 @@ public static class BenchApp
             Consistency.ConsistencyCommand.Create(stdout, stderr),
             Capacity.ForecastCommand.Create(stdout, stderr),
             Monitoring.SamplingCommand.Create(stdout, stderr),
+            Monitoring.AlertEvaluationCommand.Create(stdout, stderr),
             Tenants.PseudonymCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);

@@ -26,7 +26,8 @@ internal static class CapacityRendering
                     b.Append(Invariant, $"{r.Replica,-12} {r.Error}\n");
                     continue;
                 }
-                var disk = r.HasDiskTotalBytes ? $"{Bytes(r.DiskFreeBytes)} of {Bytes(r.DiskTotalBytes)}" : "not visible";
+                var disk = r.HasDiskTotalBytes ? $"{Bytes(r.DiskFreeBytes)} of {Bytes(r.DiskTotalBytes)} ({r.DiskFreeRatio:0%})" : "not visible";
+                if (r.HasWalDiskTotalBytes) disk += $", pg_wal {Bytes(r.WalDiskFreeBytes)} of {Bytes(r.WalDiskTotalBytes)} ({r.WalDiskFreeRatio:0%})";
                 b.Append(Invariant, $"{r.Replica,-12} {(r.Primary ? "primary" : "standby"),-8} {Bytes(r.DatabaseBytes),11} {$"{r.Connections}/{r.MaxConnections}",11} {r.Tps,9:0.0} {Bytes(r.WalBytesPerSecond),11} {r.XidAge,13:N0}  {disk}\n");
             }
         }
@@ -35,7 +36,7 @@ internal static class CapacityRendering
             b.Append(Invariant, $"\n{"SERIES",-28} {"CURRENT",12} {"LIMIT",12} {"MODEL",-13} DAYS TO LIMIT (95 %)\n");
             foreach (var s in view.Series)
             {
-                var name = s.Replica.Length == 0 ? s.Resource : $"{s.Resource} {s.Replica}";
+                var name = SeriesName(s, " ");
                 var limit = s.HasLimit ? Value(s.Resource, s.Limit) : "-";
                 b.Append(Invariant, $"{name,-28} {Value(s.Resource, s.Current),12} {limit,12} {Model(s.Forecast.Method),-13} {Days(s)}\n");
             }
@@ -57,7 +58,11 @@ internal static class CapacityRendering
         if (view.Tenants.Count > 0)
         {
             b.Append("\nTENANTS\n");
-            foreach (var t in view.Tenants) b.Append(Invariant, $"  {t.Tenant,-24} {(t.Measured ? Bytes(t.Bytes) : "shared tables"),14}\n");
+            foreach (var t in view.Tenants)
+            {
+                var size = !t.Measured ? "not measured" : t.SharedBytesEstimate > 0 ? $"{Bytes(t.Bytes)} (schema {Bytes(t.SchemaBytes)}, shared ~{Bytes(t.SharedBytesEstimate)})" : Bytes(t.Bytes);
+                b.Append(Invariant, $"  {t.Tenant,-24} {size}\n");
+            }
         }
         var c = view.Cost;
         if (c is not null && (c.PricePerGbMonth > 0 || c.PricePerVcpuHour > 0))
@@ -69,13 +74,17 @@ internal static class CapacityRendering
         return b.ToString();
     }
 
+    /// <summary>The resource and what it is of: a replica or a tenant (tier-wide series: the resource alone).</summary>
+    public static string SeriesName(CapacitySeries s, string separator) =>
+        s.Tenant.Length > 0 ? $"{s.Resource}{separator}{s.Tenant}" : s.Replica.Length > 0 ? $"{s.Resource}{separator}{s.Replica}" : s.Resource;
+
     /// <summary>
     /// The series' history (*) and forecast (.) with its 95 % band (:) and its limit (=) on one time axis: history on
     /// the left, projection on the right. Rows are values, top highest.
     /// </summary>
     public static string Chart(CapacitySeries s)
     {
-        var name = s.Replica.Length == 0 ? s.Resource : $"{s.Resource} on {s.Replica}";
+        var name = SeriesName(s, " on ");
         var history = s.History.Select(p => (At: p.At.ToDateTimeOffset(), p.Value)).ToList();
         var projection = s.Forecast.Projection.Select(p => (At: p.At.ToDateTimeOffset(), p.Value, p.Low, p.High)).ToList();
         if (history.Count == 0) return $"CHART {name}: no history yet\n";

@@ -3,7 +3,6 @@ using ControlPlane.Grains.Health;
 using ControlPlane.Grains.Monitoring;
 using ControlPlane.Grains.Pools;
 using ControlPlane.Postgres.Capacity;
-using ControlPlane.Postgres.Tenants;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -73,9 +72,15 @@ public sealed class CapacityGrain(
         _round = round;
         var pool = await OptionalAsync(() => GrainFactory.GetGrain<IPoolGrain>(this.GetPrimaryKeyString()).GetBudget());
         var plans = await OptionalAsync(() => GrainFactory.GetGrain<ITenantRegistryGrain>(_env).PlansFor(_tier));
-        if (plans is not null) _tenants = [.. plans.Keys.Order(StringComparer.Ordinal)];
+        if (plans is not null)
+        {
+            _tenants = [.. plans.Keys.Order(StringComparer.Ordinal)];
+            // A tenant gone from the tier takes its series with it; the tier's history is not a tenant archive.
+            state.State.Series.RemoveAll(s => s.Tenant.Length > 0 && !plans.ContainsKey(s.Tenant));
+        }
         var now = DateTimeOffset.UtcNow;
-        foreach (var reading in CapacityReadings.Of(_tier, round, pool, plans?.Count, _options.For(_tier), now)) Append(reading);
+        var tenantSizes = CapacityReadings.Tenants(_tenants, CapacityReadings.Primary(round)?.Facts);
+        foreach (var reading in CapacityReadings.Of(_tier, round, pool, plans?.Count, _options.For(_tier), now, tenantSizes)) Append(reading);
         state.State.LastSampledAt = now;
         await PersistAsync();
         var report = Report(null);
@@ -105,10 +110,10 @@ public sealed class CapacityGrain(
 
     private void Append(CapacityReading reading)
     {
-        var series = state.State.Series.FirstOrDefault(s => s.Resource == reading.Resource && s.Replica == reading.Replica);
+        var series = state.State.Series.FirstOrDefault(s => s.Resource == reading.Resource && s.Replica == reading.Replica && s.Tenant == reading.Tenant);
         if (series is null)
         {
-            series = new CapacitySeriesState { Resource = reading.Resource, Replica = reading.Replica, Resolution = _options.Resolution };
+            series = new CapacitySeriesState { Resource = reading.Resource, Replica = reading.Replica, Tenant = reading.Tenant, Resolution = _options.Resolution };
             state.State.Series.Add(series);
         }
         (series.Points, series.Resolution) = CapacityHistory.Append(series.Points, series.Resolution, reading.At, reading.Value, _options.MaxPoints);
@@ -121,37 +126,23 @@ public sealed class CapacityGrain(
         var settings = new ForecastSettings(_options.HorizonDays);
         var series = state.State.Series
             .Where(s => s.Points.Count > 0)
-            .OrderBy(s => CapacityResources.All.ToList().IndexOf(s.Resource)).ThenBy(s => s.Replica, StringComparer.Ordinal)
+            .OrderBy(s => CapacityResources.All.ToList().IndexOf(s.Resource)).ThenBy(s => s.Replica, StringComparer.Ordinal).ThenBy(s => s.Tenant, StringComparer.Ordinal)
             .Select(s =>
             {
                 var history = CapacityHistory.Since(s.Points, window is { } w ? s.Points[^1].At - w : null);
                 return new CapacitySeries(s.Resource, s.Replica, s.Points[^1].Value, s.Limit, s.LimitSource, s.Resolution, s.Points,
-                    Forecaster.Run(history, s.Resolution, s.Limit, settings));
+                    Forecaster.Run(history, s.Resolution, s.Limit, settings), s.Tenant);
             })
             .ToList();
         var replicas = _round.Select(CapacityReadings.View).ToList();
         var primary = CapacityReadings.Primary(_round)?.Facts;
         var tables = primary?.Tables.Select(t => new CapacityTable(t.Schema, t.Name, t.Bytes, t.Rows)).ToList() ?? [];
-        var tenants = _tenants.Select(t => Tenant(t, primary)).OrderByDescending(t => t.Bytes).ThenBy(t => t.Tenant, StringComparer.Ordinal).ToList();
+        var tenants = CapacityReadings.Tenants(_tenants, primary);
         var recommendations = CapacityAdvisor.Recommend(series, replicas, tables, tenants, _options);
         var replicaCount = _round.Count > 0 ? _round.Count : series.Select(s => s.Replica).Where(r => r.Length > 0).Distinct().Count();
         var cost = CapacityAdvisor.Cost(_options.For(_tier), replicaCount, primary?.DatabaseBytes ?? 0,
             series.FirstOrDefault(s => s.Resource == CapacityResources.DatabaseBytes)?.Forecast);
         return new CapacityReport(_env, _tier, state.State.LastSampledAt, replicas, series, tables, tenants, recommendations, cost);
-    }
-
-    private static TenantCapacity Tenant(string tenant, CapacityFacts? primary)
-    {
-        try
-        {
-            return primary is not null && primary.TenantSchemaBytes.TryGetValue(TenantProvisioner.RoleOf(tenant), out var bytes)
-                ? new TenantCapacity(tenant, bytes, true)
-                : new TenantCapacity(tenant, 0, false);
-        }
-        catch (ArgumentException)
-        {
-            return new TenantCapacity(tenant, 0, false);
-        }
     }
 
     /// <summary>Days to the limit of every series that has one and each replica's free disk, for the alert rules; a limit not reached within the horizon reads as the horizon.</summary>
@@ -177,6 +168,7 @@ public sealed class CapacityGrain(
     {
         var labels = new Dictionary<string, string>(StringComparer.Ordinal) { ["environment"] = _env, ["tier"] = _tier, ["resource"] = s.Resource };
         if (s.Replica.Length > 0) labels["replica"] = s.Replica;
+        if (s.Tenant.Length > 0) labels["tenant"] = s.Tenant;
         return labels;
     }
 

@@ -7,6 +7,10 @@ public static class CapacityResources
     public const string DatabaseBytes = "database_bytes";
     /// <summary>The used space of the filesystem holding a replica's data directory; limit: its size.</summary>
     public const string DiskUsedBytes = "disk_used_bytes";
+    /// <summary>The used space of the filesystem holding a replica's pg_wal, when that is a filesystem of its own; limit: its size.</summary>
+    public const string WalDiskUsedBytes = "wal_disk_used_bytes";
+    /// <summary>A tenant's data on the tier (label tenant): its schema, plus its estimated share of the shared tables.</summary>
+    public const string TenantBytes = "tenant_bytes";
     /// <summary>Client backends of a replica; limit: its max_connections.</summary>
     public const string Connections = "connections";
     /// <summary>Connections granted to tenants by the tier's pool; limit: the pool's capacity.</summary>
@@ -20,11 +24,11 @@ public static class CapacityResources
     /// <summary>2^31 minus the three million transactions PostgreSQL keeps in reserve before it refuses new ones.</summary>
     public const double WraparoundLimit = 2_147_483_648d - 3_000_000d;
 
-    public static readonly IReadOnlyList<string> All = [DatabaseBytes, DiskUsedBytes, Connections, PoolGranted, XidAge, Tps, WalBytesPerSecond, Tenants];
+    public static readonly IReadOnlyList<string> All = [DatabaseBytes, DiskUsedBytes, WalDiskUsedBytes, Connections, PoolGranted, XidAge, Tps, WalBytesPerSecond, Tenants, TenantBytes];
 }
 
-/// <summary>One sample of one series: the value and, when the resource has one, its limit at that moment.</summary>
-public sealed record CapacityReading(string Resource, string Replica, DateTimeOffset At, double Value, double? Limit, string LimitSource);
+/// <summary>One sample of one series: the value and, when the resource has one, its limit at that moment. <see cref="Tenant"/>: the tenant a per-tenant series belongs to.</summary>
+public sealed record CapacityReading(string Resource, string Replica, DateTimeOffset At, double Value, double? Limit, string LimitSource, string Tenant = "");
 
 /// <summary>The persisted history of one series (<see cref="Replica"/> empty: the tier as a whole).</summary>
 [GenerateSerializer, Alias("controlplane.CapacitySeriesState")]
@@ -36,6 +40,7 @@ public sealed class CapacitySeriesState
     [Id(3)] public List<CapacityPoint> Points { get; set; } = [];
     [Id(4)] public double? Limit { get; set; }
     [Id(5)] public string LimitSource { get; set; } = "";
+    [Id(6)] public string Tenant { get; set; } = "";
 }
 
 /// <summary>Persistent part of the capacity grain: every series' downsampled history.</summary>
@@ -56,7 +61,8 @@ public sealed record CapacitySeries(
     [property: Id(4)] string LimitSource,
     [property: Id(5)] TimeSpan Resolution,
     [property: Id(6)] IReadOnlyList<CapacityPoint> History,
-    [property: Id(7)] Forecast Forecast);
+    [property: Id(7)] Forecast Forecast,
+    [property: Id(8)] string Tenant = "");
 
 /// <summary>The newest sample of one replica, in words the operator reads.</summary>
 [GenerateSerializer, Immutable, Alias("controlplane.ReplicaCapacity")]
@@ -71,14 +77,32 @@ public sealed record ReplicaCapacity(
     [property: Id(7)] long XidAge,
     [property: Id(8)] long? DiskTotalBytes,
     [property: Id(9)] long? DiskFreeBytes,
-    [property: Id(10)] string Error = "");
+    [property: Id(10)] string Error = "",
+    [property: Id(11)] long? WalDiskTotalBytes = null,
+    [property: Id(12)] long? WalDiskFreeBytes = null)
+{
+    /// <summary>Free / size of the data directory's filesystem; null when it was not read.</summary>
+    public double? DiskFreeRatio => DiskTotalBytes is > 0 && DiskFreeBytes is { } free ? (double)free / DiskTotalBytes.Value : null;
+
+    /// <summary>Free / size of pg_wal's filesystem (the data directory's unless pg_wal links elsewhere); null when it was not read.</summary>
+    public double? WalDiskFreeRatio => WalDiskTotalBytes is > 0 && WalDiskFreeBytes is { } free ? (double)free / WalDiskTotalBytes.Value : null;
+}
 
 [GenerateSerializer, Immutable, Alias("controlplane.CapacityTable")]
 public sealed record CapacityTable([property: Id(0)] string Schema, [property: Id(1)] string Name, [property: Id(2)] long Bytes, [property: Id(3)] long Rows);
 
-/// <summary>A tenant's data on the tier; <see cref="Measured"/> false for shared-table tenants (their rows are not sized one by one).</summary>
+/// <summary>
+/// A tenant's data on the tier: <see cref="SchemaBytes"/> its own schema (measured), <see cref="SharedBytes"/> its
+/// estimated share of the shared tables (<see cref="TenantShares"/>), <see cref="Bytes"/> both. <see cref="Measured"/>
+/// false when neither could be read (no schema, shared tables never analysed).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("controlplane.TenantCapacity")]
-public sealed record TenantCapacity([property: Id(0)] string Tenant, [property: Id(1)] long Bytes, [property: Id(2)] bool Measured);
+public sealed record TenantCapacity(
+    [property: Id(0)] string Tenant,
+    [property: Id(1)] long Bytes,
+    [property: Id(2)] bool Measured,
+    [property: Id(3)] long SchemaBytes = 0,
+    [property: Id(4)] long SharedBytes = 0);
 
 [GenerateSerializer, Alias("controlplane.RecommendationKind")]
 public enum RecommendationKind

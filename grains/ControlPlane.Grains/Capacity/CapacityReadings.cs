@@ -1,5 +1,6 @@
 using ControlPlane.Grains.Pools;
 using ControlPlane.Postgres.Capacity;
+using ControlPlane.Postgres.Tenants;
 
 namespace ControlPlane.Grains.Capacity;
 
@@ -9,13 +10,14 @@ public sealed record ReplicaSample(string Replica, CapacityFacts? Facts, Capacit
 /// <summary>
 /// Turns one round of samples into the readings of the tier's series, pure. Tier-wide series (sizes, wraparound, WAL
 /// rate) come from the primary, the one replica not in recovery; per-replica series (connections, TPS, disk) from
-/// each replica that answered. Rates need two samples of the same replica and skip a counter that went backwards
+/// each replica that answered; per-tenant sizes from the primary. Rates need two samples of the same replica and skip a counter that went backwards
 /// (a restart, a statistics reset).
 /// </summary>
 public static class CapacityReadings
 {
     public static IReadOnlyList<CapacityReading> Of(
-        string tier, IReadOnlyList<ReplicaSample> samples, PoolBudget? pool, int? tenants, CapacityTierOptions options, DateTimeOffset now)
+        string tier, IReadOnlyList<ReplicaSample> samples, PoolBudget? pool, int? tenants, CapacityTierOptions options, DateTimeOffset now,
+        IReadOnlyList<TenantCapacity>? tenantSizes = null)
     {
         ArgumentNullException.ThrowIfNull(samples);
         ArgumentNullException.ThrowIfNull(options);
@@ -25,7 +27,11 @@ public static class CapacityReadings
             var f = s.Facts!;
             readings.Add(new(CapacityResources.Connections, s.Replica, f.At, f.Connections, f.MaxConnections > 0 ? f.MaxConnections : null, "max_connections"));
             if (Tps(s) is { } tps) readings.Add(new(CapacityResources.Tps, s.Replica, f.At, tps, null, ""));
-            if (f.Disk is { } disk) readings.Add(new(CapacityResources.DiskUsedBytes, s.Replica, f.At, disk.UsedBytes, disk.TotalBytes, $"size of the filesystem of {disk.Path}"));
+            if (f.Disk?.DataDirectory is { } data)
+                readings.Add(new(CapacityResources.DiskUsedBytes, s.Replica, f.At, data.UsedBytes, data.TotalBytes, $"size of the filesystem of {data.Path}"));
+            // pg_wal on the data directory's filesystem is already counted there; a series of its own only when it is not.
+            if (f.Disk is { WalOnOwnFilesystem: true, Wal: { } wal })
+                readings.Add(new(CapacityResources.WalDiskUsedBytes, s.Replica, f.At, wal.UsedBytes, wal.TotalBytes, $"size of the filesystem of {wal.Path}"));
         }
         if (Primary(samples) is { Facts: { } p } primary)
         {
@@ -37,7 +43,34 @@ public static class CapacityReadings
         if (pool is { SampledAt: not null, Capacity: > 0 })
             readings.Add(new(CapacityResources.PoolGranted, "", now, pool.Tenants.Sum(t => t.Granted), pool.Capacity, "pool capacity"));
         if (tenants is { } count) readings.Add(new(CapacityResources.Tenants, "", now, count, null, ""));
+        var at = Primary(samples)?.Facts?.At ?? now;
+        foreach (var t in (tenantSizes ?? []).Where(t => t.Measured))
+            readings.Add(new(CapacityResources.TenantBytes, "", at, t.Bytes, null, "", t.Tenant));
         return readings;
+    }
+
+    /// <summary>
+    /// Each tenant's data as the primary's sample shows it, largest first: its schema <c>tenant_&lt;name&gt;</c>
+    /// (measured) plus its share of the shared tables estimated from their statistics (<see cref="TenantShares"/>).
+    /// </summary>
+    public static IReadOnlyList<TenantCapacity> Tenants(IReadOnlyList<string> tenants, CapacityFacts? primary) =>
+        [.. tenants.Select(t => Tenant(t, primary)).OrderByDescending(t => t.Bytes).ThenBy(t => t.Tenant, StringComparer.Ordinal)];
+
+    private static TenantCapacity Tenant(string tenant, CapacityFacts? primary)
+    {
+        if (primary is null) return new TenantCapacity(tenant, 0, false);
+        string role;
+        try
+        {
+            role = TenantProvisioner.RoleOf(tenant);
+        }
+        catch (ArgumentException)
+        {
+            return new TenantCapacity(tenant, 0, false);
+        }
+        var hasSchema = primary.TenantSchemaBytes.TryGetValue(role, out var schema);
+        var shared = TenantShares.Bytes(primary.SharedTables, tenant, hasSchema);
+        return new TenantCapacity(tenant, schema + (shared ?? 0), hasSchema || shared is not null, schema, shared ?? 0);
     }
 
     /// <summary>The replica that answered and is not in recovery; null when none did.</summary>
@@ -53,7 +86,8 @@ public static class CapacityReadings
     {
         if (sample.Facts is not { } f) return new ReplicaCapacity(sample.Replica, false, 0, 0, 0, 0, 0, 0, null, null, sample.Error);
         return new ReplicaCapacity(sample.Replica, !f.InRecovery, f.DatabaseBytes, f.Connections, f.MaxConnections, Tps(sample) ?? 0,
-            f.InRecovery ? 0 : WalRate(sample) ?? 0, f.XidAge, f.Disk?.TotalBytes, f.Disk?.FreeBytes);
+            f.InRecovery ? 0 : WalRate(sample) ?? 0, f.XidAge, f.Disk?.DataDirectory?.TotalBytes, f.Disk?.DataDirectory?.AvailableBytes, "",
+            f.Disk?.Wal?.TotalBytes, f.Disk?.Wal?.AvailableBytes);
     }
 
     private static double? Rate(ReplicaSample sample, Func<CapacityFacts, long> counter)

@@ -4,7 +4,8 @@ namespace ControlPlane.Grains.Monitoring;
 
 /// <summary>
 /// The readings of the server-activity families, pure: checkpoints, WAL and temp files from the cheap sample (rates
-/// from the one before it), bloat and partitions from the heavy one. A rate needs two samples and skips a counter that
+/// from the one before it), bloat and partitions (with the days left before a time-range
+/// scheme's newest partition ends) from the heavy one. A rate needs two samples and skips a counter that
 /// went backwards (a restart, a statistics reset, a standby promoted onto another timeline's position).
 /// </summary>
 public static class ActivityReadings
@@ -45,6 +46,13 @@ public static class ActivityReadings
             var parent = new Dictionary<string, string>(labels, StringComparer.Ordinal) { ["parent"] = table.QualifiedName };
             yield return new(MonitoringMetrics.Partitions, parent, table.Partitions, at);
             if (table.HasDefault) yield return new(MonitoringMetrics.PartitionDefaultRows, parent, table.DefaultRows, at);
+            if (table.RangeEnd is { } end)
+            {
+                // The end bound as a value, not a label: a label would change the alert's identity when a partition is
+                // added, and the alert on the old bound would never see the reading that resolves it.
+                yield return new(MonitoringMetrics.PartitionRangeDaysLeft, parent, (end - at).TotalDays, at);
+                yield return new(MonitoringMetrics.PartitionRangeEndSeconds, parent, end.ToUnixTimeSeconds(), at);
+            }
         }
     }
 

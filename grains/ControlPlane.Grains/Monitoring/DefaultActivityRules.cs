@@ -9,6 +9,9 @@ internal static class DefaultActivityRules
 {
     private const double GiB = 1024d * 1024 * 1024;
 
+    /// <summary>A week: the next partition is a DDL statement, but one that must land before the first row that needs it.</summary>
+    public const double PartitionRangeWarningDays = 7;
+
     public static readonly IReadOnlyList<AlertRule> All =
     [
         DefaultAlertRules.Rule("TempSpillHeavy", MonitoringMetrics.TempBytesPerSecond, AlertComparison.Above, 10d * 1024 * 1024, TimeSpan.FromMinutes(10), AlertSeverity.Warning,
@@ -21,6 +24,8 @@ internal static class DefaultActivityRules
             "B-tree indexes of the monitored database hold an estimated 5 GiB or more than their entries need."),
         DefaultAlertRules.Rule("PartitionDefaultHasRows", MonitoringMetrics.PartitionDefaultRows, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Warning,
             "Rows landed in a partitioned table's default partition: the partition they belong to is missing."),
+        DefaultAlertRules.Rule("PartitionRangeEndingSoon", MonitoringMetrics.PartitionRangeDaysLeft, AlertComparison.Below, PartitionRangeWarningDays, TimeSpan.Zero, AlertSeverity.Warning,
+            "The newest partition of a time-range partitioned table ends within 7 days (the alert's value: days left; partition_range_end_seconds: the bound): create the next partition."),
         DefaultAlertRules.Rule("DataDirectorySpaceLow", MonitoringMetrics.DataDirectoryFreeRatio, AlertComparison.Below, 0.1, TimeSpan.FromMinutes(5), AlertSeverity.Critical,
             "Less than 10 % of the filesystem holding a replica's data directory is free."),
         DefaultAlertRules.Rule("BackupFailed", MonitoringMetrics.BackupFailed, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Critical,

@@ -45,6 +45,8 @@ public static class MonitoringMetrics
     public const string IndexBloatBytes = "index_bloat_bytes";
     public const string Partitions = "partitions";
     public const string PartitionDefaultRows = "partition_default_rows";
+    public const string PartitionRangeDaysLeft = "partition_range_days_left";
+    public const string PartitionRangeEndSeconds = "partition_range_end_seconds";
     public const string DataDirectoryFreeRatio = "data_directory_free_ratio";
     public const string BackupFailed = "backup_failed";
     public const string BackupRepositoryUnavailable = "backup_repository_unavailable";
@@ -95,6 +97,8 @@ public static class MonitoringMetrics
         new(IndexBloatBytes, "replica", "bytes", "Estimated reclaimable bytes in the monitored database's B-tree indexes (heavy family)."),
         new(Partitions, "replica", "partitions", "Partitions of a partitioned table (label parent; heavy family)."),
         new(PartitionDefaultRows, "replica", "rows", "Live rows in a partitioned table's default partition (label parent): rows no partition took, the next partition is missing."),
+        new(PartitionRangeDaysLeft, "replica", "days", "Days until the newest partition of a time-range partitioned table ends (label parent; RANGE on one date/timestamp column; heavy family): past it, rows need the next partition."),
+        new(PartitionRangeEndSeconds, "replica", "unix s", "Upper bound of that newest partition as Unix seconds (label parent; heavy family)."),
         new(DataDirectoryFreeRatio, "tier", "ratio", "Free space / size of the filesystem holding a replica's data directory (label replica; capacity sampler)."),
         new(BackupFailed, "tier", "bool", "1 when the tier's newest finished base backup failed."),
         new(BackupRepositoryUnavailable, "tier", "bool", "1 while the backup repository cannot be written (full, unreachable)."),

@@ -1,4 +1,5 @@
 using ControlPlane.Postgres.Fleet;
+using ControlPlane.Postgres.Health;
 using ControlPlane.Postgres.Instances;
 using Npgsql;
 
@@ -6,7 +7,7 @@ namespace ControlPlane.Postgres.Capacity;
 
 /// <summary>
 /// Reads the capacity facts of one instance: sizes, connections, counters for TPS and WAL rate, wraparound age, and,
-/// when the instance's data directory is on this host, the free space of its filesystem. One small pool per replica,
+/// when the instance's data directory is on this host, the free space of its and pg_wal's filesystems. One small pool per replica,
 /// owned by its capacity grain; every command bounded by a timeout. Throws NpgsqlException or times out when the
 /// instance does not answer.
 /// </summary>
@@ -45,28 +46,18 @@ public sealed class CapacitySampler : IAsyncDisposable
         var tables = await ReadAsync(connection, CapacitySql.Tables, r => new TableSize(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3)), ct,
             ("limit", TableLimit)).ConfigureAwait(false);
         var tenants = await ReadAsync(connection, CapacitySql.TenantSchemas, r => (r.GetString(0), r.GetInt64(1)), ct).ConfigureAwait(false);
+        var shared = await ReadAsync(connection, CapacitySql.SharedTables, r => new SharedTableStats(
+            r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.IsDBNull(3) ? 0 : r.GetFloat(3), r.IsDBNull(4) ? 0 : r.GetFloat(4),
+            r.IsDBNull(5) ? [] : r.GetFieldValue<string[]>(5), r.IsDBNull(6) ? [] : [.. r.GetFieldValue<float[]>(6).Select(f => (double)f)]), ct).ConfigureAwait(false);
         return totals with
         {
             Databases = databases,
             Tables = tables,
             TenantSchemaBytes = tenants.ToDictionary(t => t.Item1, t => t.Item2, StringComparer.Ordinal),
-            Disk = Disk(_dataDirectory),
+            // The same statvfs reading the replica probe takes for its failure modes (DiskSpace): one reader, two users.
+            Disk = DiskSpace.Read(_dataDirectory),
+            SharedTables = shared,
         };
-    }
-
-    /// <summary>The filesystem holding <paramref name="dataDirectory"/>; null when it is not on this host.</summary>
-    public static DiskUsage? Disk(string? dataDirectory)
-    {
-        if (string.IsNullOrEmpty(dataDirectory) || !Directory.Exists(dataDirectory)) return null;
-        try
-        {
-            var drive = new DriveInfo(dataDirectory);
-            return drive.TotalSize > 0 ? new DiskUsage(dataDirectory, drive.TotalSize, drive.AvailableFreeSpace) : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            return null;
-        }
     }
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();

@@ -42,4 +42,20 @@ public static class CapacitySql
          GROUP BY n.nspname
          ORDER BY 2 DESC, 1
         """;
+
+    /// <summary>
+    /// Tables of <c>tenant_shared</c> with a <c>tenant_id</c> column: size, estimated rows and the column's statistics
+    /// (pg_stats, from the last ANALYZE). No row is read: a per-tenant count would scan every shared table each round.
+    /// </summary>
+    public const string SharedTables = """
+        SELECT c.relname::text, pg_total_relation_size(c.oid)::bigint, GREATEST(c.reltuples, 0)::bigint,
+               s.null_frac, s.n_distinct, s.most_common_vals::text::text[], s.most_common_freqs
+          FROM pg_class c
+          JOIN pg_namespace n ON n.oid = c.relnamespace
+          LEFT JOIN pg_stats s ON s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = 'tenant_id' AND NOT s.inherited
+         WHERE n.nspname = 'tenant_shared' AND c.relkind = 'r'
+           AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)
+         ORDER BY 2 DESC, 1
+         LIMIT 200
+        """;
 }

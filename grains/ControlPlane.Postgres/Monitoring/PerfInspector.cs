@@ -70,7 +70,10 @@ public sealed class PerfInspector : IAsyncDisposable
         var tableBloat = await ReadAsync(connection, ServerActivitySql.TableBloat, Bloat, ct).ConfigureAwait(false);
         var indexBloat = await ReadAsync(connection, ServerActivitySql.IndexBloat, Bloat, ct).ConfigureAwait(false);
         var partitioned = await ReadAsync(connection, ServerActivitySql.Partitions, r => new PartitionedTable(
-            r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetBoolean(3), r.GetInt64(4)), ct).ConfigureAwait(false);
+            r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetBoolean(3), r.GetInt64(4))
+        {
+            RangeEnd = r.IsDBNull(5) ? null : r.GetFieldValue<DateTimeOffset>(5),
+        }, ct).ConfigureAwait(false);
         return new HeavySample(at, _database, available, statements, tables, indexes, watch.Elapsed)
         {
             TableBloat = tableBloat,

@@ -76,4 +76,8 @@ public sealed record BloatEstimate(string Schema, string Name, long SizeBytes, l
 public sealed record PartitionedTable(string Schema, string Table, int Partitions, bool HasDefault, long DefaultRows)
 {
     public string QualifiedName => $"{Schema}.{Table}";
+
+    /// <summary>For a time-range scheme (RANGE on one date/timestamp/timestamptz column): the upper bound of its newest
+    /// partition, where rows start to need the next one; null for any other scheme, no partition yet, or an open end (MAXVALUE).</summary>
+    public DateTimeOffset? RangeEnd { get; init; }
 }

@@ -88,12 +88,24 @@ public static class ServerActivitySql
          LIMIT 200
         """;
 
-    /// <summary>Partitioned tables with their partition count and the live rows of their default partition (if any).</summary>
+    /// <summary>
+    /// Partitioned tables with their partition count, the live rows of their default partition (if any) and, for a
+    /// time-range scheme (RANGE on one column of type date, timestamp or timestamptz), the newest partition's upper bound:
+    /// the TO of its bound expression. A MAXVALUE upper bound (no end) or 'infinity' reads as null.
+    /// </summary>
     public const string Partitions = """
         SELECT n.nspname::text, c.relname::text,
                (SELECT count(*) FROM pg_inherits i WHERE i.inhparent = c.oid)::int,
                pt.partdefid <> 0,
-               COALESCE((SELECT s.n_live_tup FROM pg_stat_all_tables s WHERE s.relid = pt.partdefid), 0)::bigint
+               COALESCE((SELECT s.n_live_tup FROM pg_stat_all_tables s WHERE s.relid = pt.partdefid), 0)::bigint,
+               CASE WHEN pt.partstrat = 'r' AND pt.partnatts = 1 AND pt.partattrs[0] <> 0
+                         AND (SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum = pt.partattrs[0])
+                             IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype)
+                    THEN (SELECT CASE WHEN bool_or(b.upper IS NULL) THEN NULL ELSE NULLIF(max(b.upper::timestamptz), 'infinity') END
+                            FROM (SELECT substring(pg_get_expr(p.relpartbound, p.oid) FROM 'TO \(''([^'']+)''\)') AS upper
+                                    FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid
+                                   WHERE i.inhparent = c.oid AND p.oid <> pt.partdefid) b)
+               END
           FROM pg_partitioned_table pt
           JOIN pg_class c ON c.oid = pt.partrelid
           JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -14,7 +14,10 @@ internal static class CapacityMapper
         view.Replicas.AddRange(report.Replicas.Select(ToProto));
         view.Series.AddRange(report.Series.Where(s => resource.Length == 0 || s.Resource == resource).Select(s => ToProto(s, historyLimit)));
         view.Tables.AddRange(report.Tables.Select(t => new Proto.CapacityTable { Schema = t.Schema, Name = t.Name, Bytes = t.Bytes, Rows = t.Rows }));
-        view.Tenants.AddRange(report.Tenants.Select(t => new Proto.TenantCapacity { Tenant = t.Tenant, Bytes = t.Bytes, Measured = t.Measured }));
+        view.Tenants.AddRange(report.Tenants.Select(t => new Proto.TenantCapacity
+        {
+            Tenant = t.Tenant, Bytes = t.Bytes, Measured = t.Measured, SchemaBytes = t.SchemaBytes, SharedBytesEstimate = t.SharedBytes,
+        }));
         view.Recommendations.AddRange(report.Recommendations.Select(r => new Proto.CapacityRecommendation
         {
             Kind = r.Kind switch
@@ -48,6 +51,10 @@ internal static class CapacityMapper
         };
         if (r.DiskTotalBytes is { } total) m.DiskTotalBytes = total;
         if (r.DiskFreeBytes is { } free) m.DiskFreeBytes = free;
+        if (r.DiskFreeRatio is { } ratio) m.DiskFreeRatio = ratio;
+        if (r.WalDiskTotalBytes is { } walTotal) m.WalDiskTotalBytes = walTotal;
+        if (r.WalDiskFreeBytes is { } walFree) m.WalDiskFreeBytes = walFree;
+        if (r.WalDiskFreeRatio is { } walRatio) m.WalDiskFreeRatio = walRatio;
         return m;
     }
 
@@ -57,6 +64,7 @@ internal static class CapacityMapper
         {
             Resource = s.Resource,
             Replica = s.Replica,
+            Tenant = s.Tenant,
             Current = s.Current,
             LimitSource = s.LimitSource,
             Resolution = Duration.FromTimeSpan(s.Resolution),

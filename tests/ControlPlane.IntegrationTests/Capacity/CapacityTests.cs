@@ -79,6 +79,71 @@ public sealed class CapacityTests(MonitoringSiloFixture fixture)
     }
 
     [Fact]
+    public async Task Tenants_in_shared_tables_are_sized_by_their_row_share_with_a_forecast_each_and_every_replica_shows_both_disks()
+    {
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var (big, small) = ($"cap-big-{suffix}", $"cap-small-{suffix}");
+        await using var db = await fixture.OpenPrimaryAsync("capacity-tenants");
+        // The shared table exists before the tenants register: registration puts their policies on it.
+        await MonitoringSiloFixture.ExecuteAsync(db, "CREATE SCHEMA IF NOT EXISTS tenant_shared; CREATE TABLE IF NOT EXISTS tenant_shared.capacity_notes (tenant_id text NOT NULL, body text)");
+        foreach (var tenant in new[] { big, small })
+        {
+            await fixture.Tenants.RegisterTenantAsync(new TenantRegisterRequest
+            {
+                Tenant = tenant,
+                // The capacity view lists the tenants with a plan on the tier; a minimum of 0 reserves nothing of the pool.
+                Plans = { new TenantPlan { Tier = MonitoringSiloFixture.TierName, Weight = 1, Min = 0, Max = 1 } },
+                Placements = { new TenantPlacement { Tier = MonitoringSiloFixture.TierName, Kind = PlacementKind.Shared } },
+            });
+        }
+        await WaitForAsync(() => "the tenants did not become active", async () => (await Task.WhenAll(new[] { big, small }.Select(t => fixture.Tenants.GetTenantAsync(new TenantRequest { Tenant = t }).ResponseAsync)))
+            .All(t => t.State == TenantState.Active));
+        // Three rows of the big tenant for each of the small one's; ANALYZE reads every row of a table this small.
+        await MonitoringSiloFixture.ExecuteAsync(db, $"""
+            INSERT INTO tenant_shared.capacity_notes SELECT CASE WHEN g % 4 = 0 THEN '{small}' ELSE '{big}' END, repeat('n', 200) FROM generate_series(1, 20000) g;
+            ANALYZE tenant_shared.capacity_notes;
+            """);
+
+        CapacityView? view = null;
+        await WaitForAsync(() => $"last view: {view}", async () =>
+        {
+            view = await fixture.Capacity.SampleCapacityAsync(new SampleCapacityRequest { Tier = MonitoringSiloFixture.TierName });
+            return view.Series.Count(s => s.Resource == "tenant_bytes" && (s.Tenant == big || s.Tenant == small)
+                && s.History.Count >= 3 && s.Forecast.Method != ForecastMethod.None) == 2;
+        });
+
+        var bigSize = Assert.Single(view!.Tenants, t => t.Tenant == big);
+        var smallSize = Assert.Single(view.Tenants, t => t.Tenant == small);
+        Assert.True(bigSize.Measured && smallSize.Measured);
+        Assert.Equal((0L, 0L), (bigSize.SchemaBytes, smallSize.SchemaBytes));
+        Assert.InRange((double)bigSize.SharedBytesEstimate / smallSize.SharedBytesEstimate, 2.7, 3.3);
+        Assert.True(smallSize.SharedBytesEstimate > 1024 * 1024, $"estimate {smallSize.SharedBytesEstimate}");
+        Assert.Equal(bigSize.SharedBytesEstimate, bigSize.Bytes);
+        Assert.All(view.Replicas.Where(r => r.Error.Length == 0), r =>
+        {
+            Assert.True(r.HasDiskTotalBytes && r.HasWalDiskTotalBytes, r.ToString());
+            Assert.InRange(r.DiskFreeRatio, 0, 1);
+            Assert.InRange(r.WalDiskFreeRatio, 0, 1);
+        });
+
+        var (exit, output, error) = await fixture.CpctlAsync("capacity", MonitoringSiloFixture.TierName, "--resource", "tenant_bytes");
+        Assert.True(exit == 0, error);
+        Assert.Contains($"tenant_bytes {big}", output, StringComparison.Ordinal);
+        Assert.Contains("shared ~", output, StringComparison.Ordinal);
+        Assert.Contains("pg_wal", output, StringComparison.Ordinal);
+    }
+
+    private static async Task WaitForAsync(Func<string> describe, Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within 90 s: {describe()}");
+            await Task.Delay(500);
+        }
+    }
+
+    [Fact]
     public async Task Cpctl_capacity_prints_the_series_the_chart_and_the_json_view()
     {
         var (exit, output, error) = await fixture.CpctlAsync("capacity", MonitoringSiloFixture.TierName, "--sample");

@@ -115,6 +115,46 @@ public sealed class MetricFamiliesTests(MonitoringSiloFixture fixture)
     }
 
     [Fact]
+    public async Task A_time_range_scheme_whose_newest_partition_ends_within_a_week_fires_PartitionRangeEndingSoon_until_the_next_partition_is_added()
+    {
+        await using var db = await fixture.OpenPrimaryAsync("mon-partition-range");
+        await MonitoringSiloFixture.ExecuteAsync(db, "CREATE TABLE mon_readings (at timestamptz NOT NULL, value double precision) PARTITION BY RANGE (at)");
+        // Bounds relative to the server's clock: the newest partition ends in three days.
+        await ExecuteFormattedAsync(db, """
+            SELECT format('CREATE TABLE mon_readings_now PARTITION OF mon_readings FOR VALUES FROM (%L) TO (%L)',
+                          date_trunc('day', now()) - interval '1 day', date_trunc('day', now()) + interval '3 days')
+            """);
+        var parent = new Dictionary<string, string> { ["parent"] = "public.mon_readings" };
+        var end = await ScalarAsync<long>(db, "SELECT extract(epoch FROM date_trunc('day', now()) + interval '3 days')::bigint");
+
+        var daysLeft = await WaitForExportedAsync(Grains.Monitoring.MonitoringMetrics.PartitionRangeDaysLeft, v => v < 7, parent);
+        Assert.InRange(daysLeft, 1.9, 3.1);
+        Assert.Equal(end, await WaitForExportedAsync(Grains.Monitoring.MonitoringMetrics.PartitionRangeEndSeconds, _ => true, parent));
+        await WaitAsync(async () => (await fixture.Alerts.ListAlertsAsync(new ListAlertsRequest())).Alerts
+            .Any(a => a.Rule == "PartitionRangeEndingSoon" && a.State == "firing" && a.Labels["parent"] == "public.mon_readings"
+                && a.Labels["replica"] == MonitoringSiloFixture.Primary && a.Value < 7));
+
+        // The next month's partition moves the end 30 days further out: the reading no longer breaches and the alert resolves.
+        await ExecuteFormattedAsync(db, """
+            SELECT format('CREATE TABLE mon_readings_next PARTITION OF mon_readings FOR VALUES FROM (%L) TO (%L)',
+                          date_trunc('day', now()) + interval '3 days', date_trunc('day', now()) + interval '33 days')
+            """);
+        await WaitForExportedAsync(Grains.Monitoring.MonitoringMetrics.PartitionRangeDaysLeft, v => v > 30, parent);
+        await WaitAsync(async () => !(await fixture.Alerts.ListAlertsAsync(new ListAlertsRequest())).Alerts
+            .Any(a => a.Rule == "PartitionRangeEndingSoon" && a.Labels["parent"] == "public.mon_readings"));
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection db, string sql)
+    {
+        await using var cmd = new NpgsqlCommand(sql, db);
+        return (T)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Runs the DDL statement <paramref name="sql"/> renders (format() quotes the bounds; DDL takes no parameters).</summary>
+    private static async Task ExecuteFormattedAsync(NpgsqlConnection db, string sql) =>
+        await MonitoringSiloFixture.ExecuteAsync(db, await ScalarAsync<string>(db, sql));
+
+    [Fact]
     public async Task Deleted_rows_left_in_place_show_as_table_and_index_bloat()
     {
         await using var db = await fixture.OpenPrimaryAsync("mon-bloat");

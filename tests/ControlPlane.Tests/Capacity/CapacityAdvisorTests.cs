@@ -1,3 +1,4 @@
+using ControlPlane.Postgres.Health;
 using ControlPlane.Grains.Capacity;
 using ControlPlane.Grains.Monitoring;
 using ControlPlane.Postgres.Capacity;
@@ -108,7 +109,7 @@ public sealed class CapacityAdvisorTests
     [Fact]
     public void Tier_wide_series_come_from_the_primary_and_carry_the_configured_size_limit()
     {
-        var standby = new CapacityFacts(Now, true, 900, 1, 100, 0, 0, 400, [], [], new Dictionary<string, long>(), new DiskUsage("/data", 10_000, 4_000));
+        var standby = new CapacityFacts(Now, true, 900, 1, 100, 0, 0, 400, [], [], new Dictionary<string, long>(), new DiskReading(new FilesystemSpace("/data", "/", 10_000, 4_000), new FilesystemSpace("/data/pg_wal", "/", 10_000, 4_000)));
         var primary = standby with { InRecovery = false, DatabaseBytes = 1000 };
         var readings = CapacityReadings.Of("oltp", [new ReplicaSample("oltp-2", standby, null), new ReplicaSample("oltp-1", primary, null)],
             null, 3, new CapacityTierOptions { SizeLimitBytes = 5000 }, Now);

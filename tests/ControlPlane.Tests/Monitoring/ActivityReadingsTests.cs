@@ -89,4 +89,31 @@ public sealed class ActivityReadingsTests
         Assert.Equal("oltp-1", defaultRows.Labels["replica"]);
         Assert.Equal(30, defaultRows.Value);
     }
+
+    [Fact]
+    public void A_time_range_scheme_reports_the_days_left_before_its_newest_partition_ends_and_the_bound_itself()
+    {
+        var end = T0.AddDays(3).AddHours(12);
+        var heavy = new HeavySample(T0, "postgres", false, [], [], [], TimeSpan.Zero)
+        {
+            PartitionedTables = [new("public", "readings", 2, false, 0) { RangeEnd = end }, new("public", "by_id", 4, false, 0)],
+        };
+        var readings = ActivityReadings.OfHeavy(heavy, Labels).ToList();
+
+        var days = Assert.Single(readings, r => r.Metric == MonitoringMetrics.PartitionRangeDaysLeft);
+        Assert.Equal(("public.readings", 3.5), (days.Labels["parent"], days.Value));
+        Assert.Equal(end.ToUnixTimeSeconds(), Assert.Single(readings, r => r.Metric == MonitoringMetrics.PartitionRangeEndSeconds).Value);
+        // The bound is a value, never a label: adding a partition must resolve the same alert, not start another one.
+        Assert.DoesNotContain(readings, r => r.Labels.Values.Contains(end.ToString("O")));
+    }
+
+    [Fact]
+    public void A_time_range_scheme_already_past_its_end_reads_negative_days()
+    {
+        var heavy = new HeavySample(T0, "postgres", false, [], [], [], TimeSpan.Zero)
+        {
+            PartitionedTables = [new("public", "readings", 1, false, 0) { RangeEnd = T0.AddDays(-2) }],
+        };
+        Assert.Equal(-2, Assert.Single(ActivityReadings.OfHeavy(heavy, Labels), r => r.Metric == MonitoringMetrics.PartitionRangeDaysLeft).Value);
+    }
 }

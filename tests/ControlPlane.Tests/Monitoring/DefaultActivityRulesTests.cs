@@ -39,6 +39,8 @@ public sealed class DefaultActivityRulesTests
     [InlineData("IndexBloatHigh", MonitoringMetrics.IndexBloatBytes, 8e9, 1e9)]
     [InlineData("PartitionDefaultHasRows", MonitoringMetrics.PartitionDefaultRows, 3, 0)]
     [InlineData("DataDirectorySpaceLow", MonitoringMetrics.DataDirectoryFreeRatio, 0.05, 0.3)]
+    [InlineData("PartitionRangeEndingSoon", MonitoringMetrics.PartitionRangeDaysLeft, 2.5, 30)]
+    [InlineData("PartitionRangeEndingSoon", MonitoringMetrics.PartitionRangeDaysLeft, -1, 7)]
     public void An_activity_rule_fires_on_its_condition_and_stays_quiet_without_it(string rule, string metric, double bad, double good)
     {
         Fires(rule, [Reading(metric, bad)]);
