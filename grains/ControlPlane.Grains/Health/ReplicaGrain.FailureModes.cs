@@ -30,7 +30,7 @@ public sealed partial class ReplicaGrain
     private async Task ObserveFailureModesAsync(ReplicaProbe probe, ReplicaSpec spec, ProbeResult result, CancellationToken cancellationToken)
     {
         _diskAvailable = _driver?.AvailableBytes();
-        if (result is { Reachable: true, InRecovery: false } && _diskAvailable < DiskSpace.WriteCheckBelowBytes)
+        if (result is { Reachable: true, InRecovery: false } && _diskAvailable < Schedule.DiskWriteCheckBelowBytes)
         {
             var check = await probe.CheckDiskWriteAsync(cancellationToken);
             // A check that failed for another reason (a timeout on a loaded host) neither proves nor clears a full disk.
@@ -81,6 +81,7 @@ public sealed partial class ReplicaGrain
         DiskFullFailures = _diskFullFailures,
         DiskWriteError = _diskWriteError,
         CrashRestarts = _crashRestarts.ToList(),
+        DiskFullBelowBytes = Schedule.DiskFullBelowBytes,
     };
 
     /// <summary>
