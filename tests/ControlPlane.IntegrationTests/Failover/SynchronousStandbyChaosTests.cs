@@ -1,3 +1,4 @@
+using ControlPlane.Cli;
 using ControlPlane.Postgres.Instances;
 using ControlPlane.Protos.V1;
 using Npgsql;
@@ -118,6 +119,41 @@ public sealed class SynchronousStandbyChaosTests(ChaosSiloFixture fixture, ITest
                 s.SynchronousDegradeAfterMs = previous.SynchronousDegradeAfterMs;
             });
         }
+    }
+
+    [Fact]
+    public async Task Cpctl_ha_sets_the_failure_mode_settings_and_an_out_of_range_one_is_refused_by_the_gateway_naming_it_and_changing_nothing()
+    {
+        var before = await Tier.Failover.GetFailoverSettingsAsync(new GetFailoverSettingsRequest { Tier = Tier.Name });
+        try
+        {
+            var (refused, _, error) = await CpctlAsync("ha", Tier.Name, "--synchronous-degrade-after-ms", "3600001", "--crash-loop-window-seconds", "5");
+            Assert.NotEqual(0, refused);
+            Assert.Contains("settings.synchronous_degrade_after_ms is 3600001; expected 0 (at once) to 3600000 (1 h).", error, StringComparison.Ordinal);
+            Assert.Contains("crash_loop_window_seconds is 5; expected 10 to 3600 seconds.", error, StringComparison.Ordinal);
+            Assert.Equal(before, await Tier.Failover.GetFailoverSettingsAsync(new GetFailoverSettingsRequest { Tier = Tier.Name }));
+
+            var (exit, shown, setError) = await CpctlAsync("ha", Tier.Name, "--synchronous-degrade-after-ms", "2500", "--crash-loop-count", "4",
+                "--crash-loop-window-seconds", "120", "--disk-full-below-bytes", "33554432", "--disk-write-check-below-bytes", "134217728");
+            Assert.True(exit == 0, setError);
+            Assert.Contains("4 restarts in 120 s", shown, StringComparison.Ordinal);
+            var after = await Tier.Failover.GetFailoverSettingsAsync(new GetFailoverSettingsRequest { Tier = Tier.Name });
+            Assert.Equal((2500, 4, 120, 33554432L, 134217728L),
+                (after.SynchronousDegradeAfterMs, after.CrashLoopCount, after.CrashLoopWindowSeconds, after.DiskFullBelowBytes, after.DiskWriteCheckBelowBytes));
+        }
+        finally
+        {
+            await Tier.Failover.SetFailoverSettingsAsync(new SetFailoverSettingsRequest { Tier = Tier.Name, Settings = before });
+        }
+    }
+
+    private async Task<(int Exit, string Out, string Error)> CpctlAsync(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await CpctlApp.RunAsync([.. args, "--endpoint", fixture.Endpoint.GetLeftPart(UriPartial.Authority), "--token-file", Path.Combine(fixture.DataDirectory, "admin.token")],
+            stdout, stderr, CancellationToken.None);
+        return (exit, stdout.ToString(), stderr.ToString());
     }
 
     /// <summary>Waits until every standby is a synchronous candidate on the primary; the primary, the standbys and the last decision.</summary>
