@@ -83,7 +83,7 @@ public sealed record ReplicaHealth(
     public bool CannotOpenSession => SessionStates.IsCannotOpen(Session);
 
     /// <summary>Writes fail with disk_full, or the host sees less than <see cref="DiskFullBelowBytes"/> left.</summary>
-    public bool DiskFull => DiskFullFailures > 0 || DiskAvailableBytes < DiskFullBelowBytes;
+    public bool DiskFull => DiskFullFailures > 0 || DiskAvailableBytes < (DiskFullBelowBytes > 0 ? DiskFullBelowBytes : DiskSpace.FullBelowBytes);
 }
 
 /// <summary>A replica as its tier presents it: observation plus the tier's verdict.</summary>

@@ -81,8 +81,10 @@ public sealed class FailureModeSettingsTests
 
     [Fact]
     public void A_replica_reports_its_disk_full_by_the_mark_its_tier_configured() =>
-        Assert.Equal((true, false),
-            (Health(32L << 20, mark: 64L << 20).DiskFull, Health(32L << 20, mark: 16L << 20).DiskFull));
+        Assert.Equal((true, false, true),
+            (Health(32L << 20, mark: 64L << 20).DiskFull, Health(32L << 20, mark: 16L << 20).DiskFull,
+                // A report from a silo that predates the setting carries no mark: the default one applies.
+                Health(1L << 20, mark: 0).DiskFull));
 
     private static ControlPlane.Grains.Health.ReplicaHealth Health(long available, long mark) =>
         new("oltp-2", DateTimeOffset.UnixEpoch, true, null, true, 1, null, null, null, null, "streaming", 1, 100, "15", 1, 0,
