@@ -67,7 +67,10 @@ internal static class FailoverRendering
         Row("failure threshold", $"{s.FailureThreshold} probes");
         Row("probe interval / timeout", $"{s.ProbeIntervalMs} ms / {s.ProbeTimeoutMs} ms");
         Row("max lag on failover", $"{s.MaxLagOnFailoverBytes} B, {s.MaxLagOnFailoverSeconds:0.###} s of replay");
-        Row("synchronous mode", s.SynchronousMode.ToString().ToLowerInvariant());
+        Row("synchronous mode", s.SynchronousMode.ToString().ToLowerInvariant()
+            + (s.SynchronousMode == SynchronousMode.On ? $" (asynchronous after {s.SynchronousDegradeAfterMs} ms with no standby streaming)" : ""));
+        Row("crash loop", s.CrashLoopCount == 0 ? "off" : $"{s.CrashLoopCount} restarts in {s.CrashLoopWindowSeconds} s");
+        Row("disk full / write check below", $"{s.DiskFullBelowBytes} B / {s.DiskWriteCheckBelowBytes} B");
         Row("priorities", s.Priorities.Count == 0 ? "(all 1)" : string.Join(", ", s.Priorities.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")));
         return grid;
     }

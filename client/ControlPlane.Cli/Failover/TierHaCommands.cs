@@ -66,10 +66,22 @@ internal static class TierHaCommands
         var timeout = new Option<int?>("--probe-timeout-ms") { Description = "Probe deadline, below the interval" };
         var maxLag = new Option<long?>("--max-lag-on-failover") { Description = "Bytes a candidate may lag before it is refused" };
         var maxLagSeconds = new Option<double?>("--max-lag-on-failover-seconds") { Description = "Seconds of replay a candidate may lag before a failover refuses it (more than 0, at most 86400)" };
-        var sync = new Option<string?>("--synchronous-mode") { Description = "off, on (relax when no standby is healthy) or strict (never relax)" };
+        var sync = new Option<string?>("--synchronous-mode") { Description = "off, on (asynchronous after --synchronous-degrade-after-ms with no standby streaming) or strict (commits wait)" };
         sync.AcceptOnlyFromAmong("off", "on", "strict");
+        var degradeAfter = new Option<int?>("--synchronous-degrade-after-ms") { Description = "In mode on: how long commits may wait with no standby streaming before going asynchronous (0 at once to 3600000)" };
+        var crashCount = new Option<int?>("--crash-loop-count") { Description = "In-place crash restarts within the window that fail the primary over (0 off, to 100)" };
+        var crashWindow = new Option<int?>("--crash-loop-window-seconds") { Description = "The window crash restarts are counted in (10 to 3600)" };
+        var diskFull = new Option<long?>("--disk-full-below-bytes") { Description = "Less space left than this is a full disk; such a standby is never promoted (at least 16777216)" };
+        var diskCheck = new Option<long?>("--disk-write-check-below-bytes") { Description = "Below this much space left the primary's probe runs the disk write check (at least --disk-full-below-bytes)" };
         var priority = new Option<string[]>("--priority") { Description = "REPLICA=N promotion priority (0 never promotes); repeat for several", AllowMultipleArgumentsPerToken = true };
-        var command = new Command("ha", "Show the tier's HA settings, or change those given") { tier, auto, threshold, interval, timeout, maxLag, maxLagSeconds, sync, priority };
+        // 0 means "keep the current value" on the wire for these: refused here rather than silently ignored.
+        NotZero(crashWindow, "10 to 3600");
+        NotZero(diskFull, "16777216 to 1099511627776");
+        NotZero(diskCheck, "--disk-full-below-bytes to 1099511627776");
+        var command = new Command("ha", "Show the tier's HA settings, or change those given") 
+        {
+            tier, auto, threshold, interval, timeout, maxLag, maxLagSeconds, sync, degradeAfter, crashCount, crashWindow, diskFull, diskCheck, priority,
+        };
         CommandRunner.SetHandler(command, globals, io, async (context, parsed, ct) =>
         {
             var name = parsed.GetRequiredValue(tier);
@@ -78,6 +90,8 @@ internal static class TierHaCommands
                 deadline: CommandContext.UnaryDeadline(), cancellationToken: ct).ConfigureAwait(false);
             var changed = parsed.GetValue(auto) is not null || parsed.GetValue(threshold) is not null || parsed.GetValue(interval) is not null
                 || parsed.GetValue(timeout) is not null || parsed.GetValue(maxLag) is not null || parsed.GetValue(maxLagSeconds) is not null || parsed.GetValue(sync) is not null
+                || parsed.GetValue(degradeAfter) is not null || parsed.GetValue(crashCount) is not null || parsed.GetValue(crashWindow) is not null
+                || parsed.GetValue(diskFull) is not null || parsed.GetValue(diskCheck) is not null
                 || (parsed.GetValue(priority)?.Length ?? 0) > 0;
             if (changed)
             {
@@ -90,6 +104,11 @@ internal static class TierHaCommands
                 if (parsed.GetValue(maxLagSeconds) is { } ms) wanted.MaxLagOnFailoverSeconds = ms;
                 if (parsed.GetValue(sync) is { } s)
                     wanted.SynchronousMode = s switch { "on" => SynchronousMode.On, "strict" => SynchronousMode.Strict, _ => SynchronousMode.Off };
+                if (parsed.GetValue(degradeAfter) is { } d) wanted.SynchronousDegradeAfterMs = d;
+                if (parsed.GetValue(crashCount) is { } cc) wanted.CrashLoopCount = cc;
+                if (parsed.GetValue(crashWindow) is { } cw) wanted.CrashLoopWindowSeconds = cw;
+                if (parsed.GetValue(diskFull) is { } df) wanted.DiskFullBelowBytes = df;
+                if (parsed.GetValue(diskCheck) is { } dc) wanted.DiskWriteCheckBelowBytes = dc;
                 foreach (var entry in parsed.GetValue(priority) ?? [])
                 {
                     var parts = entry.Split('=', 2);
@@ -110,4 +129,12 @@ internal static class TierHaCommands
         });
         return command;
     }
+
+    /// <summary>Refuses a 0 given to <paramref name="option"/> (read from its token: a value that failed to convert must not be read).</summary>
+    private static void NotZero(Option option, string expected) =>
+        option.Validators.Add(r =>
+        {
+            if (r.Tokens.Count == 1 && long.TryParse(r.Tokens[0].Value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var v) && v == 0)
+                r.AddError($"{option.Name} 0 is out of range; expected {expected}.");
+        });
 }

@@ -63,17 +63,4 @@ public static class FailoverFacts
                 && h.Reachable && !h.InRecovery && now - h.ProbedAt <= staleAfter)
             .Select(r => r.Name)
             .ToList();
-
-    /// <summary>
-    /// The synchronous_standby_names the primary should have: every healthy standby, any one of which must
-    /// confirm a commit; with none healthy, empty in <see cref="SynchronousMode.On"/> (availability first) and
-    /// every standby in <see cref="SynchronousMode.Strict"/> (commits wait rather than risk loss).
-    /// </summary>
-    public static string SynchronousStandbyNames(SynchronousMode mode, IEnumerable<string> healthyStandbys, IEnumerable<string> allStandbys)
-    {
-        if (mode == SynchronousMode.Off) return "";
-        var healthy = healthyStandbys.Order(StringComparer.Ordinal).ToList();
-        var names = healthy.Count > 0 || mode == SynchronousMode.On ? healthy : allStandbys.Order(StringComparer.Ordinal).ToList();
-        return names.Count == 0 ? "" : $"ANY 1 ({string.Join(", ", names.Select(n => "\"" + n + "\""))})";
-    }
 }

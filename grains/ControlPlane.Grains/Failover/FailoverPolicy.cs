@@ -124,7 +124,7 @@ public static class FailoverPolicy
         }
 
         // Whatever the rule that failed it, a full disk is named: it is the likely cause of a PANIC or a failed start.
-        if (diskFull is null && DiskFullPolicy.Note(primary) is { } full) evidence.Add(full);
+        if (diskFull is null && DiskFullPolicy.Note(primary, view.Settings) is { } full) evidence.Add(full);
 
         var others = view.Replicas.Where(r => r.Name != primary.Name).ToList();
         if (others.Count > 0 && others.All(r => !r.Answering))
@@ -281,7 +281,7 @@ public static class FailoverPolicy
         // rebuild whatever else is wrong with it right now.
         if (r.Broken is { } broken) return broken;
         // Never either: a standby with no room for WAL, or one that keeps crashing, would fail as the primary did.
-        if (DiskFullPolicy.Ineligibility(r) is { } full) return full;
+        if (DiskFullPolicy.Ineligibility(r, settings) is { } full) return full;
         if (CrashLoopPolicy.Ineligibility(r, settings) is { } looping) return looping;
         if (!r.Reachable) return "unreachable";
         if (!r.Fresh) return "no fresh probe";

@@ -1,3 +1,5 @@
+using ControlPlane.Postgres.Health;
+
 namespace ControlPlane.Grains.Failover;
 
 /// <summary>How a tier keeps its primary synchronous standbys.</summary>
@@ -6,9 +8,11 @@ public enum SynchronousMode
 {
     /// <summary>Asynchronous replication: fastest writes, a failover may lose the last transactions.</summary>
     Off = 0,
-    /// <summary>Commits wait for one healthy standby; with none healthy the primary goes asynchronous (availability first).</summary>
+    /// <summary>Commits wait for one healthy standby; with none healthy for <see cref="FailoverSettings.SynchronousDegradeAfter"/>
+    /// the primary goes asynchronous (availability first, Patroni's non-strict mode), and back once one streams again.</summary>
     On = 1,
-    /// <summary>Commits always wait for a standby; with none healthy writes block (no acknowledged write is ever lost).</summary>
+    /// <summary>Commits always wait for a standby; with none healthy writes block and the tier alerts at once (no
+    /// acknowledged write is ever lost).</summary>
     Strict = 2,
 }
 
@@ -56,6 +60,22 @@ public sealed record FailoverSettings
     /// <summary>The window <see cref="CrashLoopCount"/> is counted in.</summary>
     [Id(9)] public TimeSpan CrashLoopWindow { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// In <see cref="SynchronousMode.On"/>: how long commits may wait with no standby streaming before the tier empties
+    /// the primary's synchronous_standby_names (writes go on asynchronously, alert raised). 0, the default, degrades as
+    /// soon as the tier sees the loss (its probes: about one probe interval). Strict mode never degrades.
+    /// </summary>
+    [Id(10)] public TimeSpan SynchronousDegradeAfter { get; init; } = TimeSpan.Zero;
+
+    /// <summary>A replica with less than this left on its data directory's or pg_wal's filesystem has a full disk: a
+    /// standby that full is never promoted. At least one WAL segment (the default, 16 MiB).</summary>
+    [Id(11)] public long DiskFullBelowBytes { get; init; } = DiskSpace.FullBelowBytes;
+
+    /// <summary>Below this much space left, every probe of a writable instance runs the disk write check (default 64 MiB).</summary>
+    [Id(12)] public long DiskWriteCheckBelowBytes { get; init; } = DiskSpace.WriteCheckBelowBytes;
+
+    private const long MaxDiskThresholdBytes = 1L << 40;
+
     public int PriorityOf(string replica) => Priorities.TryGetValue(replica, out var p) ? p : 1;
 
     /// <summary>The problems with these settings, each naming the setting, the value and what was expected.</summary>
@@ -72,7 +92,13 @@ public sealed record FailoverSettings
             errors.Add($"max_lag_on_failover_seconds is {MaxLagOnFailoverSeconds}; expected more than 0 and at most 86400 seconds.");
         if (CrashLoopCount is < 0 or > 100) errors.Add($"crash_loop_count is {CrashLoopCount}; expected 0 (off) to 100.");
         if (CrashLoopWindow < TimeSpan.FromSeconds(10) || CrashLoopWindow > TimeSpan.FromHours(1))
-            errors.Add($"crash_loop_window is {CrashLoopWindow.TotalSeconds} s; expected 10 s to 1 h.");
+            errors.Add($"crash_loop_window_seconds is {CrashLoopWindow.TotalSeconds}; expected 10 to 3600 seconds.");
+        if (SynchronousDegradeAfter < TimeSpan.Zero || SynchronousDegradeAfter > TimeSpan.FromHours(1))
+            errors.Add($"synchronous_degrade_after_ms is {SynchronousDegradeAfter.TotalMilliseconds}; expected 0 (at once) to 3600000 (1 h).");
+        if (DiskFullBelowBytes < DiskSpace.FullBelowBytes || DiskFullBelowBytes > MaxDiskThresholdBytes)
+            errors.Add($"disk_full_below_bytes is {DiskFullBelowBytes}; expected {DiskSpace.FullBelowBytes} (one WAL segment) to {MaxDiskThresholdBytes} bytes.");
+        if (DiskWriteCheckBelowBytes < DiskFullBelowBytes || DiskWriteCheckBelowBytes > MaxDiskThresholdBytes)
+            errors.Add($"disk_write_check_below_bytes is {DiskWriteCheckBelowBytes}; expected disk_full_below_bytes ({DiskFullBelowBytes}) to {MaxDiskThresholdBytes} bytes.");
         foreach (var (name, priority) in Priorities)
         {
             if (priority is < 0 or > 1000) errors.Add($"priority of {name} is {priority}; expected 0 (never promote) to 1000.");

@@ -21,7 +21,6 @@ public sealed partial class TierGrain
     private bool _busy;
     private string _alert = "";
     private DateTimeOffset _alertRecordedAt;
-    private string? _appliedSynchronousNames;
 
     private async Task DecideAsync(TierSpec spec)
     {
@@ -125,7 +124,9 @@ public sealed partial class TierGrain
 
             // A promoted standby does not inherit the old primary's synchronous_standby_names: set them now, before
             // the writes of the new term pile up unprotected.
+            // The loss clock belonged to the old primary's standbys; the new primary's start afresh.
             _appliedSynchronousNames = null;
+            state.State.SynchronousLostSince = null;
             await KeepSynchronousStandbysAsync(spec);
 
             foreach (var standby in spec.Replicas.Where(r => r.Name != newPrimary.Name && r.Name != record.OldPrimary))
@@ -290,31 +291,6 @@ public sealed partial class TierGrain
                 alert, evidence, Controlplane, null, DecisionOutcome.Recorded, [], now), newPrimary: null);
         }
         await PublishAsync(forcePublish: false);
-    }
-
-    private async Task KeepSynchronousStandbysAsync(TierSpec spec)
-    {
-        var current = state.State;
-        var mode = current.Settings.SynchronousMode;
-        if (mode == SynchronousMode.Off && _appliedSynchronousNames is null or "") return;
-        var standbys = spec.Replicas.Where(r => r.Name != current.Primary).Select(r => r.Name).ToList();
-        var healthy = current.Snapshot?.Replicas.Where(r => r.Healthy && r.Name != current.Primary).Select(r => r.Name) ?? [];
-        var desired = FailoverFacts.SynchronousStandbyNames(mode, healthy, standbys);
-        if (desired == _appliedSynchronousNames) return;
-        try
-        {
-            await Replica(spec, current.Primary).SetSynchronousStandbys(desired, current.Term);
-            var previous = _appliedSynchronousNames;
-            _appliedSynchronousNames = desired;
-            await PersistDecisionAsync(new DecisionRecord(current.LastDecision + 1, DateTimeOffset.UtcNow, DecisionKind.SynchronousStandbys,
-                current.Term, current.Primary, current.Primary,
-                $"synchronous_standby_names '{previous ?? "(unknown)"}' -> '{desired}' ({mode} mode)", [], Controlplane, null,
-                DecisionOutcome.Completed, [], DateTimeOffset.UtcNow), newPrimary: null);
-        }
-        catch (Exception ex) when (ex is not StaleTermException)
-        {
-            logger.LogWarning(ex, "Tier {Environment}/{Tier}: could not set synchronous standbys on {Primary}", spec.Environment, spec.Name, current.Primary);
-        }
     }
 
     /// <summary>A decision a previous activation persisted but did not finish (its silo died): finish it.</summary>

@@ -59,7 +59,10 @@ public sealed partial class TierGrain
         state.State.Settings = settings;
         await PersistDecisionAsync(Decision(DecisionKind.Settings,
             $"settings: auto_failover={settings.AutoFailover}, failure_threshold={settings.FailureThreshold}, probe_interval={settings.ProbeInterval.TotalMilliseconds} ms, " +
-            $"max_lag_on_failover={settings.MaxLagOnFailoverBytes}, max_lag_on_failover_seconds={settings.MaxLagOnFailoverSeconds}, synchronous_mode={settings.SynchronousMode}", principal, null), newPrimary: null);
+            $"max_lag_on_failover={settings.MaxLagOnFailoverBytes}, max_lag_on_failover_seconds={settings.MaxLagOnFailoverSeconds}, synchronous_mode={settings.SynchronousMode}, " +
+            $"synchronous_degrade_after={settings.SynchronousDegradeAfter.TotalMilliseconds} ms, crash_loop_count={settings.CrashLoopCount}, " +
+            $"crash_loop_window={settings.CrashLoopWindow.TotalSeconds} s, disk_full_below_bytes={settings.DiskFullBelowBytes}, " +
+            $"disk_write_check_below_bytes={settings.DiskWriteCheckBelowBytes}", principal, null), newPrimary: null);
         foreach (var replica in spec.Replicas) await Replica(spec, replica.Name).Configure(replica, Schedule);
     }
 

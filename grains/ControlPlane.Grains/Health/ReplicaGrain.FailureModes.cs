@@ -30,7 +30,7 @@ public sealed partial class ReplicaGrain
     private async Task ObserveFailureModesAsync(ReplicaProbe probe, ReplicaSpec spec, ProbeResult result, CancellationToken cancellationToken)
     {
         _diskAvailable = _driver?.AvailableBytes();
-        if (result is { Reachable: true, InRecovery: false } && _diskAvailable < DiskSpace.WriteCheckBelowBytes)
+        if (result is { Reachable: true, InRecovery: false } && _diskAvailable < OrDefault(Schedule.DiskWriteCheckBelowBytes, DiskSpace.WriteCheckBelowBytes))
         {
             var check = await probe.CheckDiskWriteAsync(cancellationToken);
             // A check that failed for another reason (a timeout on a loaded host) neither proves nor clears a full disk.
@@ -75,12 +75,16 @@ public sealed partial class ReplicaGrain
         _serverStartedAt = server;
     }
 
+    /// <summary>A schedule persisted before the disk marks were tier settings reads 0 for them: the defaults apply.</summary>
+    private static long OrDefault(long configured, long fallback) => configured > 0 ? configured : fallback;
+
     private ReplicaHealth WithFailureModes(ReplicaHealth health) => health with
     {
         DiskAvailableBytes = _diskAvailable,
         DiskFullFailures = _diskFullFailures,
         DiskWriteError = _diskWriteError,
         CrashRestarts = _crashRestarts.ToList(),
+        DiskFullBelowBytes = OrDefault(Schedule.DiskFullBelowBytes, DiskSpace.FullBelowBytes),
     };
 
     /// <summary>

@@ -23,7 +23,12 @@ public sealed class ReplicaState
 
 /// <summary>How often a replica is probed and how long one probe may take; set by its tier.</summary>
 [GenerateSerializer, Immutable, Alias("controlplane.ProbeSchedule")]
-public sealed record ProbeSchedule([property: Id(0)] TimeSpan Interval, [property: Id(1)] TimeSpan Timeout);
+public sealed record ProbeSchedule(
+    [property: Id(0)] TimeSpan Interval,
+    [property: Id(1)] TimeSpan Timeout,
+    // The tier's disk-full thresholds (FailoverSettings): when the disk write check runs, and what counts as full.
+    [property: Id(2)] long DiskWriteCheckBelowBytes = DiskSpace.WriteCheckBelowBytes,
+    [property: Id(3)] long DiskFullBelowBytes = DiskSpace.FullBelowBytes);
 
 /// <summary>
 /// Probes one instance on a grain timer and reports every observation to its tier (facts flow up).

@@ -75,13 +75,15 @@ public sealed record ReplicaHealth(
     [property: Id(37)] long? DiskAvailableBytes = null,
     [property: Id(38)] int DiskFullFailures = 0,
     [property: Id(39)] string? DiskWriteError = null,
-    [property: Id(40)] IReadOnlyList<DateTimeOffset>? CrashRestarts = null)
+    [property: Id(40)] IReadOnlyList<DateTimeOffset>? CrashRestarts = null,
+    // The tier's disk_full_below_bytes, as the replica was configured with it.
+    [property: Id(41)] long DiskFullBelowBytes = DiskSpace.FullBelowBytes)
 {
     /// <summary>The last fresh-connection check found a server that takes no new client (not pressure, not credentials).</summary>
     public bool CannotOpenSession => SessionStates.IsCannotOpen(Session);
 
-    /// <summary>Writes fail with disk_full, or the host sees less than <see cref="DiskSpace.FullBelowBytes"/> left.</summary>
-    public bool DiskFull => DiskFullFailures > 0 || DiskAvailableBytes < DiskSpace.FullBelowBytes;
+    /// <summary>Writes fail with disk_full, or the host sees less than <see cref="DiskFullBelowBytes"/> left.</summary>
+    public bool DiskFull => DiskFullFailures > 0 || DiskAvailableBytes < (DiskFullBelowBytes > 0 ? DiskFullBelowBytes : DiskSpace.FullBelowBytes);
 }
 
 /// <summary>A replica as its tier presents it: observation plus the tier's verdict.</summary>

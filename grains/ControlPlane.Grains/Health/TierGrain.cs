@@ -31,6 +31,10 @@ public sealed class TierState
     /// <summary>The activation that last wrote this state; cleared when it hands the tier over cleanly. Set on
     /// activation, it means the previous owner died and may have decided a term nobody has seen.</summary>
     [Id(12)] public string? Owner { get; set; }
+
+    /// <summary>In synchronous mode: when the tier first saw no standby able to confirm a commit; null while one can.
+    /// Persisted so that a new activation keeps the clock of synchronous_degrade_after.</summary>
+    [Id(13)] public DateTimeOffset? SynchronousLostSince { get; set; }
 }
 
 /// <summary>
@@ -63,8 +67,8 @@ public sealed partial class TierGrain(
 
     /// <summary>Failover-enabled tiers probe faster: detection time is threshold × interval.</summary>
     private ProbeSchedule Schedule => state.State.Settings.AutoFailover
-        ? new ProbeSchedule(state.State.Settings.ProbeInterval, state.State.Settings.ProbeTimeout)
-        : new ProbeSchedule(_options.Interval, _options.Timeout);
+        ? new ProbeSchedule(state.State.Settings.ProbeInterval, state.State.Settings.ProbeTimeout, state.State.Settings.DiskWriteCheckBelowBytes, state.State.Settings.DiskFullBelowBytes)
+        : new ProbeSchedule(_options.Interval, _options.Timeout, state.State.Settings.DiskWriteCheckBelowBytes, state.State.Settings.DiskFullBelowBytes);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {

@@ -49,6 +49,9 @@ public static class DefaultAlertRules
         Rule("ReplicaCrashLoop", MonitoringMetrics.ReplicaCrashRestarts, AlertComparison.AtLeast, 3, TimeSpan.Zero, AlertSeverity.Critical,
             "PostgreSQL crashed and restarted itself in place at least 3 times in 5 minutes on a replica; a crash-looping primary is failed over.",
             "docs/failover.md#"),
+        Rule("SynchronousStandbyLost", MonitoringMetrics.SynchronousStandbyLost, AlertComparison.AtLeast, 1, TimeSpan.Zero, AlertSeverity.Critical,
+            "No synchronous standby streams from the tier's primary in synchronous mode: commits wait (strict), or the tier goes asynchronous after synchronous_degrade_after (on).",
+            "docs/failover.md#"),
         .. DefaultActivityRules.All,
     ];
 

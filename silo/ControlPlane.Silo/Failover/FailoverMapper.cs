@@ -70,6 +70,11 @@ internal static partial class FailoverMapper
             ProbeTimeoutMs = (int)s.ProbeTimeout.TotalMilliseconds,
             MaxLagOnFailoverBytes = s.MaxLagOnFailoverBytes,
             MaxLagOnFailoverSeconds = s.MaxLagOnFailoverSeconds,
+            SynchronousDegradeAfterMs = (int)s.SynchronousDegradeAfter.TotalMilliseconds,
+            CrashLoopCount = s.CrashLoopCount,
+            CrashLoopWindowSeconds = (int)s.CrashLoopWindow.TotalSeconds,
+            DiskFullBelowBytes = s.DiskFullBelowBytes,
+            DiskWriteCheckBelowBytes = s.DiskWriteCheckBelowBytes,
             SynchronousMode = s.SynchronousMode switch
             {
                 SynchronousMode.On => Proto.SynchronousMode.On,
@@ -98,6 +103,12 @@ internal static partial class FailoverMapper
             _ => current.SynchronousMode,
         },
         Priorities = requested.Priorities.ToDictionary(kv => kv.Key, kv => kv.Value),
+        SynchronousDegradeAfter = requested.HasSynchronousDegradeAfterMs
+            ? TimeSpan.FromMilliseconds(requested.SynchronousDegradeAfterMs) : current.SynchronousDegradeAfter,
+        CrashLoopCount = requested.HasCrashLoopCount ? requested.CrashLoopCount : current.CrashLoopCount,
+        CrashLoopWindow = requested.CrashLoopWindowSeconds != 0 ? TimeSpan.FromSeconds(requested.CrashLoopWindowSeconds) : current.CrashLoopWindow,
+        DiskFullBelowBytes = requested.DiskFullBelowBytes != 0 ? requested.DiskFullBelowBytes : current.DiskFullBelowBytes,
+        DiskWriteCheckBelowBytes = requested.DiskWriteCheckBelowBytes != 0 ? requested.DiskWriteCheckBelowBytes : current.DiskWriteCheckBelowBytes,
     };
 
     public static Proto.Routing Routing(TierSnapshot s)

@@ -56,7 +56,7 @@ public sealed class DiskFullChaosTests(ChaosSiloFixture fixture, ITestOutputHelp
             Assert.NotEqual(full, after.Primary);
             Assert.Contains(failover.Evidence, e => e.Contains("disk write checks with disk full (53100", StringComparison.Ordinal));
 
-            var alert = await WaitForAlertAsync(after.Environment, "ReplicaDiskFull", full);
+            var alert = await ChaosAlerts.WaitFiringAsync(fixture.Invoker, after.Environment, "ReplicaDiskFull", full, DecisionTimeout);
             output.WriteLine($"alert: {alert.Rule} {alert.State} {alert.Fingerprint}: {alert.Summary}");
             Assert.Equal("critical", alert.Severity);
 
@@ -119,19 +119,5 @@ public sealed class DiskFullChaosTests(ChaosSiloFixture fixture, ITestOutputHelp
     {
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
-    }
-
-    private async Task<Alert> WaitForAlertAsync(string environment, string rule, string replica)
-    {
-        var alerts = new AlertService.AlertServiceClient(fixture.Invoker);
-        var deadline = DateTime.UtcNow + DecisionTimeout;
-        while (true)
-        {
-            var list = await alerts.ListAlertsAsync(new ListAlertsRequest { Environment = environment }, deadline: DateTime.UtcNow.AddSeconds(10));
-            var found = list.Alerts.FirstOrDefault(a => a.Rule == rule && a.Labels.TryGetValue("replica", out var r) && r == replica && a.State == "firing");
-            if (found is not null) return found;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no firing {rule} alert for {replica}: {string.Join(" | ", list.Alerts.Select(a => a.Fingerprint + " " + a.State))}");
-            await Task.Delay(200);
-        }
     }
 }

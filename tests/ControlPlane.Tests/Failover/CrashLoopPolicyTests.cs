@@ -76,7 +76,7 @@ public sealed class CrashLoopPolicyTests
     {
         var errors = new FailoverSettings { CrashLoopCount = -1, CrashLoopWindow = TimeSpan.FromSeconds(1) }.Validate();
         Assert.Contains(errors, e => e.StartsWith("crash_loop_count is -1", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.StartsWith("crash_loop_window is 1 s", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("crash_loop_window_seconds is 1;", StringComparison.Ordinal));
     }
 
     [Fact]

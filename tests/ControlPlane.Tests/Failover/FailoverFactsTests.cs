@@ -54,14 +54,6 @@ public sealed class FailoverFactsTests
     }
 
     [Theory]
-    [InlineData(SynchronousMode.Off, new[] { "b" }, "")]
-    [InlineData(SynchronousMode.On, new[] { "b", "a" }, "ANY 1 (\"a\", \"b\")")]
-    [InlineData(SynchronousMode.On, new string[0], "")]
-    [InlineData(SynchronousMode.Strict, new string[0], "ANY 1 (\"a\", \"b\")")]
-    public void Synchronous_standby_names_follow_the_mode_and_healthy_standbys(SynchronousMode mode, string[] healthy, string expected) =>
-        Assert.Equal(expected, FailoverFacts.SynchronousStandbyNames(mode, healthy, ["a", "b"]));
-
-    [Theory]
     [InlineData("oltp.3", "oltp", 3L)]
     [InlineData("content-x.12", "content-x", 12L)]
     public void Operation_ids_split_into_tier_and_sequence(string id, string tier, long sequence)
