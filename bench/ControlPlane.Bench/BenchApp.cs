@@ -28,6 +28,7 @@ public static class BenchApp
             Capacity.ForecastCommand.Create(stdout, stderr),
             Monitoring.SamplingCommand.Create(stdout, stderr),
             Tenants.PseudonymCommand.Create(stdout, stderr),
+            Watchers.WatchersCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);
         if (parsed.Action is ParseErrorAction)
