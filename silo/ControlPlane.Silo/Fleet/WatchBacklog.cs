@@ -14,7 +14,7 @@ namespace ControlPlane.Silo.Fleet;
 internal sealed class WatchBacklog
 {
     /// <summary>Changes buffered per watched tier: each is a full tier, so this bounds a slow watcher's memory.</summary>
-    public const int ChangesPerTier = 64;
+    public const int ChangesPerTier = 32;
 
     /// <summary>Ceiling for a watch of many tiers (<c>WatchFleet</c>).</summary>
     public const int MaxCapacity = 1024;
