@@ -34,7 +34,7 @@ internal sealed class BoardEvents(
         {
             using var open = revocable.Open(principal, generation, http.RequestAborted);
             var ct = open?.Token ?? http.RequestAborted;
-            await using var feed = await TierChangeFeed.OpenAsync(cluster, tiers.Select(t => FleetKeys.Tier(env, t)));
+            await using var feed = await TierChangeFeed.OpenAsync(cluster, tiers.Select(t => FleetKeys.Tier(env, t)).ToList(), logger);
             http.Response.ContentType = "text/event-stream";
             http.Response.Headers["X-Accel-Buffering"] = "no";
             try
@@ -74,15 +74,23 @@ internal sealed class BoardEvents(
                 tick.CancelAfter(Tick);
                 try
                 {
-                    if (!await changes.WaitToReadAsync(tick.Token)) return;
+                    if (!await changes.WaitAsync(tick.Token)) return;
                 }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
                     // A quiet half second: time to look at the alert log.
                 }
             }
-            while (changes.TryRead(out var change))
+            while (changes.TryTake(out var item))
             {
+                if (item is WatchItem.Resync resync)
+                {
+                    // Changes were dropped while this page read slowly: the tier as it is now replaces them.
+                    await ResyncAsync(response, env, [resync.Tier], sent, ct);
+                    feed.Resynced();
+                    continue;
+                }
+                var change = ((WatchItem.Change)item).Value;
                 var name = change.Snapshot.Name;
                 if (change.Version <= sent.GetValueOrDefault(name)) continue;
                 await WriteAsync(response, "tier", BoardViews.Tier(change.Snapshot), ct);

@@ -11,7 +11,8 @@ using Proto = ControlPlane.Protos.V1;
 namespace ControlPlane.Silo.Failover;
 
 /// <summary>Operator commands and routing of a tier's high availability. Validates, asks the tier grain, maps back.</summary>
-internal sealed class FailoverGrpcService(IClusterClient cluster, IOptions<ControlPlaneOptions> options) : Proto.FailoverService.FailoverServiceBase
+internal sealed class FailoverGrpcService(IClusterClient cluster, IOptions<ControlPlaneOptions> options, ILogger<FailoverGrpcService> logger)
+    : Proto.FailoverService.FailoverServiceBase
 {
     private const int ReasonMaxLength = 200;
     private static readonly TimeSpan OperationPoll = TimeSpan.FromMilliseconds(100);
@@ -106,13 +107,17 @@ internal sealed class FailoverGrpcService(IClusterClient cluster, IOptions<Contr
     public override async Task WatchRouting(Proto.GetRoutingRequest request, IServerStreamWriter<Proto.Routing> responseStream, ServerCallContext context)
     {
         var (env, tier) = await TierAsync(request.Environment, request.Tier);
-        await using var feed = await TierChangeFeed.OpenAsync(cluster, [FleetKeys.Tier(env, tier)]);
+        await using var feed = await TierChangeFeed.OpenAsync(cluster, [FleetKeys.Tier(env, tier)], logger);
         var last = FailoverMapper.Routing(await SnapshotAsync(env, tier));
         await responseStream.WriteAsync(last, context.CancellationToken);
-        await foreach (var change in feed.Changes.ReadAllAsync(context.CancellationToken))
+        while (await feed.Changes.WaitAsync(context.CancellationToken))
         {
-            if (change.Version <= last.Version) continue;
-            var routing = FailoverMapper.Routing(change.Snapshot);
+            if (!feed.Changes.TryTake(out var item)) continue;
+            // Each change carries the whole tier: after dropped changes (a slow reader) the tier as it is now will do.
+            var snapshot = item is WatchItem.Change change ? change.Value.Snapshot : await SnapshotAsync(env, tier);
+            if (item is WatchItem.Resync) feed.Resynced();
+            if (snapshot.Version <= last.Version) continue;
+            var routing = FailoverMapper.Routing(snapshot);
             var unchanged = routing.Clone();
             unchanged.Version = last.Version;
             if (unchanged.Equals(last)) continue;

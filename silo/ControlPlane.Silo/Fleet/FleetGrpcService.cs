@@ -12,7 +12,8 @@ namespace ControlPlane.Silo.Fleet;
 /// Queries and watches of tiers and replicas. Validates, asks the grains, maps back. Queries take the tier names
 /// from this silo's <see cref="TierReadCache"/> and the tier's state from its grain.
 /// </summary>
-internal sealed class FleetGrpcService(IClusterClient cluster, TierReadCache reads, IOptions<ControlPlaneOptions> options) : Proto.FleetService.FleetServiceBase
+internal sealed class FleetGrpcService(IClusterClient cluster, TierReadCache reads, IOptions<ControlPlaneOptions> options, ILogger<FleetGrpcService> logger)
+    : Proto.FleetService.FleetServiceBase
 {
     /// <summary>How long a watch's feed may stay quiet before the tiers are re-read (see <see cref="ResyncAsync"/>).</summary>
     private static readonly TimeSpan ResyncInterval = TimeSpan.FromSeconds(5);
@@ -66,7 +67,7 @@ internal sealed class FleetGrpcService(IClusterClient cluster, TierReadCache rea
     /// <summary>Subscribe first, then snapshot: a change between the two is either in the snapshot or in the feed.</summary>
     private async Task WatchAsync(string env, IReadOnlyList<string> tiers, IServerStreamWriter<Proto.TierEvent> output, CancellationToken ct)
     {
-        await using var feed = await TierChangeFeed.OpenAsync(cluster, tiers.Select(t => FleetKeys.Tier(env, t)));
+        await using var feed = await TierChangeFeed.OpenAsync(cluster, tiers.Select(t => FleetKeys.Tier(env, t)).ToList(), logger);
         var sent = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var tier in tiers)
         {
@@ -83,7 +84,7 @@ internal sealed class FleetGrpcService(IClusterClient cluster, TierReadCache rea
                 tick.CancelAfter(ResyncInterval);
                 try
                 {
-                    open = await changes.WaitToReadAsync(tick.Token);
+                    open = await changes.WaitAsync(tick.Token);
                 }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
@@ -92,24 +93,33 @@ internal sealed class FleetGrpcService(IClusterClient cluster, TierReadCache rea
                 }
             }
             if (!open) return;
-            while (changes.TryRead(out var change)) await SendAsync(env, change, sent, output, ct);
+            while (changes.TryTake(out var item))
+            {
+                switch (item)
+                {
+                    case WatchItem.Resync resync:
+                        await ResyncAsync(env, [resync.Tier], sent, output, ct);
+                        feed.Resynced();
+                        break;
+                    case WatchItem.Change change:
+                        await SendAsync(env, change.Value, sent, output, ct);
+                        break;
+                }
+            }
         }
     }
 
     private async Task SendAsync(string env, TierChanged change, Dictionary<string, long> sent, IServerStreamWriter<Proto.TierEvent> output, CancellationToken ct)
     {
         var name = change.Snapshot.Name;
-        var last = sent.GetValueOrDefault(name);
-        if (change.Version <= last) return;
-        if (change.Version > last + 1 && last > 0)
+        var step = WatchGap.Decide(sent.GetValueOrDefault(name), change.Version);
+        if (step == WatchStep.Skip) return;
+        // We missed versions (dropped for a slow reader, or lost on the way): a fresh snapshot replaces the lost deltas.
+        if (step == WatchStep.Resync && await Tier(env, name).GetSnapshot() is { } fresh && fresh.Version >= change.Version)
         {
-            // We missed versions (slow reader): a fresh snapshot replaces the lost deltas.
-            if (await Tier(env, name).GetSnapshot() is { } fresh && fresh.Version >= change.Version)
-            {
-                await output.WriteAsync(FleetMapper.Snapshot(fresh), ct);
-                sent[name] = fresh.Version;
-                return;
-            }
+            await output.WriteAsync(FleetMapper.Snapshot(fresh), ct);
+            sent[name] = fresh.Version;
+            return;
         }
         await output.WriteAsync(FleetMapper.Change(change), ct);
         sent[name] = change.Version;

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using ControlPlane.Grains.Fleet;
 using ControlPlane.Grains.Health;
 using Orleans.Streams;
@@ -6,25 +5,26 @@ using Orleans.Streams;
 namespace ControlPlane.Silo.Fleet;
 
 /// <summary>
-/// Subscribes to the change streams of some tiers for one watch call. Bounded: a watcher that cannot keep up
-/// loses the oldest changes, sees a version gap, and gets a fresh snapshot instead of unbounded buffering.
+/// Subscribes to the change streams of some tiers for one watch call, into a bounded <see cref="WatchBacklog"/>:
+/// a watcher that cannot keep up loses the oldest changes and gets a fresh snapshot instead of unbounded buffering.
 /// </summary>
 internal sealed class TierChangeFeed : IAsyncDisposable
 {
-    private const int Capacity = 256;
-    private readonly Channel<TierChanged> _channel = Channel.CreateBounded<TierChanged>(
-        new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
     private readonly List<StreamSubscriptionHandle<TierChanged>> _handles = [];
+    private readonly ILogger _logger;
+    private int _dropping;
 
-    private TierChangeFeed()
+    private TierChangeFeed(int tiers, ILogger logger)
     {
+        Changes = new WatchBacklog(WatchBacklog.CapacityFor(tiers));
+        _logger = logger;
     }
 
-    public ChannelReader<TierChanged> Changes => _channel.Reader;
+    public WatchBacklog Changes { get; }
 
-    public static async Task<TierChangeFeed> OpenAsync(IClusterClient client, IEnumerable<string> tierKeys)
+    public static async Task<TierChangeFeed> OpenAsync(IClusterClient client, IReadOnlyCollection<string> tierKeys, ILogger logger)
     {
-        var feed = new TierChangeFeed();
+        var feed = new TierChangeFeed(tierKeys.Count, logger);
         var provider = client.GetStreamProvider(FleetKeys.StreamProvider);
         try
         {
@@ -33,7 +33,7 @@ internal sealed class TierChangeFeed : IAsyncDisposable
                 var stream = provider.GetStream<TierChanged>(StreamId.Create(FleetKeys.TierStreamNamespace, key));
                 feed._handles.Add(await stream.SubscribeAsync((change, _) =>
                 {
-                    feed._channel.Writer.TryWrite(change);
+                    feed.Offer(change);
                     return Task.CompletedTask;
                 }));
             }
@@ -46,9 +46,23 @@ internal sealed class TierChangeFeed : IAsyncDisposable
         }
     }
 
+    /// <summary>The reader caught up (sent a resync): the next drop starts a new episode worth a log line.</summary>
+    public void Resynced() => Volatile.Write(ref _dropping, 0);
+
+    private void Offer(TierChanged change)
+    {
+        // One line per episode, not per dropped change: a stuck watcher of a busy tier would flood the log.
+        if (Changes.Offer(change) && Interlocked.Exchange(ref _dropping, 1) == 0)
+        {
+            _logger.LogInformation(
+                "A watch of tier {Tier} reads too slowly: its buffer of {Capacity} changes is full and the oldest are dropped; it gets a fresh snapshot when it reads again",
+                change.Snapshot.Name, Changes.Capacity);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        _channel.Writer.TryComplete();
+        Changes.Complete();
         foreach (var handle in _handles)
         {
             try
