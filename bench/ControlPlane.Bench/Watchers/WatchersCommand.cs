@@ -11,8 +11,7 @@ public static class WatchersCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var endpoint = new Option<string?>("--endpoint") { Description = $"gRPC endpoint (default ${ControlPlaneEndpoint.EnvironmentVariable}, else {ControlPlaneEndpoint.Default})", HelpName = "URL" };
-        var environment = new Option<string>("--environment") { Description = "Environment; empty means the silo's default", DefaultValueFactory = _ => "" };
+        var gateway = new GatewayOptions(", an operator's or admin's");
         var tier = new Option<string>("--tier") { Description = "Tier to watch and change (its automatic decisions are paused and resumed; left resumed)", DefaultValueFactory = _ => "oltp" };
         var watchers = new Option<int>("--watchers") { Description = "Concurrent WatchTier streams that read", DefaultValueFactory = _ => 1000 };
         var slow = new Option<int>("--slow") { Description = "Further WatchTier streams that never read (slow consumers)", DefaultValueFactory = _ => 0 };
@@ -20,13 +19,6 @@ public static class WatchersCommand
         var changes = new Option<int>("--changes") { Description = "Tier changes to make (pause, resume, ...)", DefaultValueFactory = _ => 20 };
         var interval = DurationArgument.Option("--interval", TimeSpan.FromSeconds(1), "Time between two changes");
         var siloPid = new Option<int?>("--silo-pid") { Description = "Process id of the silo, for its RSS before and after (same machine)", HelpName = "PID" };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON instead of a table" };
-        var output = new Option<FileInfo?>("--output") { Description = "Also write the JSON result to this file", HelpName = "FILE" };
-        var tokenFile = new Option<string?>("--token-file")
-        {
-            Description = $"File with the bearer token, an operator's or admin's (default ${ControlPlaneToken.EnvironmentVariable}, else {ControlPlaneToken.DefaultFile})",
-            HelpName = "FILE",
-        };
         IntOption.Range(watchers, 1, 20_000);
         IntOption.Range(slow, 0, 10_000);
         IntOption.Range(channels, 1, 256);
@@ -34,30 +26,21 @@ public static class WatchersCommand
 
         var command = new Command("watchers", "Many WatchTier streams on one silo: delivery latency of real tier changes to all, memory per watcher, the effect of watchers that never read.")
         {
-            endpoint, environment, tier, watchers, slow, channels, changes, interval, siloPid, json, output, tokenFile,
+            tier, watchers, slow, channels, changes, interval, siloPid,
         };
+        gateway.AddTo(command);
         command.SetAction(async (parsed, ct) =>
         {
-            Uri uri;
-            string? token;
-            try
-            {
-                uri = ControlPlaneEndpoint.Resolve(parsed.GetValue(endpoint));
-                token = ControlPlaneToken.Resolve(null, parsed.GetValue(tokenFile))?.Token;
-            }
-            catch (Exception ex) when (ex is InvalidEndpointException or InvalidTokenSourceException)
-            {
-                await stderr.WriteLineAsync($"error: {ex.Message}");
-                return ExitCodes.Usage;
-            }
-            var settings = new WatchersSettings(uri, parsed.GetValue(environment) ?? "", parsed.GetValue(tier) ?? "oltp", parsed.GetValue(watchers),
+            if (await gateway.ResolveAsync(parsed, stderr) is not { } resolved) return ExitCodes.Usage;
+            var (uri, token) = resolved;
+            var settings = new WatchersSettings(uri, parsed.GetValue(gateway.Environment) ?? "", parsed.GetValue(tier) ?? "oltp", parsed.GetValue(watchers),
                 parsed.GetValue(slow), parsed.GetValue(channels), parsed.GetValue(changes), parsed.GetValue(interval), token, parsed.GetValue(siloPid));
             var progress = new Progress<string>(line => stderr.WriteLine($"  {line}"));
             try
             {
                 var result = await WatchersRun.RunAsync(settings, progress, ct);
-                if (!parsed.GetValue(json)) await stdout.WriteLineAsync(result.Render());
-                await JsonReport.WriteAsync(result, parsed.GetValue(json), parsed.GetValue(output), stdout, ct);
+                if (!parsed.GetValue(gateway.Json)) await stdout.WriteLineAsync(result.Render());
+                await JsonReport.WriteAsync(result, parsed.GetValue(gateway.Json), parsed.GetValue(gateway.Output), stdout, ct);
                 return result.Errors == 0 ? ExitCodes.Ok : ExitCodes.Failed;
             }
             catch (Exception ex) when (ct.IsCancellationRequested && ex is OperationCanceledException or RpcException)
