@@ -7,9 +7,10 @@ using Xunit;
 namespace ControlPlane.IntegrationTests.Consistency;
 
 /// <summary>
-/// A cross-tier pair on the real fleet: a tenant's orders in <c>queue</c> against their copy in <c>olap</c> (the pair
-/// <c>xt-orders</c> configured by <see cref="SiloFixture"/>). Equal counts read as consistent; a row only one side
-/// has makes queue's check inconsistent, names both values, and `cpctl consistency` exits 1.
+/// A cross-tier pair on the real fleet: a tenant's orders copied into <c>olap</c> against the originals in <c>queue</c>
+/// (the pair <c>xt-orders</c> configured by <see cref="SiloFixture"/>, checked with olap). Equal counts read as
+/// consistent; an order the copy lacks makes olap's check inconsistent, names both values, and `cpctl consistency`
+/// exits 1.
 /// </summary>
 [Collection(SiloCollection.Name)]
 [Trait("Category", "Postgres")]
@@ -31,29 +32,29 @@ public sealed class CrossTierPairTests(SiloFixture fixture)
             INSERT INTO xt_orders_fact SELECT g, 'acme' FROM generate_series(2, 40, 2) g;
             """);
 
-        var equal = await Consistency.CheckConsistencyAsync(new CheckConsistencyRequest { Tier = "queue", Tables = { "xt_orders" } });
+        var equal = await Consistency.CheckConsistencyAsync(new CheckConsistencyRequest { Tier = "olap", Tables = { "xt_orders_fact" } });
         var pair = Assert.Single(equal.Pairs);
         Assert.True(pair.Equal, $"{pair.Name}: {pair.Left} vs {pair.Right} {pair.Error}");
-        Assert.Equal(("queue", "20", "olap", "20"), (pair.LeftTier, pair.Left, pair.RightTier, pair.Right));
+        Assert.Equal(("olap", "20", "queue", "20"), (pair.LeftTier, pair.Left, pair.RightTier, pair.Right));
         Assert.True(equal.Consistent, "equal pair and equal standbys read as consistent");
 
         // An order the copy never received.
         await ExecuteAsync("queue", "INSERT INTO xt_orders VALUES (41, 'acme')");
-        var differs = await Consistency.CheckConsistencyAsync(new CheckConsistencyRequest { Tier = "queue", Tables = { "xt_orders" } });
+        var differs = await Consistency.CheckConsistencyAsync(new CheckConsistencyRequest { Tier = "olap", Tables = { "xt_orders_fact" } });
         pair = Assert.Single(differs.Pairs);
         Assert.False(pair.Equal);
-        Assert.Equal(("21", "20"), (pair.Left, pair.Right));
+        Assert.Equal(("20", "21"), (pair.Left, pair.Right));
         Assert.False(differs.Consistent);
 
         var stdout = new StringWriter();
         var exit = await ControlPlane.Cli.CpctlApp.RunAsync(
-            ["consistency", "queue", "--tables", "xt_orders", "--endpoint", fixture.Endpoint, "--token-file", fixture.AdminTokenFile], stdout, new StringWriter(), CancellationToken.None);
+            ["consistency", "olap", "--tables", "xt_orders_fact", "--endpoint", fixture.Endpoint, "--token-file", fixture.AdminTokenFile], stdout, new StringWriter(), CancellationToken.None);
         Assert.Equal(1, exit);
         Assert.Contains("xt-orders", stdout.ToString(), StringComparison.Ordinal);
 
         // The copy catches up: the next check of the pair is clean again.
         await ExecuteAsync("olap", "INSERT INTO xt_orders_fact VALUES (41, 'acme')");
-        var repaired = await Consistency.CheckConsistencyAsync(new CheckConsistencyRequest { Tier = "queue", Tables = { "xt_orders" } });
+        var repaired = await Consistency.CheckConsistencyAsync(new CheckConsistencyRequest { Tier = "olap", Tables = { "xt_orders_fact" } });
         Assert.True(Assert.Single(repaired.Pairs).Equal);
     }
 

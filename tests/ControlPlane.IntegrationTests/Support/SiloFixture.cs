@@ -100,16 +100,17 @@ public sealed class SiloFixture : IAsyncLifetime
     }
 
     /// <summary>
-    /// One cross-tier pair (queue's orders against olap's fact table, Consistency/CrossTierPairTests). It is checked with
-    /// queue's consistency check only, which no other test of this collection runs.
+    /// One cross-tier pair (olap's copy of a tenant's orders against queue's originals, Consistency/CrossTierPairTests).
+    /// A pair is checked with its left tier's consistency check, and no other test runs one on olap (verify and the
+    /// consistency tests use queue and content).
     /// </summary>
     private static readonly Dictionary<string, string?> CrossTierPair = new()
     {
         ["ControlPlane:Consistency:Pairs:0:Name"] = "xt-orders",
-        ["ControlPlane:Consistency:Pairs:0:LeftTier"] = "queue",
-        ["ControlPlane:Consistency:Pairs:0:LeftQuery"] = "SELECT count(*) FROM xt_orders WHERE tenant = 'acme'",
-        ["ControlPlane:Consistency:Pairs:0:RightTier"] = "olap",
-        ["ControlPlane:Consistency:Pairs:0:RightQuery"] = "SELECT count(*) FROM xt_orders_fact WHERE tenant = 'acme'",
+        ["ControlPlane:Consistency:Pairs:0:LeftTier"] = "olap",
+        ["ControlPlane:Consistency:Pairs:0:LeftQuery"] = "SELECT count(*) FROM xt_orders_fact WHERE tenant = 'acme'",
+        ["ControlPlane:Consistency:Pairs:0:RightTier"] = "queue",
+        ["ControlPlane:Consistency:Pairs:0:RightQuery"] = "SELECT count(*) FROM xt_orders WHERE tenant = 'acme'",
     };
 
     private async Task StartAsync()
