@@ -44,9 +44,11 @@ public sealed class CatalogInstance
         var driver = new LocalInstanceDriver(
             new LocalInstanceOptions("catalog", "catalog", Path.Combine(root, "data"), remembered ?? 0, passwordFile, ReplicatorPasswordFile: null),
             logger);
-        var port = await driver.AdoptPortAsync(remembered, ct).ConfigureAwait(false);
+        await driver.AdoptPortAsync(remembered, ct).ConfigureAwait(false);
         if (driver.IsInitialized) await driver.StartAsync(ct).ConfigureAwait(false);
         else await driver.InitPrimaryAsync(ct).ConfigureAwait(false);
+        // Read after the start: a port taken before the server bound it moved.
+        var port = driver.Port;
         await OsUser.WriteFileAsync(manifestPath, JsonSerializer.Serialize(new CatalogManifest(port)),
             UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, forPostgres: false, ct).ConfigureAwait(false);
 

@@ -16,6 +16,7 @@ public sealed partial class LocalInstanceDriver(LocalInstanceOptions options, IL
     private readonly PgBinaries _bin = binaries ?? PgBinaries.Shared;
     private ReplicaEndpoint? _upstream;
     private string? _slotName;
+    private bool _portMayMove;
 
     public string Tier => options.Tier;
     public string Name => options.Name;
@@ -64,6 +65,7 @@ public sealed partial class LocalInstanceDriver(LocalInstanceOptions options, IL
             return Port;
         }
         Port = FreePort.ReuseOrPick(remembered);
+        _portMayMove = true;
         if (remembered is { } r && r != Port)
         {
             logger.LogWarning("Port {Remembered} of {Tier}/{Replica} is taken; moving to {Port}", r, Tier, Name, Port);
@@ -143,8 +145,23 @@ public sealed partial class LocalInstanceDriver(LocalInstanceOptions options, IL
             var result = await ProcessRunner.RunAsync(
                 PgSpec("pg_ctl", ["start", "-D", DataDirectory, "-l", LogFile, "-w", "-t", seconds, "-s"], options.StartTimeout + TimeSpan.FromSeconds(15)),
                 ct).ConfigureAwait(false);
-            if (result.Succeeded) return;
+            if (result.Succeeded)
+            {
+                _portMayMove = false;
+                return;
+            }
             var log = LogTail();
+            // A port found free at provisioning can be taken before the server binds it (any process's outgoing
+            // connection may get it as its ephemeral port). Only while the port is still being settled: once an
+            // instance served, its endpoint is known to the tier and moving it would strand its clients.
+            if (attempt < 5 && _portMayMove && log.Contains("Address already in use", StringComparison.Ordinal))
+            {
+                var taken = Port;
+                Port = FreePort.Pick();
+                logger.LogWarning("Port {Taken} of {Tier}/{Replica} was taken before the server bound it; moving to {Port}", taken, Tier, Name, Port);
+                await WriteConfigAsync(ct).ConfigureAwait(false);
+                continue;
+            }
             // After a SIGKILLed postmaster its orphaned children hold the shared memory block for a moment.
             if (attempt < 5 && log.Contains("pre-existing shared memory block", StringComparison.Ordinal))
             {

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using ControlPlane.Postgres.Health;
 using ControlPlane.Postgres.Instances;
 using Xunit;
@@ -50,5 +52,27 @@ public sealed class LocalInstanceDriverTests(PostgresPairFixture pair)
         await pair.Primary.StartAsync(CancellationToken.None);
         Assert.Equal(pid, pair.Primary.PostmasterPid());
         Assert.Equal(pair.Primary.Port, pair.Primary.RunningPort());
+    }
+
+    [Fact]
+    public async Task A_port_taken_between_provisioning_and_the_first_start_moves_the_new_instance_to_a_free_one()
+    {
+        var driver = pair.Driver("test-port");
+        var picked = await driver.AdoptPortAsync(null, CancellationToken.None);
+        // Another process takes the port before the server binds it (as an outgoing connection's ephemeral port can).
+        using var thief = new TcpListener(IPAddress.Loopback, picked);
+        thief.Start();
+        try
+        {
+            await driver.InitPrimaryAsync(CancellationToken.None);
+            Assert.NotEqual(picked, driver.Port);
+            Assert.Equal(driver.Port, driver.RunningPort());
+            await using var probe = new ReplicaProbe(driver.Endpoint, ProbeTimeout);
+            Assert.True((await probe.ProbeAsync(CancellationToken.None)).Reachable);
+        }
+        finally
+        {
+            await driver.StopAsync(StopMode.Immediate, CancellationToken.None);
+        }
     }
 }

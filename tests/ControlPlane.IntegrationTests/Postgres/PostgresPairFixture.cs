@@ -50,7 +50,7 @@ public sealed class PostgresPairFixture : IAsyncLifetime
         catch (IOException) { }
     }
 
-    private LocalInstanceDriver Driver(string name) =>
+    public LocalInstanceDriver Driver(string name) =>
         new(new LocalInstanceOptions(Tier, name, Path.Combine(Root, name, "data"), FreePort.Pick(), SuperuserPasswordFile, ReplicatorPasswordFile),
             NullLogger.Instance);
 }
