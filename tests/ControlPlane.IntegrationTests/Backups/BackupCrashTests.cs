@@ -80,6 +80,29 @@ public sealed class BackupCrashTests(ITestOutputHelper output) : IAsyncLifetime
             await backups.Client.RestoreAsync(new RestoreRequest { Tier = TierName, BackupId = op.Subject }));
         Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
         Assert.Contains("cannot be restored", refused.Status.Detail, StringComparison.Ordinal);
+
+        // The newest backup failed: the alert engine says so (BackupFailed, critical) until a backup succeeds.
+        var labels = new Dictionary<string, string> { ["environment"] = "local", ["tier"] = TierName };
+        var invoker = await _silos.ConnectAsync(second);
+        var failed = await AlertWaits.FiringAsync(invoker, "local", "BackupFailed", labels, TimeSpan.FromMinutes(1));
+        Assert.Equal("critical", failed.Severity);
+
+        // The repository made unusable (its directory moved away, a file in its place, as a lost mount would leave
+        // it): BackupRepositoryUnavailable fires; put back, it resolves.
+        var repository = Path.Combine(DataDirectory, "backups");
+        var away = repository + ".away";
+        Directory.Move(repository, away);
+        try
+        {
+            await File.WriteAllTextAsync(repository, "not a directory");
+            await AlertWaits.FiringAsync(invoker, "local", "BackupRepositoryUnavailable", labels, TimeSpan.FromMinutes(1));
+        }
+        finally
+        {
+            File.Delete(repository);
+            Directory.Move(away, repository);
+        }
+        await AlertWaits.ResolvedAsync(invoker, "local", "BackupRepositoryUnavailable", labels, TimeSpan.FromMinutes(1));
     }
 
     [Fact]

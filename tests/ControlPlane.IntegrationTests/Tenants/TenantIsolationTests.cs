@@ -72,10 +72,20 @@ public sealed class TenantIsolationTests(SiloFixture fixture)
         var (exit, _, _) = await TenantCpctl.RunAsync(fixture, "tenant", "probe", a);
         Assert.Equal(1, exit);
         Assert.Equal(2, (await client.Tenants.GetTenantAsync(new TenantRequest { Tenant = a })).Probe.Leaks);
+        // The leaks are alerts too, one per tier the probe reached another tenant on (TenantIsolationLeak, critical).
+        foreach (var tier in new[] { "oltp", "content" })
+        {
+            var alert = await AlertWaits.FiringAsync(client.CallInvoker, "local", "TenantIsolationLeak", Labels(tier, a), TimeSpan.FromSeconds(30));
+            Assert.Equal("critical", alert.Severity);
+            Assert.True(alert.Value >= 1, $"value {alert.Value}");
+        }
 
         await oltp.ExecuteAsync($"REVOKE ALL ON {roleB}.secrets FROM {roleA}; REVOKE USAGE ON SCHEMA {roleB} FROM {roleA}");
         await content.ExecuteAsync("DROP POLICY leaky ON tenant_shared.notes");
         Assert.Equal(0, (await client.Tenants.ProbeTenantAsync(new TenantRequest { Tenant = a })).Probe.Leaks);
+        // A clean probe of a tier resolves that tier's alert.
+        foreach (var tier in new[] { "oltp", "content" })
+            await AlertWaits.ResolvedAsync(client.CallInvoker, "local", "TenantIsolationLeak", Labels(tier, a), TimeSpan.FromSeconds(30));
 
         var erased = await client.Tenants.EraseTenantAsync(new TenantEraseRequest { Tenant = a, Confirm = a });
         Assert.True(erased.EraseReport.Verified);
@@ -107,4 +117,7 @@ public sealed class TenantIsolationTests(SiloFixture fixture)
                 new TenantPlacement { Tier = "content", Kind = PlacementKind.Shared },
             },
         });
+
+    private static Dictionary<string, string> Labels(string tier, string tenant) =>
+        new() { ["environment"] = "local", ["tier"] = tier, ["tenant"] = tenant };
 }
