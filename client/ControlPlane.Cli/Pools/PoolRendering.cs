@@ -21,14 +21,18 @@ internal static class PoolRendering
     private static Table Tenants(PoolBudget b)
     {
         var table = new Table().Border(TableBorder.Simple)
-            .AddColumns("TENANT", "PLAN (W/MIN/MAX)", "LEASES", "GRANTED", "CONNECTIONS", "IN USE", "IDLE", "WAITING", "OVERRUNS", "LEAK SUSPECTS");
+            .AddColumns("TENANT", "PLAN (W/MIN/MAX)", "LEASES", "GRANTED", "CONNECTIONS", "IN USE", "IDLE", "WAITING", "OPEN WAIT MAX/MEAN", "OVERRUNS", "LEAK SUSPECTS");
         foreach (var t in b.Tenants)
         {
             table.AddRow(t.Tenant, $"{t.Weight}/{t.Min}/{t.Max}", N(t.Leases), N(t.Granted), N(t.Connections), N(t.InUse), N(t.Idle), N(t.Waiting),
-                t.Overruns > 0 ? $"[red]{t.Overruns}[/]" : "0", t.LeakSuspects > 0 ? $"[red]{t.LeakSuspects}[/]" : "0");
+                Wait(t.OpenWaitSecondsMax, t.OpenWaitSecondsMean), t.Overruns > 0 ? $"[red]{t.Overruns}[/]" : "0", t.LeakSuspects > 0 ? $"[red]{t.LeakSuspects}[/]" : "0");
         }
         return table;
     }
+
+    /// <summary>Milliseconds below ten seconds: a wait worth a look is tens to thousands of them.</summary>
+    private static string Wait(double max, double mean) =>
+        max <= 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{max * 1000:0} / {mean * 1000:0} ms");
 
     public static IRenderable Leases(ListLeasesResponse response)
     {

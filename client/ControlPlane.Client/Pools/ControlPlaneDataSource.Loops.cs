@@ -120,6 +120,7 @@ public sealed partial class ControlPlaneDataSource
         while (await Delay(_options.StatsInterval, ct).ConfigureAwait(false))
         {
             var lease = _lease;
+            var waits = _openWaits.Take();
             try
             {
                 var answer = await _client.Pools.ReportPoolStatsAsync(new ReportPoolStatsRequest
@@ -130,6 +131,9 @@ public sealed partial class ControlPlaneDataSource
                     InUse = InUse,
                     Idle = 0,
                     Waiting = Volatile.Read(ref _waiting),
+                    Opens = waits.Opens,
+                    OpenWaitSecondsMax = waits.MaxSeconds,
+                    OpenWaitSecondsTotal = waits.TotalSeconds,
                 }, deadline: Deadline(), cancellationToken: ct).ConfigureAwait(false);
                 if (answer.Granted != lease.Granted && lease.LeaseId == _lease.LeaseId)
                 {
@@ -141,7 +145,8 @@ public sealed partial class ControlPlaneDataSource
             }
             catch (RpcException)
             {
-                // Statistics are best effort.
+                // Statistics are best effort; the interval's waits go with the next report.
+                _openWaits.Restore(waits);
             }
         }
     }

@@ -27,6 +27,7 @@ public sealed partial class ControlPlaneDataSource : IAsyncDisposable
     private PoolTarget _target = null!;
     private PoolTarget? _readTarget;
     private int _waiting;
+    private readonly OpenWaits _openWaits = new();
 
     private ControlPlaneDataSource(ControlPlaneClient client, ControlPlaneDataSourceOptions options)
     {
@@ -81,6 +82,7 @@ public sealed partial class ControlPlaneDataSource : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
         Interlocked.Increment(ref _waiting);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var deadline = DateTime.UtcNow + _options.OpenRetryBudget;
@@ -89,7 +91,9 @@ public sealed partial class ControlPlaneDataSource : IAsyncDisposable
                 var target = readOnly && Volatile.Read(ref _readTarget) is { } standby ? standby : Volatile.Read(ref _target);
                 try
                 {
-                    return await target.OpenAsync(ct).ConfigureAwait(false);
+                    var connection = await target.OpenAsync(ct).ConfigureAwait(false);
+                    _openWaits.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                    return connection;
                 }
                 catch (Exception e) when (Retryable(e) && DateTime.UtcNow < deadline && !ct.IsCancellationRequested)
                 {

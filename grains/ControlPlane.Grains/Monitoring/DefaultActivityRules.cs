@@ -42,6 +42,8 @@ internal static class DefaultActivityRules
             "A lease holds more connections than it was granted."),
         DefaultAlertRules.Rule("PoolLeakSuspect", MonitoringMetrics.PoolLeakSuspects, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Warning,
             "Leased connections sit idle in transaction past the leak-suspect threshold."),
+        DefaultAlertRules.Rule("PoolOpenWaitHigh", MonitoringMetrics.PoolOpenWaitSeconds, AlertComparison.Above, 1, TimeSpan.FromMinutes(2), AlertSeverity.Warning,
+            "A service waited more than a second for a connection for two minutes: its grant is too small for its concurrency, or the primary is slow to accept sessions."),
         DefaultAlertRules.Rule("TenantIsolationLeak", MonitoringMetrics.TenantIsolationLeaks, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Critical,
             "A tenant's role reached another tenant's data in the cross-tenant probe."),
     ];

@@ -58,6 +58,7 @@ public static class MonitoringMetrics
     public const string PoolLeakSuspects = "pool_leak_suspects";
     public const string PoolWaitingOpens = "pool_waiting_opens";
     public const string PoolGrantedRatio = "pool_granted_ratio";
+    public const string PoolOpenWaitSeconds = "pool_open_wait_seconds";
     public const string TenantIsolationLeaks = "tenant_isolation_leaks";
 
     public static readonly IReadOnlyList<MetricDefinition> All =
@@ -111,6 +112,7 @@ public static class MonitoringMetrics
         new(PoolLeakSuspects, "tier", "connections", "Leased connections idle in transaction past the leak-suspect threshold."),
         new(PoolWaitingOpens, "tier", "opens", "Opens waiting for a pooled connection, as the tenants' client libraries report."),
         new(PoolGrantedRatio, "tier", "ratio", "Connections granted to leases / the pool's capacity."),
+        new(PoolOpenWaitSeconds, "tier", "seconds", "Longest wait for a connection any tenant's client library reported in its last interval (the grant's slots busy, or the primary slow to accept sessions)."),
         new(TenantIsolationLeaks, "tier", "attempts", "Cross-tenant attempts that succeeded in the tenant's last probe (label tenant; 0 after a clean probe)."),
     ];
 

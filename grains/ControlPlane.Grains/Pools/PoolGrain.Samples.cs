@@ -157,7 +157,9 @@ public sealed partial class PoolGrain
                 return new TenantBudget(tenant, mine.Sum(l => l.Granted), stats.Sum(s => s.InUse),
                     // The library cannot see its pool's idle connections; the server can: tagged connections not in use.
                     Math.Max(stats.Sum(s => s.Idle), usage.Sum(u => u.Connections) - stats.Sum(s => s.InUse)), stats.Sum(s => s.Waiting),
-                    overruns, usage.Sum(u => u.LeakSuspects), mine.Count, usage.Sum(u => u.Connections), _plans.GetValueOrDefault(tenant));
+                    overruns, usage.Sum(u => u.LeakSuspects), mine.Count, usage.Sum(u => u.Connections), _plans.GetValueOrDefault(tenant),
+                    stats.Select(s => s.OpenWaitMaxSeconds).DefaultIfEmpty(0).Max(),
+                    stats.Sum(s => s.Opens) is var opens and > 0 ? stats.Sum(s => s.OpenWaitTotalSeconds) / opens : 0);
             }).ToList();
         var primary = _primary.Length > 0 ? _samples.GetValueOrDefault(_primary) : null;
         return new PoolBudget(_env, _tier, _capacity ?? 0, CapacityFor(LeaseAccess.ReadOnly) ?? 0, _unmanaged, tenants,

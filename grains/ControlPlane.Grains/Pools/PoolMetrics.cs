@@ -32,6 +32,8 @@ public sealed class PoolMetrics : IDisposable
             description: "Leases of the tenant holding more connections than granted.");
         _meter.CreateObservableGauge("controlplane.pool.leak_suspects", () => Tenants(t => t.LeakSuspects),
             description: "Connections of the tenant idle in transaction past the suspect threshold.");
+        _meter.CreateObservableGauge("controlplane.pool.open_wait_max", () => TenantWaits(t => t.OpenWaitMaxSeconds), unit: "s",
+            description: "Longest wait for a connection in the tenant's last client-library report interval.");
     }
 
     public void Record(PoolBudget budget)
@@ -47,6 +49,10 @@ public sealed class PoolMetrics : IDisposable
 
     private IEnumerable<Measurement<int>> Tenants(Func<TenantBudget, int> read) =>
         _budgets.SelectMany(kv => kv.Value.Tenants.Select(t => new Measurement<int>(read(t),
+            new("environment", kv.Key.Env), new("tier", kv.Key.Tier), new("tenant", t.Tenant))));
+
+    private IEnumerable<Measurement<double>> TenantWaits(Func<TenantBudget, double> read) =>
+        _budgets.SelectMany(kv => kv.Value.Tenants.Select(t => new Measurement<double>(read(t),
             new("environment", kv.Key.Env), new("tier", kv.Key.Tier), new("tenant", t.Tenant))));
 
     public void Dispose() => _meter.Dispose();

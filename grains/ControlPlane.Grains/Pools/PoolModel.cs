@@ -130,13 +130,19 @@ public sealed record PoolSettings(
     }
 }
 
-/// <summary>The client library's own view of one lease's pool.</summary>
+/// <summary>
+/// The client library's own view of one lease's pool; the open counts and waits cover the interval since its previous
+/// report.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("controlplane.PoolStatsReport")]
 public sealed record PoolStatsReport(
     [property: Id(0)] int InUse,
     [property: Id(1)] int Idle,
     [property: Id(2)] int Waiting,
-    [property: Id(3)] DateTimeOffset At);
+    [property: Id(3)] DateTimeOffset At,
+    [property: Id(4)] int Opens = 0,
+    [property: Id(5)] double OpenWaitMaxSeconds = 0,
+    [property: Id(6)] double OpenWaitTotalSeconds = 0);
 
 /// <summary>Per lease, what the last sample of its replica saw.</summary>
 [GenerateSerializer, Immutable, Alias("controlplane.LeaseUsage")]
@@ -178,7 +184,9 @@ public sealed record TenantBudget(
     [property: Id(6)] int LeakSuspects,
     [property: Id(7)] int Leases,
     [property: Id(8)] int Connections,
-    [property: Id(9)] TenantPlan? Plan);
+    [property: Id(9)] TenantPlan? Plan,
+    [property: Id(10)] double OpenWaitMaxSeconds = 0,
+    [property: Id(11)] double OpenWaitMeanSeconds = 0);
 
 [GenerateSerializer, Immutable, Alias("controlplane.PoolBudget")]
 public sealed record PoolBudget(

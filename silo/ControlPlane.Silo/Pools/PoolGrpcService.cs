@@ -136,7 +136,19 @@ internal sealed class PoolGrpcService(IClusterClient cluster, IOptions<ControlPl
         {
             if (value is < 0 or > 1_000_000) throw RequestValidation.Invalid($"{field} {value} is out of range; expected 0 to 1000000.");
         }
-        var lease = await Pool(env, tier).ReportStats(request.LeaseId, new PoolStatsReport(request.InUse, request.Idle, request.Waiting, DateTimeOffset.UtcNow));
+        if (request.Opens is < 0 or > 1_000_000_000) throw RequestValidation.Invalid($"opens {request.Opens} is out of range; expected 0 to 1000000000.");
+        foreach (var (field, value) in new[] { ("open_wait_seconds_max", request.OpenWaitSecondsMax), ("open_wait_seconds_total", request.OpenWaitSecondsTotal) })
+        {
+            if (!double.IsFinite(value) || value < 0) throw RequestValidation.Invalid($"{field} {value} is not a finite number of seconds at least 0.");
+        }
+        if (request.OpenWaitSecondsMax > 3600) throw RequestValidation.Invalid($"open_wait_seconds_max {request.OpenWaitSecondsMax} is out of range; expected 0 to 3600.");
+        if (request.OpenWaitSecondsTotal < request.OpenWaitSecondsMax)
+            throw RequestValidation.Invalid($"open_wait_seconds_total {request.OpenWaitSecondsTotal} is less than open_wait_seconds_max {request.OpenWaitSecondsMax}; the total includes the longest wait.");
+        if (request.Opens == 0 && request.OpenWaitSecondsTotal > 0)
+            throw RequestValidation.Invalid($"open_wait_seconds_total {request.OpenWaitSecondsTotal} with opens 0; waits are reported with the opens they belong to.");
+        var report = new PoolStatsReport(request.InUse, request.Idle, request.Waiting, DateTimeOffset.UtcNow,
+            request.Opens, request.OpenWaitSecondsMax, request.OpenWaitSecondsTotal);
+        var lease = await Pool(env, tier).ReportStats(request.LeaseId, report);
         return new Proto.ReportPoolStatsResponse { Granted = lease.Granted, Version = lease.Version };
     }
 

@@ -100,6 +100,8 @@ internal static class PoolMapper
             Weight = t.Plan?.Weight ?? 0,
             Min = t.Plan?.Min ?? 0,
             Max = t.Plan?.Max ?? 0,
+            OpenWaitSecondsMax = t.OpenWaitMaxSeconds,
+            OpenWaitSecondsMean = t.OpenWaitMeanSeconds,
         }));
         return budget;
     }

@@ -112,6 +112,8 @@ public sealed class PoolFleetTests(SiloFixture fixture)
             // The alert reaches the tier's watch stream too (GetTier reads the same versioned snapshot).
             await Eventually(async () => (await client.Fleet.GetTierAsync(new GetTierRequest { Tier = "queue" }))
                 .PoolAlert.Contains($"leak suspect: lease {leaky.LeaseId}", StringComparison.Ordinal), "the leak alert on the tier");
+            // And the alert engine raises it as a structured alert (rule + labels), the one way alerts are raised.
+            await AlertWaits.FiringAsync(client.CallInvoker, "local", "PoolLeakSuspect", QueueLabels, Patience);
 
             await SetPolicyAsync(client, original, suspect: 1, terminate: 3);
             await Eventually(async () =>
@@ -133,11 +135,93 @@ public sealed class PoolFleetTests(SiloFixture fixture)
                 }
             }, "the leaked session to be terminated");
             await leaked.DisposeAsync();
+            await AlertWaits.ResolvedAsync(client.CallInvoker, "local", "PoolLeakSuspect", QueueLabels, Patience);
         }
         finally
         {
             await client.Pools.SetPoolSettingsAsync(new SetPoolSettingsRequest { Tier = "queue", Settings = original });
         }
+    }
+
+    [Fact]
+    public async Task A_service_whose_grant_is_too_small_for_its_concurrency_shows_its_open_wait_in_the_budget()
+    {
+        using var client = Client();
+        await WaitForBudgetAsync(client, "content", b => b.Capacity > 0);
+        var tenant = "waiter-" + Guid.NewGuid().ToString("N")[..6];
+        await client.Pools.RegisterTenantAsync(new RegisterTenantRequest
+        {
+            Tenant = tenant,
+            Plans = { new TenantPlan { Tier = "content", Weight = 1, Min = 1, Max = 1 } },
+        });
+        await using var source = await SourceAsync(client, "content", tenant, "api", 1);
+        Assert.Equal(1, source.Grant);
+
+        // The grant's one connection is held for a second: the second open waits for it to come back.
+        var held = await source.OpenConnectionAsync();
+        var second = source.OpenConnectionAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.False(second.IsCompleted, "the second open should wait for the grant's only connection");
+        await held.DisposeAsync();
+        await using (await second) { }
+
+        // Not a speed bound: the wait cannot be shorter than the second the connection was held.
+        var budget = await WaitForBudgetAsync(client, "content", b => Tenant(b, tenant).OpenWaitSecondsMax > 0);
+        Assert.InRange(Tenant(budget, tenant).OpenWaitSecondsMax, 0.9, 30);
+        Assert.True(Tenant(budget, tenant).OpenWaitSecondsMean > 0);
+        Assert.Contains(" ms", await CpctlAsync("pool", "content"), StringComparison.Ordinal);
+
+        var invalid = await Assert.ThrowsAsync<RpcException>(() => client.Pools.ReportPoolStatsAsync(new ReportPoolStatsRequest
+        {
+            Tenant = tenant, LeaseId = source.LeaseId, Opens = 1, OpenWaitSecondsMax = double.NaN, OpenWaitSecondsTotal = 1,
+        }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, invalid.StatusCode);
+        Assert.Contains("open_wait_seconds_max", invalid.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_lease_holding_more_connections_than_granted_fires_PoolLeaseOverrun_until_it_lets_go()
+    {
+        using var client = Client();
+        await WaitForBudgetAsync(client, "content", b => b.Capacity > 0 && b.Primary.Length > 0);
+        var tenant = "overrun-" + Guid.NewGuid().ToString("N")[..6];
+        await client.Pools.RegisterTenantAsync(new RegisterTenantRequest
+        {
+            Tenant = tenant,
+            Plans = { new TenantPlan { Tier = "content", Weight = 1, Min = 1, Max = 1 } },
+        });
+        var lease = await client.Pools.AcquireLeaseAsync(new AcquireLeaseRequest { Tier = "content", Tenant = tenant, Service = "rogue", Requested = 1 });
+        Assert.Equal(1, lease.Granted);
+        var labels = new Dictionary<string, string> { ["environment"] = "local", ["tier"] = "content" };
+
+        // A holder that ignores its grant: two sessions under the lease's tag where one is granted.
+        var tier = await client.Fleet.GetTierAsync(new GetTierRequest { Tier = "content" });
+        var primary = tier.Replicas.Single(r => r.Name == tier.Primary);
+        var rogue = new NpgsqlConnectionStringBuilder
+        {
+            Host = primary.Host, Port = primary.Port, Username = "postgres", Database = "postgres", Pooling = false, SslMode = SslMode.Require,
+            Password = SecretFile.Read(new LocalFleetOptions(fixture.DataDirectory).SuperuserPasswordFile("content")),
+            ApplicationName = lease.Tag,
+        }.ConnectionString;
+        var sessions = new List<NpgsqlConnection>();
+        try
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                var session = new NpgsqlConnection(rogue);
+                await session.OpenAsync();
+                sessions.Add(session);
+            }
+            var fired = await AlertWaits.FiringAsync(client.CallInvoker, "local", "PoolLeaseOverrun", labels, Patience);
+            Assert.True(fired.Value >= 1, $"value {fired.Value}");
+            Assert.Equal("warning", fired.Severity);
+        }
+        finally
+        {
+            foreach (var session in sessions) await session.DisposeAsync();
+            await client.Pools.ReleaseLeaseAsync(new LeaseRequest { Tenant = tenant, LeaseId = lease.LeaseId });
+        }
+        await AlertWaits.ResolvedAsync(client.CallInvoker, "local", "PoolLeaseOverrun", labels, Patience);
     }
 
     [Fact]
@@ -167,6 +251,8 @@ public sealed class PoolFleetTests(SiloFixture fixture)
         Assert.Equal(StatusCode.InvalidArgument, invalid.StatusCode);
         Assert.Contains("requested 0", invalid.Status.Detail, StringComparison.Ordinal);
     }
+
+    private static readonly Dictionary<string, string> QueueLabels = new() { ["environment"] = "local", ["tier"] = "queue" };
 
     private ControlPlaneClient Client() => new(new Uri(fixture.Endpoint), new ControlPlaneClientOptions { Token = fixture.AdminToken });
 

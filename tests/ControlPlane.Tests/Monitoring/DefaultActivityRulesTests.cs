@@ -117,6 +117,20 @@ public sealed class DefaultActivityRulesTests
     }
 
     [Fact]
+    public void The_longest_open_wait_of_any_tenant_fires_PoolOpenWaitHigh()
+    {
+        PoolBudget Waits(params double[] maxima) => Budget(0, 0) with
+        {
+            Tenants = [.. maxima.Select((max, i) => new TenantBudget($"t{i}", 5, 1, 0, 0, 0, 0, 1, 1, null, max, max / 2))],
+        };
+        var reading = PoolReadings.Of(Waits(0.2, 3.5, 0), T0).Single(r => r.Metric == MonitoringMetrics.PoolOpenWaitSeconds);
+        Assert.Equal(3.5, reading.Value);
+        Fires("PoolOpenWaitHigh", PoolReadings.Of(Waits(0.2, 3.5), T0));
+        Quiet("PoolOpenWaitHigh", PoolReadings.Of(Waits(0.2, 0.9), T0));
+        Assert.Equal(0, PoolReadings.Of(Waits(), T0).Single(r => r.Metric == MonitoringMetrics.PoolOpenWaitSeconds).Value);
+    }
+
+    [Fact]
     public void A_replica_whose_disk_is_nearly_full_fires_DataDirectorySpaceLow_with_its_name()
     {
         ReplicaCapacity Replica(string name, long? total, long? free) => new(name, false, 0, 0, 0, 0, 0, 0, total, free, "");
