@@ -1,10 +1,14 @@
 using System.CommandLine;
 using ControlPlane.Cli.Common;
+using ControlPlane.Cli.Hardening;
 using ControlPlane.Protos.V1;
 
 namespace ControlPlane.Cli.Catalog;
 
-/// <summary><c>cpctl catalog status|backup</c>: the control plane's own catalog as the answering silo sees it, and its backups.</summary>
+/// <summary>
+/// <c>cpctl catalog status|backup|audit-security</c>: the control plane's own catalog as the answering silo sees it,
+/// its backups, and its hardening audit.
+/// </summary>
 internal static class CatalogCommands
 {
     public static Command Catalog(GlobalOptions globals, CliIo io)
@@ -23,7 +27,26 @@ internal static class CatalogCommands
         });
         catalog.Add(status);
         catalog.Add(Backup(globals, io));
+        catalog.Add(AuditSecurity(globals, io));
         return catalog;
+    }
+
+    /// <summary>The catalog held to the fleet's hardening checks; exit 1 when a high-severity check fails, as for a tier.</summary>
+    private static Command AuditSecurity(GlobalOptions globals, CliIo io)
+    {
+        var all = new Option<bool>("--all") { Description = "List every check, not only those that fail, are unknown or accepted" };
+        var audit = new Command("audit-security",
+            "CIS/STIG-style hardening audit of the catalog database itself (the checks of cpctl audit-security); exit 1 when a high-severity check fails") { all };
+        CommandRunner.SetHandler(audit, globals, io, async (context, parsed, ct) =>
+        {
+            var client = new HardeningService.HardeningServiceClient(context.Client.CallInvoker);
+            var result = await client.AuditCatalogSecurityAsync(new AuditCatalogSecurityRequest(),
+                deadline: DateTime.UtcNow.AddMinutes(1), cancellationToken: ct).ConfigureAwait(false);
+            if (context.Json) await JsonOutput.WriteAsync(io.Out, result).ConfigureAwait(false);
+            else await io.Out.WriteAsync(HardeningRendering.Audit(result, parsed.GetValue(all))).ConfigureAwait(false);
+            return result.FailedHigh > 0 ? ExitCodes.Refused : ExitCodes.Ok;
+        });
+        return audit;
     }
 
     /// <summary>

@@ -12,7 +12,7 @@ internal static class HardeningRendering
     {
         var b = new StringBuilder();
         b.Append(CultureInfo.InvariantCulture,
-            $"tier {audit.Tier}: score {audit.Score:0.0} at {audit.AuditedAt?.ToDateTimeOffset():yyyy-MM-dd HH:mm:ss}Z, {audit.FailedHigh} high-severity failure(s)\n");
+            $"{(audit.Environment.Length == 0 && audit.Tier == "catalog" ? "catalog" : "tier " + audit.Tier)}: score {audit.Score:0.0} at {audit.AuditedAt?.ToDateTimeOffset():yyyy-MM-dd HH:mm:ss}Z, {audit.FailedHigh} high-severity failure(s)\n");
         foreach (var r in audit.Replicas)
         {
             b.Append(CultureInfo.InvariantCulture,

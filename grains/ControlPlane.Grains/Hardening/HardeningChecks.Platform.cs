@@ -52,6 +52,7 @@ public static partial class HardeningChecks
     {
         if (!int.TryParse(f.Setting("max_connections"), out var max) || !int.TryParse(f.Setting("superuser_reserved_connections"), out var reserved))
             return Verdict.Unknown("max_connections or superuser_reserved_connections cannot be read by this login");
+        if (c.NoPool is { } why) return Verdict.Unknown($"max_connections = {max}; {why}");
         if (c.PoolCapacity is not { } capacity) return Verdict.Unknown($"max_connections = {max}; the tier's pool has not sampled its capacity yet");
         var needed = capacity + c.ControlPlaneReserve + reserved;
         return Verdict.When(needed <= max, $"max_connections = {max}; pool capacity {capacity} + reserve {c.ControlPlaneReserve} + superuser reserved {reserved} = {needed}");

@@ -54,4 +54,5 @@ public sealed class HardeningExpectations
 
 /// <summary>Everything a check may judge besides the instance's own facts: the policy and the tier's pool.</summary>
 /// <param name="PoolCapacity">Connections the tier's pool may grant; null when the pool has not sampled yet.</param>
-public sealed record HardeningContext(HardeningExpectations Expectations, int? PoolCapacity, int ControlPlaneReserve, DateTimeOffset Now);
+/// <param name="NoPool">Why there is no pool to compare with at all (the catalog lends no connections); null for a tier.</param>
+public sealed record HardeningContext(HardeningExpectations Expectations, int? PoolCapacity, int ControlPlaneReserve, DateTimeOffset Now, string? NoPool = null);

@@ -15,17 +15,29 @@ public static class HardeningFactsReader
 {
     public const string ApplicationName = "controlplane-hardening";
 
-    public static async Task<HardeningFacts> ReadAsync(ReplicaEndpoint endpoint, TimeSpan timeout, CancellationToken ct)
+    public static Task<HardeningFacts> ReadAsync(ReplicaEndpoint endpoint, TimeSpan timeout, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        var seconds = (int)Math.Max(1, Math.Ceiling(timeout.TotalSeconds));
-        var builder = new NpgsqlConnectionStringBuilder
+        return ReadAsync(new NpgsqlConnectionStringBuilder
         {
             Host = endpoint.Host,
             Port = endpoint.Port,
             Database = endpoint.Database,
             Username = endpoint.User,
             Password = SecretFile.Read(endpoint.PasswordFile),
+        }, timeout, ct);
+    }
+
+    /// <summary>
+    /// The same read over any connection string (the control plane's own catalog): its credentials and TLS settings
+    /// are kept, its pooling, timeouts and application name replaced by the audit's own.
+    /// </summary>
+    public static async Task<HardeningFacts> ReadAsync(NpgsqlConnectionStringBuilder target, TimeSpan timeout, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var seconds = (int)Math.Max(1, Math.Ceiling(timeout.TotalSeconds));
+        var builder = new NpgsqlConnectionStringBuilder(target.ConnectionString)
+        {
             ApplicationName = ApplicationName,
             Pooling = false,
             Timeout = seconds,

@@ -9,7 +9,8 @@ using Proto = ControlPlane.Protos.V1;
 namespace ControlPlane.Silo.Hardening;
 
 /// <summary>The hardening audit of a tier. Validates, asks the tier's hardening grain, maps back.</summary>
-internal sealed class HardeningGrpcService(IClusterClient cluster, IOptions<ControlPlaneOptions> options) : Proto.HardeningService.HardeningServiceBase
+internal sealed class HardeningGrpcService(IClusterClient cluster, IOptions<ControlPlaneOptions> options, CatalogSecurityAudit catalog)
+    : Proto.HardeningService.HardeningServiceBase
 {
     private const int DefaultTrend = 50;
     private const int MaxTrend = 1000;
@@ -47,6 +48,18 @@ internal sealed class HardeningGrpcService(IClusterClient cluster, IOptions<Cont
         var history = new Proto.SecurityAuditHistory { Last = HardeningMapper.ToProto(last) };
         history.Trend.AddRange((await grain.GetTrend(request.TrendLimit == 0 ? DefaultTrend : request.TrendLimit)).Select(HardeningMapper.ToProto));
         return history;
+    }
+
+    public override async Task<Proto.SecurityAudit> AuditCatalogSecurity(Proto.AuditCatalogSecurityRequest request, ServerCallContext context)
+    {
+        try
+        {
+            return HardeningMapper.ToProto(await catalog.AuditAsync(context.CancellationToken));
+        }
+        catch (CatalogUnreachableException e)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, e.Message));
+        }
     }
 
     public override Task<Proto.ListHardeningChecksResponse> ListHardeningChecks(Proto.ListHardeningChecksRequest request, ServerCallContext context) =>

@@ -21,6 +21,7 @@ internal static class HardeningHosting
         builder.Services.Configure<HardeningExpectations>(builder.Configuration.GetSection(HardeningExpectations.Section));
         builder.Services.PostConfigure<HardeningExpectations>(o => ApplyDefaults(o, builder.Configuration));
         builder.Services.AddHostedService<HardeningKeeper>();
+        builder.Services.AddSingleton<CatalogSecurityAudit>();
     }
 
     public static HardeningExpectations Read(IConfiguration configuration)

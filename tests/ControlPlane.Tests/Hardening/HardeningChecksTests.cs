@@ -86,6 +86,14 @@ public sealed class HardeningChecksTests
     }
 
     [Fact]
+    public void Max_connections_of_an_instance_without_a_pool_is_unknown_with_the_reason_even_when_a_capacity_is_known()
+    {
+        var finding = HardeningAudit.Run(Facts, Context() with { PoolCapacity = 10, NoPool = "the catalog lends no connections" }).Single(f => f.Id == "CP-NET-02");
+        Assert.Equal(CheckResult.Unknown, finding.Result);
+        Assert.Contains("the catalog lends no connections", finding.Current, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_unreadable_instance_is_unknown_everywhere_and_scores_zero()
     {
         var findings = HardeningAudit.Unreachable("connection refused", Context());
