@@ -15,7 +15,7 @@ namespace ControlPlane.Silo.Board;
 /// stream limit and cut on revocation like a gRPC watch.
 /// </summary>
 internal sealed class BoardEvents(
-    IClusterClient cluster, BoardData data, StreamLimiter limiter, RevocableStreams revocable, IOptions<SecurityOptions> security, ILogger<BoardEvents> logger)
+    TierChangeHub hub, BoardData data, StreamLimiter limiter, RevocableStreams revocable, IOptions<SecurityOptions> security, ILogger<BoardEvents> logger)
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan Resync = TimeSpan.FromSeconds(5);
@@ -34,7 +34,7 @@ internal sealed class BoardEvents(
         {
             using var open = revocable.Open(principal, generation, http.RequestAborted);
             var ct = open?.Token ?? http.RequestAborted;
-            await using var feed = await TierChangeFeed.OpenAsync(cluster, tiers.Select(t => FleetKeys.Tier(env, t)).ToList(), logger);
+            await using var feed = await TierChangeFeed.OpenAsync(hub, env, tiers, logger, ct);
             http.Response.ContentType = "text/event-stream";
             http.Response.Headers["X-Accel-Buffering"] = "no";
             try

@@ -11,7 +11,8 @@ using Proto = ControlPlane.Protos.V1;
 namespace ControlPlane.Silo.Failover;
 
 /// <summary>Operator commands and routing of a tier's high availability. Validates, asks the tier grain, maps back.</summary>
-internal sealed class FailoverGrpcService(IClusterClient cluster, IOptions<ControlPlaneOptions> options, ILogger<FailoverGrpcService> logger)
+internal sealed class FailoverGrpcService(
+    IClusterClient cluster, TierChangeHub hub, IOptions<ControlPlaneOptions> options, ILogger<FailoverGrpcService> logger)
     : Proto.FailoverService.FailoverServiceBase
 {
     private const int ReasonMaxLength = 200;
@@ -107,13 +108,13 @@ internal sealed class FailoverGrpcService(IClusterClient cluster, IOptions<Contr
     public override async Task WatchRouting(Proto.GetRoutingRequest request, IServerStreamWriter<Proto.Routing> responseStream, ServerCallContext context)
     {
         var (env, tier) = await TierAsync(request.Environment, request.Tier);
-        await using var feed = await TierChangeFeed.OpenAsync(cluster, [FleetKeys.Tier(env, tier)], logger);
+        await using var feed = await TierChangeFeed.OpenAsync(hub, env, [tier], logger, context.CancellationToken);
         var last = FailoverMapper.Routing(await SnapshotAsync(env, tier));
         await responseStream.WriteAsync(last, context.CancellationToken);
         while (await feed.Changes.WaitAsync(context.CancellationToken))
         {
             if (!feed.Changes.TryTake(out var item)) continue;
-            // Each change carries the whole tier: after dropped changes (a slow reader) the tier as it is now will do.
+            // Each change carries the whole tier: after dropped changes (a slow reader) or a lost subscription the tier as it is now will do.
             var snapshot = item is WatchItem.Change change ? change.Value.Snapshot : await SnapshotAsync(env, tier);
             if (item is WatchItem.Resync) feed.Resynced();
             if (snapshot.Version <= last.Version) continue;

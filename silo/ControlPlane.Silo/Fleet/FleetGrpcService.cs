@@ -12,7 +12,8 @@ namespace ControlPlane.Silo.Fleet;
 /// Queries and watches of tiers and replicas. Validates, asks the grains, maps back. Queries take the tier names
 /// from this silo's <see cref="TierReadCache"/> and the tier's state from its grain.
 /// </summary>
-internal sealed class FleetGrpcService(IClusterClient cluster, TierReadCache reads, IOptions<ControlPlaneOptions> options, ILogger<FleetGrpcService> logger)
+internal sealed class FleetGrpcService(
+    IClusterClient cluster, TierReadCache reads, TierChangeHub hub, IOptions<ControlPlaneOptions> options, ILogger<FleetGrpcService> logger)
     : Proto.FleetService.FleetServiceBase
 {
     /// <summary>How long a watch's feed may stay quiet before the tiers are re-read (see <see cref="ResyncAsync"/>).</summary>
@@ -67,7 +68,7 @@ internal sealed class FleetGrpcService(IClusterClient cluster, TierReadCache rea
     /// <summary>Subscribe first, then snapshot: a change between the two is either in the snapshot or in the feed.</summary>
     private async Task WatchAsync(string env, IReadOnlyList<string> tiers, IServerStreamWriter<Proto.TierEvent> output, CancellationToken ct)
     {
-        await using var feed = await TierChangeFeed.OpenAsync(cluster, tiers.Select(t => FleetKeys.Tier(env, t)).ToList(), logger);
+        await using var feed = await TierChangeFeed.OpenAsync(hub, env, tiers, logger, ct);
         var sent = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var tier in tiers)
         {
@@ -128,7 +129,8 @@ internal sealed class FleetGrpcService(IClusterClient cluster, TierReadCache rea
     /// <summary>
     /// A quiet feed is re-checked against the tiers themselves: a delta lost on the way (a memory stream's pub-sub
     /// state lost with a silo, an event dropped during a silo failure) shows as a newer version there, and a
-    /// snapshot replaces it. Costs one in-memory grain call per tier per interval.
+    /// snapshot replaces it. Costs one in-memory grain call per tier per interval. The same answers a resync asked by
+    /// the backlog (dropped changes) or by the hub (its subscription to the tier was lost and made again).
     /// </summary>
     private async Task ResyncAsync(string env, IReadOnlyList<string> tiers, Dictionary<string, long> sent, IServerStreamWriter<Proto.TierEvent> output, CancellationToken ct)
     {

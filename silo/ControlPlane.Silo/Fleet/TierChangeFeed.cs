@@ -1,16 +1,17 @@
 using ControlPlane.Grains.Fleet;
 using ControlPlane.Grains.Health;
-using Orleans.Streams;
 
 namespace ControlPlane.Silo.Fleet;
 
 /// <summary>
-/// Subscribes to the change streams of some tiers for one watch call, into a bounded <see cref="WatchBacklog"/>:
-/// a watcher that cannot keep up loses the oldest changes and gets a fresh snapshot instead of unbounded buffering.
+/// The changes of some tiers for one watch call, in a bounded <see cref="WatchBacklog"/>, fed by the silo's
+/// <see cref="TierChangeHub"/> (one stream subscription per tier per silo, shared by every watch): a watcher that
+/// cannot keep up loses the oldest changes and gets a fresh snapshot instead of unbounded buffering.
 /// </summary>
-internal sealed class TierChangeFeed : IAsyncDisposable
+internal sealed class TierChangeFeed : ITierWatcher, IAsyncDisposable
 {
-    private readonly List<StreamSubscriptionHandle<TierChanged>> _handles = [];
+    private readonly List<IDisposable> _memberships = [];
+    private readonly Dictionary<string, string> _tierOfKey = new(StringComparer.Ordinal);
     private readonly ILogger _logger;
     private int _dropping;
 
@@ -22,21 +23,15 @@ internal sealed class TierChangeFeed : IAsyncDisposable
 
     public WatchBacklog Changes { get; }
 
-    public static async Task<TierChangeFeed> OpenAsync(IClusterClient client, IReadOnlyCollection<string> tierKeys, ILogger logger)
+    /// <summary>Joins the watches of <paramref name="tiers"/> of <paramref name="env"/>; returns once every one is subscribed.</summary>
+    public static async Task<TierChangeFeed> OpenAsync(TierChangeHub hub, string env, IReadOnlyCollection<string> tiers, ILogger logger, CancellationToken ct)
     {
-        var feed = new TierChangeFeed(tierKeys.Count, logger);
-        var provider = client.GetStreamProvider(FleetKeys.StreamProvider);
+        var feed = new TierChangeFeed(tiers.Count, logger);
+        // Filled before the first join: the hub may ask for a resync of a joined tier while later ones join.
+        foreach (var tier in tiers) feed._tierOfKey[FleetKeys.Tier(env, tier)] = tier;
         try
         {
-            foreach (var key in tierKeys)
-            {
-                var stream = provider.GetStream<TierChanged>(StreamId.Create(FleetKeys.TierStreamNamespace, key));
-                feed._handles.Add(await stream.SubscribeAsync((change, _) =>
-                {
-                    feed.Offer(change);
-                    return Task.CompletedTask;
-                }));
-            }
+            foreach (var key in feed._tierOfKey.Keys) feed._memberships.Add(await hub.JoinAsync(key, feed, ct));
             return feed;
         }
         catch
@@ -49,7 +44,7 @@ internal sealed class TierChangeFeed : IAsyncDisposable
     /// <summary>The reader caught up (sent a resync): the next drop starts a new episode worth a log line.</summary>
     public void Resynced() => Volatile.Write(ref _dropping, 0);
 
-    private void Offer(TierChanged change)
+    void ITierWatcher.Offer(TierChanged change)
     {
         // One line per episode, not per dropped change: a stuck watcher of a busy tier would flood the log.
         if (Changes.Offer(change) && Interlocked.Exchange(ref _dropping, 1) == 0)
@@ -60,19 +55,16 @@ internal sealed class TierChangeFeed : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    void ITierWatcher.Resync(string tierKey)
     {
+        if (_tierOfKey.TryGetValue(tierKey, out var tier)) Changes.Resync(tier);
+    }
+
+    /// <summary>Leaves the tiers' watches (the hub keeps a tier subscribed for a grace period) and ends the reader.</summary>
+    public ValueTask DisposeAsync()
+    {
+        foreach (var membership in _memberships) membership.Dispose();
         Changes.Complete();
-        foreach (var handle in _handles)
-        {
-            try
-            {
-                await handle.UnsubscribeAsync();
-            }
-            catch (Exception ex) when (ex is TimeoutException or OrleansException)
-            {
-                // The pub-sub grain is moving; the subscription dies with the silo or is cleaned on its next delivery.
-            }
-        }
+        return ValueTask.CompletedTask;
     }
 }

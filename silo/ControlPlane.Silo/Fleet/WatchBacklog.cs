@@ -9,7 +9,9 @@ namespace ControlPlane.Silo.Fleet;
 /// the others; when full, the oldest change is dropped and its tier remembered as <em>lost</em>. The reader is
 /// handed a <see cref="WatchItem.Resync"/> for a lost tier before any further change: it answers with a fresh
 /// snapshot (the resync marker clients already handle), so a dropped change is never silently forgotten, even for a
-/// tier that changes no more (where no later version gap would ever show it).
+/// tier that changes no more (where no later version gap would ever show it). The same marker is how the silo's
+/// <see cref="TierChangeHub"/> asks for a snapshot after its subscription to a tier was lost and made again
+/// (<see cref="WatchBacklog.Resync"/>).
 /// </summary>
 internal sealed class WatchBacklog
 {
@@ -19,7 +21,7 @@ internal sealed class WatchBacklog
     /// <summary>Ceiling for a watch of many tiers (<c>WatchFleet</c>).</summary>
     public const int MaxCapacity = 1024;
 
-    private readonly Channel<TierChanged> _changes;
+    private readonly Channel<WatchItem> _changes;
     private readonly object _lostLock = new();
     private readonly List<string> _lost = [];
     private long _dropped;
@@ -28,7 +30,7 @@ internal sealed class WatchBacklog
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         Capacity = capacity;
-        _changes = Channel.CreateBounded<TierChanged>(
+        _changes = Channel.CreateBounded<WatchItem>(
             new BoundedChannelOptions(capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
             OnDropped);
     }
@@ -45,9 +47,15 @@ internal sealed class WatchBacklog
     public bool Offer(TierChanged change)
     {
         var before = Dropped;
-        _changes.Writer.TryWrite(change);
+        _changes.Writer.TryWrite(new WatchItem.Change(change));
         return Dropped != before;
     }
+
+    /// <summary>
+    /// Changes of <paramref name="tier"/> may have been missed upstream: the reader is woken and handed a resync of it,
+    /// in order after what is buffered now. Takes a slot like a change (when full, the oldest is dropped and resynced too).
+    /// </summary>
+    public void Resync(string tier) => _changes.Writer.TryWrite(new WatchItem.Resync(tier));
 
     /// <summary>No more changes: the reader sees the end once the buffer is drained.</summary>
     public void Complete() => _changes.Writer.TryComplete();
@@ -67,21 +75,28 @@ internal sealed class WatchBacklog
                 return true;
             }
         }
-        if (_changes.Reader.TryRead(out var change))
+        if (_changes.Reader.TryRead(out var next))
         {
-            item = new WatchItem.Change(change);
+            item = next;
             return true;
         }
         item = null!;
         return false;
     }
 
-    private void OnDropped(TierChanged change)
+    private void OnDropped(WatchItem dropped)
     {
-        Interlocked.Increment(ref _dropped);
+        // A dropped resync is not lost either: its tier joins the resyncs handed out first.
+        var tier = dropped switch
+        {
+            WatchItem.Change change => change.Value.Snapshot.Name,
+            WatchItem.Resync resync => resync.Tier,
+            _ => throw new InvalidOperationException($"unknown watch item {dropped}"),
+        };
+        if (dropped is WatchItem.Change) Interlocked.Increment(ref _dropped);
         lock (_lostLock)
         {
-            if (!_lost.Contains(change.Snapshot.Name, StringComparer.Ordinal)) _lost.Add(change.Snapshot.Name);
+            if (!_lost.Contains(tier, StringComparer.Ordinal)) _lost.Add(tier);
         }
     }
 }

@@ -7,6 +7,7 @@ using ControlPlane.Silo.Gateway;
 using ControlPlane.Silo.Hosts;
 using ControlPlane.Silo.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -96,6 +97,12 @@ internal static class HostingExtensions
             silo.AddMemoryStreams(FleetKeys.StreamProvider);
             silo.AddActivityPropagation();
         });
+        // One subscription per watched tier for all of this silo's watches. A hosted service registered after Orleans:
+        // it stops first, ending its subscriptions while the silo still answers.
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ITierChangeSource, OrleansTierChangeSource>();
+        builder.Services.AddSingleton<TierChangeHub>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TierChangeHub>());
     }
 
     /// <summary>Metrics on /metrics (Prometheus) and, when OTEL_EXPORTER_OTLP_ENDPOINT is set, traces and metrics by OTLP.</summary>

@@ -76,6 +76,39 @@ public sealed class WatchBacklogTests
     }
 
     [Fact]
+    public async Task A_resync_asked_from_upstream_wakes_the_reader_and_comes_after_what_was_buffered_before_it()
+    {
+        // The hub's subscription to a tier was lost and made again: the watch re-reads the tier, in order.
+        var backlog = new WatchBacklog(4);
+        var waiting = backlog.WaitAsync(CancellationToken.None);
+        backlog.Offer(Change("oltp", 1));
+        backlog.Resync("oltp");
+        backlog.Offer(Change("oltp", 9));
+        Assert.True(await waiting);
+
+        var items = Drain(backlog);
+        Assert.Equal(3, items.Count);
+        Assert.Equal(1, ((WatchItem.Change)items[0]).Value.Version);
+        Assert.Equal(new WatchItem.Resync("oltp"), items[1]);
+        Assert.Equal(9, ((WatchItem.Change)items[2]).Value.Version);
+        Assert.Equal(0, backlog.Dropped);
+    }
+
+    [Fact]
+    public void A_resync_pushed_out_of_a_full_buffer_is_still_handed_to_the_reader_first()
+    {
+        var backlog = new WatchBacklog(2);
+        backlog.Resync("olap");
+        backlog.Offer(Change("oltp", 1));
+        backlog.Offer(Change("oltp", 2));
+
+        var items = Drain(backlog);
+        Assert.Equal(new WatchItem.Resync("olap"), items[0]);
+        Assert.Equal([1L, 2L], items.Skip(1).Select(i => ((WatchItem.Change)i).Value.Version));
+        Assert.Equal(0, backlog.Dropped);
+    }
+
+    [Fact]
     public async Task A_completed_backlog_ends_the_reader_once_drained()
     {
         var backlog = new WatchBacklog(2);
