@@ -98,7 +98,7 @@ internal static class FailoverStalls
         var deadline = DateTime.UtcNow + SettleLimit;
         while (DateTime.UtcNow < deadline)
         {
-            var now = await client.Fleet.GetTierAsync(new GetTierRequest { Tier = FailoverRun.Tier }, cancellationToken: ct);
+            var now = await TierAsync(client, ct);
             if (now.Term != before.Term) return;
             var primary = now.Replicas.FirstOrDefault(r => r.Name == now.Primary);
             if (primary is { Healthy: true } && primary.LastProbeAt.ToDateTimeOffset() > thawed + Settle) return;
@@ -110,8 +110,8 @@ internal static class FailoverStalls
     private static async Task<(int Failovers, int Alerts, Tier Tier)> OutcomeAsync(ControlPlaneClient client, Tier before, long lastDecision,
         Func<Task<Tier?>> converged, CancellationToken ct)
     {
-        var now = await client.Fleet.GetTierAsync(new GetTierRequest { Tier = FailoverRun.Tier }, cancellationToken: ct);
-        var decisions = await client.Failover.ListDecisionsAsync(new ListDecisionsRequest { Tier = FailoverRun.Tier, Limit = 200 }, cancellationToken: ct);
+        var now = await TierAsync(client, ct);
+        var decisions = await Retried(() => client.Failover.ListDecisionsAsync(new ListDecisionsRequest { Tier = FailoverRun.Tier, Limit = 200 }, cancellationToken: ct).ResponseAsync, ct);
         var alerts = decisions.Decisions.Count(d => d.Sequence > lastDecision && d.Kind == "alert");
         var failovers = (int)(now.Term - before.Term);
         var next = failovers == 0 ? now : await converged() ?? throw new InvalidOperationException("the tier did not converge after a false failover");
@@ -120,8 +120,31 @@ internal static class FailoverStalls
 
     private static async Task<long> LastSequenceAsync(ControlPlaneClient client, CancellationToken ct)
     {
-        var decisions = await client.Failover.ListDecisionsAsync(new ListDecisionsRequest { Tier = FailoverRun.Tier, Limit = 1 }, cancellationToken: ct);
+        var decisions = await Retried(() => client.Failover.ListDecisionsAsync(new ListDecisionsRequest { Tier = FailoverRun.Tier, Limit = 1 }, cancellationToken: ct).ResponseAsync, ct);
         return decisions.Decisions.Select(d => d.Sequence).DefaultIfEmpty(0).Max();
+    }
+
+    private static Task<Tier> TierAsync(ControlPlaneClient client, CancellationToken ct) =>
+        Retried(() => client.Fleet.GetTierAsync(new GetTierRequest { Tier = FailoverRun.Tier }, deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct).ResponseAsync, ct);
+
+    /// <summary>
+    /// A gateway that answers UNAVAILABLE for a moment (its catalog slow to check a token on a loaded machine) is
+    /// asked again, for up to <see cref="SettleLimit"/>: the stall being measured must not end the run.
+    /// </summary>
+    private static async Task<T> Retried<T>(Func<Task<T>> call, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + SettleLimit;
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Grpc.Core.RpcException e) when (e.StatusCode is Grpc.Core.StatusCode.Unavailable or Grpc.Core.StatusCode.DeadlineExceeded && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500, ct);
+            }
+        }
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct)

@@ -1,3 +1,4 @@
+using ControlPlane.Postgres.Failover;
 using ControlPlane.Postgres.Instances;
 using ControlPlane.Protos.V1;
 using Grpc.Core;
