@@ -35,13 +35,16 @@ public sealed record FailoverResult(
         var b = new StringBuilder();
         b.AppendLine(CultureInfo.InvariantCulture, $"failover benchmark on {Machine.Host} ({Machine.Processors} CPUs), {Machine.At:yyyy-MM-dd HH:mm} UTC; load {LoadBefore} -> {LoadAfter}");
         b.AppendLine(CultureInfo.InvariantCulture, $"tier settings: {Settings}");
-        b.AppendLine();
-        b.AppendLine("| scenario | measures | trials | median | p95 | min | max | target |");
-        b.AppendLine("|---|---|---|---|---|---|---|---|");
-        foreach (var s in Summaries)
+        if (Summaries.Count > 0)
         {
-            b.AppendLine(CultureInfo.InvariantCulture,
-                $"| {s.Scenario} | {s.Measures} | {s.Measured}/{s.Trials} | {F(s.MedianMs)} | {F(s.P95Ms)} | {F(s.MinMs)} | {F(s.MaxMs)} | ≤ {s.TargetMs / 1000:0.#} s (median) |");
+            b.AppendLine();
+            b.AppendLine("| scenario | measures | trials | median | p95 | min | max | target |");
+            b.AppendLine("|---|---|---|---|---|---|---|---|");
+            foreach (var s in Summaries)
+            {
+                b.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {s.Scenario} | {s.Measures} | {s.Measured}/{s.Trials} | {F(s.MedianMs)} | {F(s.P95Ms)} | {F(s.MinMs)} | {F(s.MaxMs)} | ≤ {s.TargetMs / 1000:0.#} s (median) |");
+            }
         }
         if (Stalls.Count > 0)
         {
