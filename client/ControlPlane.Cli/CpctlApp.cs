@@ -62,6 +62,7 @@ public static class CpctlApp
         root.Add(Failover.TierHaCommands.History(globals, io));
         root.Add(Failover.TierHaCommands.Routing(globals, io));
         root.Add(Failover.TierHaCommands.Ha(globals, io));
+        root.Add(Failover.DivergenceCommands.Divergences(globals, io));
         root.Add(Tenants.TenantCommands.Tenant(globals, io));
         root.Add(Pools.PoolCommands.Lease(globals, io));
         root.Add(Pools.PoolCommands.Pool(globals, io));

@@ -24,22 +24,39 @@ public sealed record ScenarioSummary(string Scenario, string Measures, int Trial
 public sealed record FailoverResult(
     MachineInfo Machine, string LoadBefore, string LoadAfter, string Settings,
     IReadOnlyList<ScenarioSummary> Summaries, IReadOnlyDictionary<string, IReadOnlyList<FailoverTrial>> Trials,
-    int ShortPauses, int FalseFailovers)
+    IReadOnlyList<StallSummary> Stalls)
 {
+    public int ShortPauses => Stalls.Sum(s => s.Stalls);
+
+    public int FalseFailovers => Stalls.Sum(s => s.Failovers);
+
     public string Render()
     {
         var b = new StringBuilder();
         b.AppendLine(CultureInfo.InvariantCulture, $"failover benchmark on {Machine.Host} ({Machine.Processors} CPUs), {Machine.At:yyyy-MM-dd HH:mm} UTC; load {LoadBefore} -> {LoadAfter}");
         b.AppendLine(CultureInfo.InvariantCulture, $"tier settings: {Settings}");
-        b.AppendLine();
-        b.AppendLine("| scenario | measures | trials | median | p95 | min | max | target |");
-        b.AppendLine("|---|---|---|---|---|---|---|---|");
-        foreach (var s in Summaries)
+        if (Summaries.Count > 0)
         {
-            b.AppendLine(CultureInfo.InvariantCulture,
-                $"| {s.Scenario} | {s.Measures} | {s.Measured}/{s.Trials} | {F(s.MedianMs)} | {F(s.P95Ms)} | {F(s.MinMs)} | {F(s.MaxMs)} | ≤ {s.TargetMs / 1000:0.#} s (median) |");
+            b.AppendLine();
+            b.AppendLine("| scenario | measures | trials | median | p95 | min | max | target |");
+            b.AppendLine("|---|---|---|---|---|---|---|---|");
+            foreach (var s in Summaries)
+            {
+                b.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {s.Scenario} | {s.Measures} | {s.Measured}/{s.Trials} | {F(s.MedianMs)} | {F(s.P95Ms)} | {F(s.MinMs)} | {F(s.MaxMs)} | ≤ {s.TargetMs / 1000:0.#} s (median) |");
+            }
         }
-        b.AppendLine(CultureInfo.InvariantCulture, $"| short pauses (0.6 s SIGSTOP) | false failovers | {ShortPauses} | {FalseFailovers} | | | | 0 |");
+        if (Stalls.Count > 0)
+        {
+            b.AppendLine();
+            b.AppendLine("| stall | length | stalls | false failovers | alert decisions |");
+            b.AppendLine("|---|---|---|---|---|");
+            foreach (var s in Stalls)
+            {
+                var length = s.Kind == "checkpoint" ? $"CHECKPOINT took {F(s.LengthMs)} (median)" : F(s.LengthMs);
+                b.AppendLine(CultureInfo.InvariantCulture, $"| {s.Kind} | {length} | {s.Stalls} | {s.Failovers} | {s.Alerts} |");
+            }
+        }
         foreach (var (scenario, trials) in Trials)
         {
             b.AppendLine();

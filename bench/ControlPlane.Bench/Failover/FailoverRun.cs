@@ -14,7 +14,7 @@ namespace ControlPlane.Bench.Failover;
 /// Starts a silo (child process, own data directory, one tier <c>oltp</c> with two standbys), then per trial: breaks
 /// the primary (SIGKILL of the postmaster, SIGSTOP of every process) or asks for a switchover, and measures what a
 /// client sees through <see cref="RoutedWriter"/>; then waits until the tier has converged before the next trial.
-/// Last, a run of short pauses that must not fail over.
+/// Last, short stalls that must not fail over (<see cref="FailoverStalls"/>).
 /// </summary>
 public static class FailoverRun
 {
@@ -35,25 +35,27 @@ public static class FailoverRun
             var tier = await WaitConvergedAsync(client, TimeSpan.FromMinutes(5), ct)
                 ?? throw new InvalidOperationException($"tier {Tier} never converged; see {settings.LogFile}");
             await CreateTableAsync(tier, passwordFile, ct);
-            var tierSettings = await client.Failover.GetFailoverSettingsAsync(new GetFailoverSettingsRequest { Tier = Tier }, cancellationToken: ct);
+            var tierSettings = await ApplyWindowAsync(client, settings, ct);
             await log.WriteLineAsync($"silo up, tier {Tier} converged (term {tier.Term}, primary {tier.Primary}); {settings.Trials} trials per scenario");
 
             await using var writer = RoutedWriter.Start(client.Failover, Tier, passwordFile);
-            var trials = new Dictionary<string, IReadOnlyList<FailoverTrial>>
+            var trials = new Dictionary<string, IReadOnlyList<FailoverTrial>>();
+            var summaries = new List<ScenarioSummary>();
+            if (settings.Trials > 0)
             {
-                ["sigkill"] = await TrialsAsync("sigkill", settings, log, i => BreakPrimaryAsync(client, writer, settings, stop: false, ct), ct),
-                ["sigstop"] = await TrialsAsync("sigstop", settings, log, i => BreakPrimaryAsync(client, writer, settings, stop: true, ct), ct),
-                ["switchover"] = await TrialsAsync("switchover", settings, log, i => SwitchoverAsync(client, writer, settings, ct), ct),
-            };
-            var falseFailovers = await ShortPausesAsync(client, settings, log, ct);
-            var summaries = new[]
-            {
-                ScenarioSummary.Of("SIGKILL primary postmaster", "kill → first acknowledged write on the new primary", 2000, trials["sigkill"]),
-                ScenarioSummary.Of("SIGSTOP all primary processes", "freeze → first acknowledged write on the new primary", 5000, trials["sigstop"]),
-                ScenarioSummary.Of("planned switchover", "longest gap between acknowledged writes", 1000, trials["switchover"]),
-            };
-            var described = $"probe_interval {tierSettings.ProbeIntervalMs} ms, probe_timeout {tierSettings.ProbeTimeoutMs} ms, failure_threshold {tierSettings.FailureThreshold}, synchronous_mode {tierSettings.SynchronousMode}";
-            return new FailoverResult(MachineInfo.Capture(), loadBefore, MachineInfo.LoadAverage(), described, summaries, trials, settings.Pauses, falseFailovers);
+                trials["sigkill"] = await TrialsAsync("sigkill", settings, log, i => BreakPrimaryAsync(client, writer, settings, stop: false, ct), ct);
+                trials["sigstop"] = await TrialsAsync("sigstop", settings, log, i => BreakPrimaryAsync(client, writer, settings, stop: true, ct), ct);
+                trials["switchover"] = await TrialsAsync("switchover", settings, log, i => SwitchoverAsync(client, writer, settings, ct), ct);
+                summaries.Add(ScenarioSummary.Of("SIGKILL primary postmaster", "kill → first acknowledged write on the new primary", 2000, trials["sigkill"]));
+                summaries.Add(ScenarioSummary.Of("SIGSTOP all primary processes", "freeze → first acknowledged write on the new primary", 5000, trials["sigstop"]));
+                summaries.Add(ScenarioSummary.Of("planned switchover", "longest gap between acknowledged writes", 1000, trials["switchover"]));
+            }
+            var stalls = await FailoverStalls.RunAsync(client, settings, passwordFile, r => DriverOf(settings, r),
+                () => WaitConvergedAsync(client, settings.ConvergeTimeout, ct), log, ct);
+            var window = tierSettings.FailureThreshold * tierSettings.ProbeIntervalMs;
+            var described = $"probe_interval {tierSettings.ProbeIntervalMs} ms, probe_timeout {tierSettings.ProbeTimeoutMs} ms, failure_threshold {tierSettings.FailureThreshold} " +
+                $"(window {window} ms), synchronous_mode {tierSettings.SynchronousMode}";
+            return new FailoverResult(MachineInfo.Capture(), loadBefore, MachineInfo.LoadAverage(), described, summaries, trials, stalls);
         }
         finally
         {
@@ -134,24 +136,6 @@ public static class FailoverRun
             op.State == OperationState.Succeeded ? "" : $"operation failed: {op.Error}");
     }
 
-    /// <summary>Pauses of the whole primary shorter than the threshold; returns how many failovers they caused (expect 0).</summary>
-    private static async Task<int> ShortPausesAsync(ControlPlaneClient client, FailoverBenchSettings settings, TextWriter log, CancellationToken ct)
-    {
-        var before = await WaitConvergedAsync(client, settings.ConvergeTimeout, ct) ?? throw new InvalidOperationException("tier not converged before the pauses");
-        var driver = DriverOf(settings, before.Primary);
-        for (var i = 0; i < settings.Pauses; i++)
-        {
-            await driver.SignalAllAsync(InstanceSignal.Stop, ct);
-            try { await Task.Delay(settings.PauseLength, CancellationToken.None); }
-            finally { await driver.SignalAllAsync(InstanceSignal.Continue, CancellationToken.None); }
-            await Task.Delay(TimeSpan.FromSeconds(2), ct);
-        }
-        var after = await client.Fleet.GetTierAsync(new GetTierRequest { Tier = Tier }, cancellationToken: ct);
-        var failovers = (int)(after.Term - before.Term);
-        await log.WriteLineAsync($"{settings.Pauses} pauses of {settings.PauseLength.TotalMilliseconds:F0} ms: term {before.Term}->{after.Term}, {failovers} failovers");
-        return failovers;
-    }
-
     private static LocalInstanceDriver DriverOf(FailoverBenchSettings settings, string replica) =>
         new(new LocalInstanceOptions(Tier, replica, Path.Combine(settings.DataDirectory, "fleet", Tier, replica, "data"), 0,
             Path.Combine(settings.DataDirectory, "secrets", $"{Tier}.superuser"), null), NullLogger.Instance);
@@ -179,6 +163,17 @@ public static class FailoverRun
         return null;
     }
 
+    /// <summary>Sets the failure window the run asks for (<c>cpctl ha TIER --failure-threshold N --probe-interval-ms MS</c>); answers the settings in force.</summary>
+    private static async Task<FailoverSettings> ApplyWindowAsync(ControlPlaneClient client, FailoverBenchSettings settings, CancellationToken ct)
+    {
+        var current = await client.Failover.GetFailoverSettingsAsync(new GetFailoverSettingsRequest { Tier = Tier }, cancellationToken: ct);
+        if (settings.FailureThreshold is null && settings.ProbeInterval is null) return current;
+        var wanted = current.Clone();
+        if (settings.FailureThreshold is { } threshold) wanted.FailureThreshold = threshold;
+        if (settings.ProbeInterval is { } interval) wanted.ProbeIntervalMs = (int)interval.TotalMilliseconds;
+        return await client.Failover.SetFailoverSettingsAsync(new SetFailoverSettingsRequest { Tier = Tier, Settings = wanted }, cancellationToken: ct);
+    }
+
     private static async Task<string> WaitForTokenAsync(string path, SiloProcess silo, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
@@ -193,16 +188,21 @@ public static class FailoverRun
 
     private static async Task CreateTableAsync(Tier tier, string passwordFile, CancellationToken ct)
     {
-        var primary = tier.Replicas.Single(r => r.Name == tier.Primary);
-        var cs = new NpgsqlConnectionStringBuilder
-        {
-            Host = primary.Host, Port = primary.Port, Database = "postgres", Username = "postgres",
-            Password = (await File.ReadAllTextAsync(passwordFile, ct)).Trim(), Pooling = false,
-        }.ConnectionString;
-        await using var connection = new NpgsqlConnection(cs);
-        await connection.OpenAsync(ct);
+        await using var connection = await OpenAsync(tier.Replicas.Single(r => r.Name == tier.Primary), passwordFile, ct);
         await using var command = new NpgsqlCommand(RoutedWriter.CreateTableSql, connection);
         await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>A superuser session on <paramref name="replica"/> (unpooled; commands may run for minutes: a CHECKPOINT of a big ballast).</summary>
+    internal static async Task<NpgsqlConnection> OpenAsync(Replica replica, string passwordFile, CancellationToken ct)
+    {
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
+        {
+            Host = replica.Host, Port = replica.Port, Database = "postgres", Username = "postgres",
+            Password = (await File.ReadAllTextAsync(passwordFile, ct)).Trim(), Pooling = false, CommandTimeout = 600,
+        }.ConnectionString);
+        await connection.OpenAsync(ct);
+        return connection;
     }
 
     private static void TryDelete(string directory)

@@ -38,6 +38,46 @@ internal static class FailoverRendering
         return table;
     }
 
+    public static IRenderable Divergences(ListDivergencesResponse response, bool transactions)
+    {
+        if (response.Divergences.Count == 0) return new Text($"no divergent WAL saved for tier {response.Tier}");
+        var table = new Table().Border(TableBorder.Simple)
+            .AddColumns("SAVED (UTC)", "REPLICA", "TIMELINE", "RANGE", "BYTES", "TRANSACTIONS", "COMMITTED", "NEW PRIMARY", "DIRECTORY");
+        foreach (var d in response.Divergences)
+        {
+            table.AddRow(
+                d.SavedAt.ToDateTimeOffset().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                d.Replica,
+                d.Timeline.ToString(CultureInfo.InvariantCulture),
+                $"{d.StartLsn}-{d.EndLsn}",
+                d.Bytes.ToString(CultureInfo.InvariantCulture),
+                d.Transactions.Count.ToString(CultureInfo.InvariantCulture),
+                d.Committed.ToString(CultureInfo.InvariantCulture),
+                $"{d.NewPrimary} (timeline {d.NewTimeline}, term {d.Term})",
+                d.Directory);
+        }
+        if (!transactions) return table;
+        var rows = new List<IRenderable> { table };
+        foreach (var d in response.Divergences)
+        {
+            var txs = new Table().Border(TableBorder.Simple).Title($"{d.Replica} {d.StartLsn}-{d.EndLsn}")
+                .AddColumns("XID", "OUTCOME", "AT", "RECORDS", "BYTES", "LSNS", "RELATIONS (records)");
+            foreach (var t in d.Transactions)
+            {
+                txs.AddRow(
+                    new Text(t.Xid.ToString(CultureInfo.InvariantCulture)),
+                    new Markup(t.Outcome == "committed" ? "[yellow]committed[/]" : Markup.Escape(t.Outcome)),
+                    new Text(t.EndedAt),
+                    new Text(t.Records.ToString(CultureInfo.InvariantCulture)),
+                    new Text(t.Bytes.ToString(CultureInfo.InvariantCulture)),
+                    new Text($"{t.FirstLsn}-{t.LastLsn}"),
+                    new Text(string.Join(", ", t.Relations.Select(r => $"{r.Relation} ({r.Records})"))));
+            }
+            rows.Add(txs);
+        }
+        return new Rows(rows);
+    }
+
     public static IRenderable Routing(Routing routing)
     {
         var table = new Table().Border(TableBorder.Simple).AddColumns("ROLE", "REPLICA", "ENDPOINT", "HEALTHY", "LAG");

@@ -157,4 +157,8 @@ public interface IReplicaGrain : IGrainWithStringKey
     /// <summary>Sets synchronous_standby_names on this primary.</summary>
     [Alias("SetSynchronousStandbys")]
     Task SetSynchronousStandbys(string value, long term);
+
+    /// <summary>Reports of the divergent WAL saved before this instance was rewound or rebuilt, newest last.</summary>
+    [Alias("GetDivergences"), AlwaysInterleave]
+    Task<IReadOnlyList<ControlPlane.Grains.Failover.DivergenceRecord>> GetDivergences();
 }

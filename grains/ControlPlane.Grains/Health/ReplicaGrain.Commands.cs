@@ -130,7 +130,7 @@ public sealed partial class ReplicaGrain
         using var cts = new CancellationTokenSource(RejoinTimeout);
         try
         {
-            var rejoined = await Driver.RejoinAsync(Endpoint(newPrimary), LocalFleetOptions.SlotName(spec.Name), rebuild, cts.Token);
+            var rejoined = await Driver.RejoinAsync(Endpoint(newPrimary), LocalFleetOptions.SlotName(spec.Name), rebuild, DivergenceRecorder(spec, term), cts.Token);
             if (rejoined.NeedsHost is { } needs)
             {
                 // The tier heals it again later; by then the host's silo may be back and this grain on it.

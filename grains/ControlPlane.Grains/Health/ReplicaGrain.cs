@@ -19,6 +19,9 @@ public sealed class ReplicaState
     [Id(1)] public long HighestTerm { get; set; }
 
     [Id(2)] public ProbeSchedule? Schedule { get; set; }
+
+    /// <summary>Reports of divergent WAL saved before this instance was rewound or rebuilt (docs/failover.md#divergent-old-primary), newest last.</summary>
+    [Id(3)] public List<ControlPlane.Grains.Failover.DivergenceRecord> Divergences { get; set; } = [];
 }
 
 /// <summary>How often a replica is probed and how long one probe may take; set by its tier.</summary>

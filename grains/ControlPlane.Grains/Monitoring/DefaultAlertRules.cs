@@ -52,6 +52,9 @@ public static class DefaultAlertRules
         Rule("SynchronousStandbyLost", MonitoringMetrics.SynchronousStandbyLost, AlertComparison.AtLeast, 1, TimeSpan.Zero, AlertSeverity.Critical,
             "No synchronous standby streams from the tier's primary in synchronous mode: commits wait (strict), or the tier goes asynchronous after synchronous_degrade_after (on).",
             "docs/failover.md#"),
+        Rule("DivergentWalSaved", MonitoringMetrics.DivergentWalSavedBytes, AlertComparison.AtLeast, 1, TimeSpan.Zero, AlertSeverity.Warning,
+            "An old primary held WAL the new primary never received (labels: range, transactions, committed); it was saved before the rewind: read it with cpctl divergences and resolve by hand.",
+            "docs/failover.md#"),
         .. DefaultActivityRules.All,
     ];
 

@@ -14,6 +14,22 @@ public static class FailureModeReadings
         return (health.CrashRestarts ?? []).Count(at => now - at <= CrashWindow);
     }
 
+    /// <summary>The <c>DivergentWalSaved</c> reading of one saved divergence: its bytes, the range and counts as labels.</summary>
+    public static MetricObservation Divergence(string environment, string tier, ControlPlane.Grains.Failover.DivergenceRecord record, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return new(MonitoringMetrics.DivergentWalSavedBytes, new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["environment"] = environment,
+            ["tier"] = tier,
+            ["replica"] = record.Replica,
+            ["range"] = record.Range,
+            ["timeline"] = record.Timeline.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["transactions"] = record.Transactions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["committed"] = record.Committed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }, Math.Max(1, record.Bytes), now);
+    }
+
     public static IReadOnlyList<MetricObservation> Of(string environment, string tier, string replica, ReplicaHealth health, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(health);

@@ -32,6 +32,7 @@ public static class MonitoringMetrics
     public const string ReplicaDiskAvailableBytes = "replica_disk_available_bytes";
     public const string ReplicaCrashRestarts = "replica_crash_restarts";
     public const string SynchronousStandbyLost = "synchronous_standby_lost";
+    public const string DivergentWalSavedBytes = "divergent_wal_saved_bytes";
     public const string CheckpointsTimed = "checkpoints_timed";
     public const string CheckpointsRequested = "checkpoints_requested";
     public const string CheckpointsRequestedRatio = "checkpoints_requested_ratio";
@@ -86,6 +87,7 @@ public static class MonitoringMetrics
         new(ReplicaDiskAvailableBytes, "replica", "bytes", "Bytes left to PostgreSQL on the smaller of its data directory's and pg_wal's filesystems (statvfs on the host; host-local replicas only)."),
         new(ReplicaCrashRestarts, "replica", "restarts", "In-place crash restarts by PostgreSQL (restart_after_crash) in the last 5 minutes."),
         new(SynchronousStandbyLost, "replica", "bool", "In synchronous mode, 1 on each standby while none of the tier's standbys confirms commits (all lost); 0 otherwise (docs/failover.md#synchronous-mode)."),
+        new(DivergentWalSavedBytes, "replica", "bytes", "Bytes of WAL an old primary held past the new primary's fork, saved before it was rewound (labels range, timeline, transactions, committed; docs/failover.md#divergent-old-primary)."),
         new(CheckpointsTimed, "replica", "checkpoints", "Checkpoints started by checkpoint_timeout since the statistics were reset (cumulative)."),
         new(CheckpointsRequested, "replica", "checkpoints", "Checkpoints requested (max_wal_size reached, CHECKPOINT, base backups) since the statistics were reset (cumulative)."),
         new(CheckpointsRequestedRatio, "replica", "ratio", "Requested checkpoints / all checkpoints since the reset, once there were at least 10 (high: max_wal_size too small)."),

@@ -9,8 +9,12 @@ namespace ControlPlane.Postgres.Failover;
 /// <param name="CheckpointTimeline">Latest checkpoint's TimeLineID.</param>
 /// <param name="MinRecoveryEnd">Minimum recovery ending location (0/0 when none).</param>
 /// <param name="MinRecoveryEndTimeline">Timeline of <paramref name="MinRecoveryEnd"/> (0 when none).</param>
-public sealed record ControlData(string State, Lsn CheckpointLsn, int CheckpointTimeline, Lsn MinRecoveryEnd, int MinRecoveryEndTimeline = 0)
+/// <param name="WalSegmentBytes">Bytes per WAL segment (initdb's --wal-segsize; 16 MiB unless changed).</param>
+public sealed record ControlData(string State, Lsn CheckpointLsn, int CheckpointTimeline, Lsn MinRecoveryEnd, int MinRecoveryEndTimeline = 0,
+    long WalSegmentBytes = ControlData.DefaultWalSegmentBytes)
 {
+    public const long DefaultWalSegmentBytes = 16L * 1024 * 1024;
+
     public const string ShutDown = "shut down";
     public const string ShutDownInRecovery = "shut down in recovery";
 
@@ -37,7 +41,9 @@ public sealed record ControlData(string State, Lsn CheckpointLsn, int Checkpoint
             int.Parse(Field(fields, "Latest checkpoint's TimeLineID"), NumberStyles.None, CultureInfo.InvariantCulture),
             Lsn.Parse(Field(fields, "Minimum recovery ending location")),
             fields.TryGetValue("Min recovery ending loc's timeline", out var minTli)
-                && int.TryParse(minTli, NumberStyles.None, CultureInfo.InvariantCulture, out var tli) ? tli : 0);
+                && int.TryParse(minTli, NumberStyles.None, CultureInfo.InvariantCulture, out var tli) ? tli : 0,
+            fields.TryGetValue("Bytes per WAL segment", out var segment)
+                && long.TryParse(segment, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) && bytes > 0 ? bytes : DefaultWalSegmentBytes);
     }
 
     private static string Field(Dictionary<string, string> fields, string name) =>

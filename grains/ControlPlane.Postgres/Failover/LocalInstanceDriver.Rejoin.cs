@@ -13,7 +13,7 @@ namespace ControlPlane.Postgres.Instances;
 /// </summary>
 public sealed partial class LocalInstanceDriver
 {
-    /// <summary>Rejoins this instance as a streaming standby of <paramref name="newPrimary"/>; see <see cref="RejoinAsync(ReplicaEndpoint, string, bool, CancellationToken)"/>.</summary>
+    /// <summary>Rejoins this instance as a streaming standby of <paramref name="newPrimary"/>; see <see cref="RejoinAsync(ReplicaEndpoint, string, bool, Func{DivergentWal, CancellationToken, Task}, CancellationToken)"/>.</summary>
     public async Task RejoinAsStandbyAsync(ReplicaEndpoint newPrimary, string slotName, CancellationToken ct) =>
         await RejoinAsync(newPrimary, slotName, ct).ConfigureAwait(false);
 
@@ -25,12 +25,16 @@ public sealed partial class LocalInstanceDriver
     /// runs; probes tell when it streams. The report says which path was taken.
     /// </summary>
     public Task<RejoinReport> RejoinAsync(ReplicaEndpoint newPrimary, string slotName, CancellationToken ct) =>
-        RejoinAsync(newPrimary, slotName, rebuild: false, ct);
+        RejoinAsync(newPrimary, slotName, rebuild: false, saved: null, ct);
 
     /// <param name="rebuild">Take a fresh base backup whatever the control file says: for an instance whose
     /// history cannot be trusted (a promotion was started on it and abandoned, so it may carry a timeline with the
     /// same number as the new primary's but a different past).</param>
-    public async Task<RejoinReport> RejoinAsync(ReplicaEndpoint newPrimary, string slotName, bool rebuild, CancellationToken ct)
+    /// <param name="saved">Called with the divergent WAL once it is saved (<see cref="SaveDivergentWalAsync"/>) and
+    /// before anything rewinds or replaces it, so the caller can persist the report first; an exception from it stops
+    /// the rejoin with the instance untouched.</param>
+    public async Task<RejoinReport> RejoinAsync(ReplicaEndpoint newPrimary, string slotName, bool rebuild,
+        Func<DivergentWal, CancellationToken, Task>? saved, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(newPrimary);
         ArgumentException.ThrowIfNullOrEmpty(slotName);
@@ -53,6 +57,12 @@ public sealed partial class LocalInstanceDriver
         logger.LogWarning("Rejoin of {Tier}/{Replica}: {Path}, because {Reason}", Tier, Name, decision.Path, decision.Reason);
 
         var (path, reason) = (decision.Path, decision.Reason);
+        // The WAL past the fork is the only record of what the new primary never got: saved (and reported) before
+        // pg_rewind or a base backup throws it away. A save that fails stops the rejoin; the tier retries it.
+        var divergent = IsInitialized && path != RejoinPath.StartAsStandby
+            ? await SaveDivergentWalAsync(newPrimary, source, ct).ConfigureAwait(false)
+            : null;
+        if (divergent is not null && saved is not null) await saved(divergent, ct).ConfigureAwait(false);
         if (path == RejoinPath.Rewind)
         {
             try
@@ -77,7 +87,7 @@ public sealed partial class LocalInstanceDriver
         await StartAsync(ct).ConfigureAwait(false);
         logger.LogWarning("Rejoined {Tier}/{Replica} as a standby of {Primary} by {Path} in {Elapsed} ms",
             Tier, Name, newPrimary.Name, path, watch.ElapsedMilliseconds);
-        return new RejoinReport(path, reason, watch.Elapsed);
+        return new RejoinReport(path, reason, watch.Elapsed, divergent);
     }
 
     private async Task EnsureStoppedForRejoinAsync(CancellationToken ct)

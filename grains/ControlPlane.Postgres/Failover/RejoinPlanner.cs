@@ -16,8 +16,9 @@ public enum RejoinPath
 /// <summary>The path chosen and why, in words an operator reads in the log.</summary>
 public sealed record RejoinDecision(RejoinPath Path, string Reason);
 
-/// <summary>What a rejoin did: the path actually taken (a failed rewind ends as a base backup), why, and how long it took.</summary>
-public sealed record RejoinReport(RejoinPath Path, string Reason, TimeSpan Elapsed);
+/// <summary>What a rejoin did: the path actually taken (a failed rewind ends as a base backup), why, how long it took,
+/// and the divergent WAL it saved first (null when the instance held none past the fork).</summary>
+public sealed record RejoinReport(RejoinPath Path, string Reason, TimeSpan Elapsed, DivergentWal? Divergence = null);
 
 /// <summary>
 /// Chooses the rejoin path from the target's control file and the new primary's timeline. Pure, so it is

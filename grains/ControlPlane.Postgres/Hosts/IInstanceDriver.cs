@@ -34,8 +34,12 @@ public interface IInstanceDriver
     /// <summary>Clean shutdown for a switchover; its final checkpoint location.</summary>
     Task<HostResult<Lsn>> StopCleanAsync(CancellationToken ct);
 
-    /// <summary>Demotes or restarts the instance as a standby of <paramref name="newPrimary"/> (rewound, or rebuilt when asked).</summary>
-    Task<HostResult<RejoinReport>> RejoinAsync(ReplicaEndpoint newPrimary, string slotName, bool rebuild, CancellationToken ct);
+    /// <summary>
+    /// Demotes or restarts the instance as a standby of <paramref name="newPrimary"/> (rewound, or rebuilt when asked).
+    /// WAL it holds past the new primary's fork is saved first and handed to <paramref name="saved"/> before the rewind.
+    /// </summary>
+    Task<HostResult<RejoinReport>> RejoinAsync(ReplicaEndpoint newPrimary, string slotName, bool rebuild,
+        Func<DivergentWal, CancellationToken, Task>? saved, CancellationToken ct);
 
     /// <summary>Points a running standby at <paramref name="newPrimary"/>.</summary>
     Task<NeedsHostSilo?> RepointAsync(ReplicaEndpoint newPrimary, string slotName, CancellationToken ct);

@@ -26,8 +26,9 @@ public sealed partial class LocalInstanceDriver : IInstanceDriver
     async Task<HostResult<Lsn>> IInstanceDriver.StopCleanAsync(CancellationToken ct) =>
         HostResult<Lsn>.Done(await StopCleanAsync(ct).ConfigureAwait(false));
 
-    async Task<HostResult<RejoinReport>> IInstanceDriver.RejoinAsync(ReplicaEndpoint newPrimary, string slotName, bool rebuild, CancellationToken ct) =>
-        HostResult<RejoinReport>.Done(await RejoinAsync(newPrimary, slotName, rebuild, ct).ConfigureAwait(false));
+    async Task<HostResult<RejoinReport>> IInstanceDriver.RejoinAsync(ReplicaEndpoint newPrimary, string slotName, bool rebuild,
+        Func<DivergentWal, CancellationToken, Task>? saved, CancellationToken ct) =>
+        HostResult<RejoinReport>.Done(await RejoinAsync(newPrimary, slotName, rebuild, saved, ct).ConfigureAwait(false));
 
     async Task<NeedsHostSilo?> IInstanceDriver.RepointAsync(ReplicaEndpoint newPrimary, string slotName, CancellationToken ct)
     {

@@ -33,7 +33,8 @@ public sealed class SqlOnlyInstanceDriver(string tier, string name, string host)
     public Task<HostResult<Lsn>> StopCleanAsync(CancellationToken ct) =>
         Task.FromResult(HostResult<Lsn>.Refused(Needs("stopping it cleanly")));
 
-    public Task<HostResult<RejoinReport>> RejoinAsync(ReplicaEndpoint newPrimary, string slotName, bool rebuild, CancellationToken ct) =>
+    public Task<HostResult<RejoinReport>> RejoinAsync(ReplicaEndpoint newPrimary, string slotName, bool rebuild,
+        Func<DivergentWal, CancellationToken, Task>? saved, CancellationToken ct) =>
         Task.FromResult(HostResult<RejoinReport>.Refused(Needs(rebuild ? "rebuilding it as a standby" : "rejoining it as a standby")));
 
     public Task<NeedsHostSilo?> RepointAsync(ReplicaEndpoint newPrimary, string slotName, CancellationToken ct) =>

@@ -127,6 +127,27 @@ internal sealed class FailoverGrpcService(
         }
     }
 
+    public override async Task<Proto.ListDivergencesResponse> ListDivergences(Proto.ListDivergencesRequest request, ServerCallContext context)
+    {
+        var (env, tier) = await TierAsync(request.Environment, request.Tier);
+        var replica = OptionalName("replica", request.Replica);
+        var names = (await SnapshotAsync(env, tier)).Replicas.Select(r => r.Name).ToList();
+        if (replica is not null && !names.Contains(replica))
+        {
+            throw RequestValidation.NotFound($"replica '{replica}' not found in tier '{tier}'; its replicas are {string.Join(", ", names)}.");
+        }
+        var response = new Proto.ListDivergencesResponse { Environment = env, Tier = tier };
+        foreach (var name in replica is null ? names : [replica])
+        {
+            var reports = await cluster.GetGrain<IReplicaGrain>(FleetKeys.Replica(env, tier, name)).GetDivergences();
+            response.Divergences.AddRange(reports.Select(FailoverMapper.ToProto));
+        }
+        var ordered = response.Divergences.OrderBy(d => d.SavedAt.ToDateTimeOffset()).ToList();
+        response.Divergences.Clear();
+        response.Divergences.AddRange(ordered);
+        return response;
+    }
+
     private async Task<OperationRecord> OperationAsync(Proto.GetOperationRequest request)
     {
         var env = RequestValidation.Environment(request.Environment, _defaultEnvironment);

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using ControlPlane.Grains.Failover;
 using ControlPlane.Grains.Health;
+using ControlPlane.Postgres.Health;
 using Google.Protobuf.WellKnownTypes;
 using Proto = ControlPlane.Protos.V1;
 
@@ -125,6 +126,28 @@ internal static partial class FailoverMapper
         }
         routing.Writable = routing.Primary is { Healthy: true };
         return routing;
+    }
+
+    public static Proto.Divergence ToProto(DivergenceRecord d)
+    {
+        var proto = new Proto.Divergence
+        {
+            Replica = d.Replica, Timeline = d.Timeline, StartLsn = new Lsn(d.StartLsn).ToString(), EndLsn = new Lsn(d.EndLsn).ToString(),
+            NewPrimary = d.NewPrimary, NewTimeline = d.NewTimeline, Term = d.Term, SavedAt = Timestamp.FromDateTimeOffset(d.SavedAt),
+            Directory = d.Directory, Records = d.Records, Bytes = d.Bytes, RecordsOutsideTransactions = d.RecordsOutsideTransactions, Committed = d.Committed,
+        };
+        proto.Segments.AddRange(d.Segments);
+        proto.Transactions.AddRange(d.Transactions.Select(t =>
+        {
+            var tx = new Proto.DivergentTransaction
+            {
+                Xid = t.Xid, Outcome = Snake(t.Outcome), Records = t.Records, Bytes = t.Bytes,
+                FirstLsn = new Lsn(t.FirstLsn).ToString(), LastLsn = new Lsn(t.LastLsn).ToString(), EndedAt = t.EndedAt ?? "",
+            };
+            tx.Relations.AddRange(t.Relations.Select(r => new Proto.DivergentRelation { Relation = r.Relation, Records = r.Records }));
+            return tx;
+        }));
+        return proto;
     }
 
     private static string Snake(string pascal) => SnakeRegex().Replace(pascal, "_$1").ToLowerInvariant();

@@ -22,7 +22,7 @@ public sealed class RootFactAttribute : FactAttribute
 /// it: the data directory's contents are copied onto the tmpfs mounted at the same path, and pg_wal moves to a
 /// sibling directory on the real disk (linked back), so the server's WAL never runs out and what fills is what
 /// clients' writes extend: tables (SQLSTATE 53100). Disposing kills whatever still runs in the directory, unmounts
-/// it and leaves it empty (the instance must then be rebuilt: <see cref="LocalInstanceDriver.RejoinAsync(ControlPlane.Postgres.Fleet.ReplicaEndpoint, string, bool, CancellationToken)"/>).
+/// it and leaves it empty (the instance must then be rebuilt: <see cref="LocalInstanceDriver.RejoinAsync(ControlPlane.Postgres.Fleet.ReplicaEndpoint, string, bool, Func{ControlPlane.Postgres.Failover.DivergentWal, CancellationToken, Task}, CancellationToken)"/>).
 /// </summary>
 public sealed class SmallDisk : IAsyncDisposable
 {

@@ -63,8 +63,8 @@ public sealed class InstanceDriverSeamTests
         var refusals = new[]
         {
             (await driver.StopCleanAsync(cts.Token)).NeedsHost,
-            (await driver.RejoinAsync(Primary, "oltp_a", rebuild: false, cts.Token)).NeedsHost,
-            (await driver.RejoinAsync(Primary, "oltp_a", rebuild: true, cts.Token)).NeedsHost,
+            (await driver.RejoinAsync(Primary, "oltp_a", rebuild: false, saved: null, cts.Token)).NeedsHost,
+            (await driver.RejoinAsync(Primary, "oltp_a", rebuild: true, saved: null, cts.Token)).NeedsHost,
             await driver.RepointAsync(Primary, "oltp_a", cts.Token),
             await driver.StartAsync(cts.Token),
             await driver.StopAsync(StopMode.Fast, cts.Token),

@@ -159,7 +159,7 @@ public sealed class InstanceFailoverTests(FailoverPairTemplate template, ITestOu
         await AwaitRowAsync(follower, 2);
     }
 
-    private static async Task AwaitReplayedAsync(LocalInstanceDriver primary, LocalInstanceDriver standby)
+    internal static async Task AwaitReplayedAsync(LocalInstanceDriver primary, LocalInstanceDriver standby)
     {
         await using var primaryProbe = new ReplicaProbe(primary.Endpoint, ProbeTimeout);
         var written = (await primaryProbe.ProbeAsync(None)).CurrentLsn!.Value;
@@ -167,7 +167,7 @@ public sealed class InstanceFailoverTests(FailoverPairTemplate template, ITestOu
         await Poll.UntilAsync(() => probe.ProbeAsync(None), r => r.ReplayLsn >= written, $"{standby.Name} to replay {written}");
     }
 
-    private static async Task AwaitStreamingFromAsync(LocalInstanceDriver standby, LocalInstanceDriver primary, int timeline)
+    internal static async Task AwaitStreamingFromAsync(LocalInstanceDriver standby, LocalInstanceDriver primary, int timeline)
     {
         await using var probe = new ReplicaProbe(standby.Endpoint, ProbeTimeout);
         await Poll.UntilAsync(() => probe.ProbeAsync(None),

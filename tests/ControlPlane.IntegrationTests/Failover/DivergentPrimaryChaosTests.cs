@@ -1,0 +1,146 @@
+using ControlPlane.Postgres.Failover;
+using ControlPlane.Postgres.Instances;
+using ControlPlane.Protos.V1;
+using Grpc.Core;
+using Npgsql;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace ControlPlane.IntegrationTests.Failover;
+
+/// <summary>
+/// Mode 8 of issue 21 on real processes: in asynchronous mode the primary's WAL senders are frozen (SIGSTOP), so the
+/// standbys receive nothing more; the primary commits rows and then every process of it is SIGKILLed. The tier fails
+/// over and rejoins the old primary, which holds WAL the new timeline never got: it is saved and decoded before the
+/// rewind, reported over gRPC (ListDivergences) and raises DivergentWalSaved. Leaves the tier converged.
+/// </summary>
+[Collection(ChaosCollection.Name)]
+[Trait("Category", "Chaos")]
+public sealed class DivergentPrimaryChaosTests(ChaosSiloFixture fixture, ITestOutputHelper output)
+{
+    private const int Lost = 10;
+    private static readonly TimeSpan DecisionTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan RejoinTimeout = TimeSpan.FromSeconds(120);
+    private TierControl Tier => fixture.Tier;
+
+    [Fact]
+    public async Task An_old_primary_returning_with_commits_no_standby_received_is_rewound_after_its_divergent_wal_is_saved_and_reported()
+    {
+        await Tier.ResetAsync();
+        await using var scenario = await ChaosScenario.BeginAsync(Tier, fixture.PasswordFile, output, "divergent");
+        var start = scenario.Start;
+        var old = start.Primary;
+        var primary = await Tier.InstanceAsync(old);
+        await using (var connection = await primary.OpenAsync(5, 30, CancellationToken.None))
+        {
+            await ExecuteAsync(connection, "DROP TABLE IF EXISTS divergent_lost; CREATE TABLE divergent_lost (id int PRIMARY KEY, note text)");
+        }
+        foreach (var standby in (await Tier.InstancesAsync()).Where(i => i.Name != old)) await WaitTableAsync(standby);
+
+        // Cut the standbys off: a frozen WAL sender sends nothing and keeps the standby's slot, so it cannot reconnect.
+        int[] senders;
+        await using (var connection = await primary.OpenAsync(5, 30, CancellationToken.None))
+        {
+            senders = await PidsAsync(connection, "SELECT pid FROM pg_stat_replication");
+            Assert.NotEmpty(senders);
+            foreach (var pid in senders) InstanceProcesses.Signal(pid, InstanceSignal.Stop);
+            for (var i = 0; i < Lost; i++) await ExecuteAsync(connection, $"INSERT INTO divergent_lost VALUES ({100 + i}, 'committed on the old primary only')");
+        }
+        output.WriteLine($"froze WAL senders {string.Join(", ", senders)} of {old}; committed {Lost} rows; killing every process of {old}");
+        await fixture.Driver(old).SignalAllAsync(InstanceSignal.Kill, CancellationToken.None);
+
+        var after = await Tier.WaitAsync(t => t.Term > start.Term, DecisionTimeout);
+        Assert.NotEqual(old, after.Primary);
+        var divergence = await WaitDivergenceAsync(old);
+        output.WriteLine($"{divergence.Replica}: {divergence.StartLsn}-{divergence.EndLsn} on timeline {divergence.Timeline}, {divergence.Bytes} bytes, " +
+            $"{divergence.Transactions.Count} transactions ({divergence.Committed} committed), saved to {divergence.Directory}");
+        foreach (var t in divergence.Transactions.Take(20))
+        {
+            output.WriteLine($"  {t.Xid} {t.Outcome} {t.Records} records {string.Join(", ", t.Relations.Select(r => $"{r.Relation} ({r.Records})"))}");
+        }
+
+        Assert.True(divergence.Committed >= Lost, $"{divergence.Committed} committed transactions reported; {Lost} were written");
+        Assert.True(divergence.Transactions.Count(t => t.Outcome == "committed" && t.Relations.Any(r => r.Relation.EndsWith("/divergent_lost", StringComparison.Ordinal))) >= Lost,
+            "each lost insert is named by its table");
+        Assert.Equal(after.Primary, divergence.NewPrimary);
+        Assert.Equal(start.Term + 1, divergence.Term);
+        Assert.True(Directory.Exists(divergence.Directory), divergence.Directory);
+        foreach (var segment in divergence.Segments) Assert.True(File.Exists(Path.Combine(divergence.Directory, segment)), $"{segment} saved");
+        Assert.True(File.Exists(Path.Combine(divergence.Directory, LocalInstanceDriver.DivergenceReportFile)));
+        Assert.True(File.Exists(Path.Combine(divergence.Directory, LocalInstanceDriver.DivergenceDumpFile)));
+
+        var alert = await ChaosAlerts.WaitFiringAsync(fixture.Invoker, after.Environment, "DivergentWalSaved", old, DecisionTimeout);
+        Assert.Equal($"{divergence.StartLsn}-{divergence.EndLsn}", alert.Labels["range"]);
+        Assert.True(int.Parse(alert.Labels["committed"], System.Globalization.CultureInfo.InvariantCulture) >= Lost);
+
+        var (end, _) = await scenario.FinishAsync(noLossExpected: false);
+        Assert.Contains(end.Replicas, r => r.Name == old && r.Role == ReplicaRole.Standby && r.Healthy);
+        await using (var connection = await (await Tier.InstanceAsync(end.Primary)).OpenAsync(5, 30, CancellationToken.None))
+        {
+            Assert.Equal(0L, await ScalarAsync(connection, "SELECT count(*) FROM divergent_lost WHERE id >= 100"));
+        }
+    }
+
+    [Fact]
+    public async Task ListDivergences_refuses_bad_names_and_an_unknown_replica()
+    {
+        var failover = Tier.Failover;
+        var bad = await Assert.ThrowsAsync<RpcException>(() => failover.ListDivergencesAsync(new ListDivergencesRequest { Tier = "Bad Tier!" }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
+        var badReplica = await Assert.ThrowsAsync<RpcException>(() =>
+            failover.ListDivergencesAsync(new ListDivergencesRequest { Tier = Tier.Name, Replica = "no such/replica" }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, badReplica.StatusCode);
+        Assert.Contains("replica", badReplica.Status.Detail, StringComparison.Ordinal);
+        var unknown = await Assert.ThrowsAsync<RpcException>(() =>
+            failover.ListDivergencesAsync(new ListDivergencesRequest { Tier = Tier.Name, Replica = "oltp-99" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("oltp-99", unknown.Status.Detail, StringComparison.Ordinal);
+    }
+
+    private async Task<Divergence> WaitDivergenceAsync(string replica)
+    {
+        var deadline = DateTime.UtcNow + RejoinTimeout;
+        while (true)
+        {
+            var list = await Tier.Failover.ListDivergencesAsync(new ListDivergencesRequest { Tier = Tier.Name, Replica = replica }, deadline: DateTime.UtcNow.AddSeconds(10));
+            if (list.Divergences.Count > 0) return list.Divergences[^1];
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no divergence reported for {replica} within {RejoinTimeout}");
+            await Task.Delay(500);
+        }
+    }
+
+    private static async Task WaitTableAsync(ChaosInstance standby)
+    {
+        var deadline = DateTime.UtcNow + DecisionTimeout;
+        while (true)
+        {
+            await using (var connection = await standby.OpenAsync(5, 10, CancellationToken.None))
+            {
+                if ((bool)(await ScalarAsync(connection, "SELECT to_regclass('divergent_lost') IS NOT NULL"))!) return;
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"divergent_lost never reached {standby.Name}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<int[]> PidsAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var pids = new List<int>();
+        while (await reader.ReadAsync()) pids.Add(reader.GetInt32(0));
+        return [.. pids];
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<object?> ScalarAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
+    }
+}
