@@ -114,7 +114,7 @@ public static class MonitoringMetrics
         new(PoolLeakSuspects, "tier", "connections", "Leased connections idle in transaction past the leak-suspect threshold."),
         new(PoolWaitingOpens, "tier", "opens", "Opens waiting for a pooled connection, as the tenants' client libraries report."),
         new(PoolGrantedRatio, "tier", "ratio", "Connections granted to leases / the pool's capacity."),
-        new(PoolOpenWaitSeconds, "tier", "seconds", "Longest wait for a connection any tenant's client library reported in its last interval (the grant's slots busy, or the primary slow to accept sessions)."),
+        new(PoolOpenWaitSeconds, "tier", "seconds", "Longest wait for a connection any tenant's client library reported in the last minute (the grant's slots busy, or the primary slow to accept sessions)."),
         new(TenantIsolationLeaks, "tier", "attempts", "Cross-tenant attempts that succeeded in the tenant's last probe (label tenant; 0 after a clean probe)."),
     ];
 

@@ -145,6 +145,7 @@ public sealed partial class PoolGrain
 
     private PoolBudget Budget()
     {
+        var now = DateTimeOffset.UtcNow;
         var leases = state.State.Leases;
         var assessments = FreshAssessments().ToList();
         var tenants = leases.Select(l => l.Tenant).Concat(_plans.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
@@ -152,14 +153,14 @@ public sealed partial class PoolGrain
             {
                 var mine = leases.Where(l => l.Tenant == tenant).ToList();
                 var stats = mine.Select(l => _stats.GetValueOrDefault(l.Id)).OfType<PoolStatsReport>().ToList();
+                var waits = OpenWaitSummary.Of(mine.Select(l => _waits.TryGetValue(l.Id, out var w) ? w.Summary(now) : default));
                 var usage = mine.Select(l => UsageOf(l.Id)).OfType<LeaseUsage>().ToList();
                 var overruns = assessments.Sum(a => a.Overruns.Count(id => LeaseRecord.TryParseId(id, out _, out var t) && t == tenant));
                 return new TenantBudget(tenant, mine.Sum(l => l.Granted), stats.Sum(s => s.InUse),
                     // The library cannot see its pool's idle connections; the server can: tagged connections not in use.
                     Math.Max(stats.Sum(s => s.Idle), usage.Sum(u => u.Connections) - stats.Sum(s => s.InUse)), stats.Sum(s => s.Waiting),
                     overruns, usage.Sum(u => u.LeakSuspects), mine.Count, usage.Sum(u => u.Connections), _plans.GetValueOrDefault(tenant),
-                    stats.Select(s => s.OpenWaitMaxSeconds).DefaultIfEmpty(0).Max(),
-                    stats.Sum(s => s.Opens) is var opens and > 0 ? stats.Sum(s => s.OpenWaitTotalSeconds) / opens : 0);
+                    waits.MaxSeconds, waits.MeanSeconds);
             }).ToList();
         var primary = _primary.Length > 0 ? _samples.GetValueOrDefault(_primary) : null;
         return new PoolBudget(_env, _tier, _capacity ?? 0, CapacityFor(LeaseAccess.ReadOnly) ?? 0, _unmanaged, tenants,

@@ -29,6 +29,7 @@ public sealed partial class PoolGrain(
     private const int EndedKept = 200;
     private readonly Dictionary<string, LeaseRecord> _ended = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PoolStatsReport> _stats = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, OpenWaitWindow> _waits = new(StringComparer.Ordinal);
     private Dictionary<string, TenantPlan> _plans = new(StringComparer.Ordinal);
     private IGrainTimer? _timer;
     private string _env = "";
@@ -115,6 +116,8 @@ public sealed partial class PoolGrain(
         ArgumentNullException.ThrowIfNull(report);
         var lease = Find(leaseId) ?? throw new KeyNotFoundException(EndedMessage(leaseId));
         _stats[leaseId] = report;
+        if (!_waits.TryGetValue(leaseId, out var waits)) _waits[leaseId] = waits = new OpenWaitWindow();
+        waits.Add(report);
         return Task.FromResult(lease);
     }
 
@@ -156,6 +159,7 @@ public sealed partial class PoolGrain(
         {
             state.State.Leases.RemoveAll(l => l.Id == lease.Id);
             _stats.Remove(lease.Id);
+            _waits.Remove(lease.Id);
             if (_ended.Count >= EndedKept) _ended.Remove(_ended.Values.OrderBy(l => l.ExpiresAt).First().Id);
             _ended[lease.Id] = lease;
         }

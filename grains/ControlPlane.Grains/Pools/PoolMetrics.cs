@@ -33,7 +33,7 @@ public sealed class PoolMetrics : IDisposable
         _meter.CreateObservableGauge("controlplane.pool.leak_suspects", () => Tenants(t => t.LeakSuspects),
             description: "Connections of the tenant idle in transaction past the suspect threshold.");
         _meter.CreateObservableGauge("controlplane.pool.open_wait_max", () => TenantWaits(t => t.OpenWaitMaxSeconds), unit: "s",
-            description: "Longest wait for a connection in the tenant's last client-library report interval.");
+            description: "Longest wait for a connection the tenant's client libraries reported in the last minute.");
     }
 
     public void Record(PoolBudget budget)
