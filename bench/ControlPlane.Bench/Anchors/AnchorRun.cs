@@ -148,6 +148,7 @@ public static class AnchorRun
             // Where writes settle once the system is whole again: a primary restarted in place may still be failed over later.
             var settled = await ReadyAsync(system, s.ReadyTimeout, ct);
             var moves = Moves(writer.Between(t0, Stopwatch.GetTimestamp()).Select(a => a.Port).ToList());
+            if (writer.AcksOnOlderSessions(t0, primary.Port) is var orphaned and > 0) note += $"; {orphaned} writes acknowledged on {primary.Name} by a session opened before the fault (not counted)";
             note += $"; whole again with primary {settled?.Name ?? "? (not whole)"} after {Stopwatch.GetElapsedTime(t0).TotalSeconds:F0} s, writes moved {moves}×";
             into.Add(new AnchorTrial(system.Name, scenario, i, ms, primary.Name, to, load, note));
             await log.WriteLineAsync($"{system.Name} {scenario} #{i}: {(ms is { } v ? $"{v:F0} ms" : "—")} {primary.Name}->{to} ({note}; load {load})");

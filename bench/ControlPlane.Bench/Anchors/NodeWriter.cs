@@ -4,8 +4,8 @@ using Npgsql;
 
 namespace ControlPlane.Bench.Anchors;
 
-/// <summary>One acknowledged INSERT: when the attempt started, when it was acknowledged (Stopwatch timestamps), and by which node (its port).</summary>
-public sealed record NodeAck(long Started, long Acked, int Port);
+/// <summary>One acknowledged INSERT: when its session was opened, when the attempt started, when it was acknowledged (Stopwatch timestamps), and by which node (its port).</summary>
+public sealed record NodeAck(long Session, long Started, long Acked, int Port);
 
 /// <summary>
 /// The independent writer of the side-by-side benchmark, the same for every system: it knows only the nodes' ports
@@ -39,9 +39,16 @@ public sealed class NodeWriter : IAsyncDisposable
 
     public static NodeWriter Start(IReadOnlyList<int> ports, string user, string password, bool freshSessions) => new(ports, user, password, freshSessions);
 
-    /// <summary>The first write whose attempt started at or after <paramref name="timestamp"/>, optionally on a node other than <paramref name="notOn"/>.</summary>
+    /// <summary>
+    /// The first write on a session opened at or after <paramref name="timestamp"/>, optionally on a node other than
+    /// <paramref name="notOn"/>. A session opened before a fault does not count: a backend outlives its SIGKILLed
+    /// postmaster and keeps acknowledging writes on a server that takes no new session and is about to be replaced.
+    /// </summary>
     public NodeAck? FirstAckSince(long timestamp, int? notOn = null) =>
-        _acks.FirstOrDefault(a => a.Started >= timestamp && (notOn is null || a.Port != notOn));
+        _acks.FirstOrDefault(a => a.Session >= timestamp && (notOn is null || a.Port != notOn));
+
+    /// <summary>Writes acknowledged after <paramref name="timestamp"/> on a session opened before it (an orphaned backend's, after a postmaster kill).</summary>
+    public int AcksOnOlderSessions(long timestamp, int port) => _acks.Count(a => a.Started >= timestamp && a.Session < timestamp && a.Port == port);
 
     /// <summary>The acknowledged writes acknowledged within [from, to].</summary>
     public IReadOnlyList<NodeAck> Between(long from, long to) => _acks.Where(a => a.Acked >= from && a.Acked <= to).ToList();
@@ -94,6 +101,7 @@ public sealed class NodeWriter : IAsyncDisposable
     private async Task WriteAsync()
     {
         NpgsqlConnection? connection = null;
+        var session = 0L;
         int? port = null;
         while (!_stop.IsCancellationRequested)
         {
@@ -110,6 +118,7 @@ public sealed class NodeWriter : IAsyncDisposable
                 var started = Stopwatch.GetTimestamp();
                 if (connection is null)
                 {
+                    session = started;
                     connection = new NpgsqlConnection(ConnectionString(port.Value, _user, _password));
                     await connection.OpenAsync(attempt.Token);
                 }
@@ -117,7 +126,7 @@ public sealed class NodeWriter : IAsyncDisposable
                 {
                     await insert.ExecuteNonQueryAsync(attempt.Token);
                 }
-                _acks.Enqueue(new NodeAck(started, Stopwatch.GetTimestamp(), port.Value));
+                _acks.Enqueue(new NodeAck(session, started, Stopwatch.GetTimestamp(), port.Value));
                 if (_freshSessions)
                 {
                     await connection.DisposeAsync();
