@@ -17,6 +17,7 @@ public static class BenchApp
             GetTierCommand.Create(stdout, stderr),
             ColdStartCommand.Create(stdout, stderr),
             FailoverCommand.Create(stdout, stderr),
+            Anchors.AnchorsCommand.Create(stdout, stderr),
             Pools.PoolsCommand.Create(stdout, stderr),
             Backups.BackupsCommand.Create(stdout, stderr),
             Backups.ArchiveRpoCommand.Create(stdout, stderr),

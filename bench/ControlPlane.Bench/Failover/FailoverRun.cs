@@ -141,7 +141,7 @@ public static class FailoverRun
             Path.Combine(settings.DataDirectory, "secrets", $"{Tier}.superuser"), null), NullLogger.Instance);
 
     /// <summary>Healthy, every replica healthy, every standby streaming; null when not within <paramref name="timeout"/>.</summary>
-    private static async Task<Tier?> WaitConvergedAsync(ControlPlaneClient client, TimeSpan timeout, CancellationToken ct)
+    internal static async Task<Tier?> WaitConvergedAsync(ControlPlaneClient client, TimeSpan timeout, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
@@ -174,7 +174,7 @@ public static class FailoverRun
         return await client.Failover.SetFailoverSettingsAsync(new SetFailoverSettingsRequest { Tier = Tier, Settings = wanted }, cancellationToken: ct);
     }
 
-    private static async Task<string> WaitForTokenAsync(string path, SiloProcess silo, CancellationToken ct)
+    internal static async Task<string> WaitForTokenAsync(string path, SiloProcess silo, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
         while (!File.Exists(path) || new FileInfo(path).Length == 0)

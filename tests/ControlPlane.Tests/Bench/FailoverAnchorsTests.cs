@@ -1,0 +1,63 @@
+using ControlPlane.Bench.Anchors;
+using Xunit;
+
+namespace ControlPlane.Tests.Bench;
+
+/// <summary>The pure parts of the <c>failover-anchors</c> benchmark: reading <c>/proc</c>, the per-cell statistics, counting moves of the writes.</summary>
+public sealed class FailoverAnchorsTests
+{
+    [Theory]
+    [InlineData("1234 (postgres) S 1200 1234 1234 0 -1 4194560", 1200)]
+    // pg_autoctl renames its helpers: spaces and parentheses in the command name must not shift the fields.
+    [InlineData("77 (pg_autoctl: node (active)) S 42 77 77 0 -1", 42)]
+    [InlineData("5 (a b c) R 1 5 5", 1)]
+    public void The_parent_pid_is_read_after_the_last_parenthesis(string stat, int parent) =>
+        Assert.Equal(parent, ProcessTree.ParentOf(stat));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("no parenthesis here")]
+    [InlineData("12 (x)")]
+    [InlineData("12 (x) S notanumber")]
+    public void A_line_that_is_not_a_stat_line_has_no_parent(string stat) => Assert.Null(ProcessTree.ParentOf(stat));
+
+    [Fact]
+    public void The_run_marker_must_match_a_whole_variable()
+    {
+        const string environ = "HOME=/tmp\0CONTROLPLANE_BENCH_ANCHORS_RUN=abc\0PATH=/usr/bin\0";
+        Assert.True(ProcessTree.EnvironmentHas(environ, "CONTROLPLANE_BENCH_ANCHORS_RUN", "abc"));
+        Assert.False(ProcessTree.EnvironmentHas(environ, "CONTROLPLANE_BENCH_ANCHORS_RUN", "ab"));
+        Assert.False(ProcessTree.EnvironmentHas("X_CONTROLPLANE_BENCH_ANCHORS_RUN=abc\0", "CONTROLPLANE_BENCH_ANCHORS_RUN", "abc"));
+        Assert.False(ProcessTree.EnvironmentHas("", "CONTROLPLANE_BENCH_ANCHORS_RUN", "abc"));
+    }
+
+    [Fact]
+    public void A_cell_summarises_only_the_trials_with_a_figure_and_takes_the_nearest_rank_median()
+    {
+        var cell = AnchorCell.Of([3000.0, null, 1000.0, 2000.0, 9000.0]);
+        Assert.Equal(5, cell.Trials);
+        Assert.Equal(4, cell.Measured);
+        // Nearest rank over four: the 2nd smallest.
+        Assert.Equal(2000.0, cell.MedianMs);
+        Assert.Equal(1000.0, cell.MinMs);
+        Assert.Equal(9000.0, cell.MaxMs);
+        Assert.Equal("2.00 s (1.00–9.00, 4/5)", cell.Render());
+    }
+
+    [Fact]
+    public void A_cell_without_any_figure_says_so()
+    {
+        var cell = AnchorCell.Of([null, null]);
+        Assert.Null(cell.MedianMs);
+        Assert.Equal("none of 2", cell.Render());
+    }
+
+    [Theory]
+    [InlineData(new int[0], 0)]
+    [InlineData(new[] { 5432 }, 0)]
+    [InlineData(new[] { 5432, 5432, 5432 }, 0)]
+    [InlineData(new[] { 5432, 5433, 5433 }, 1)]
+    // A failover and a failback are two moves.
+    [InlineData(new[] { 5432, 5433, 5432 }, 2)]
+    public void Moves_count_changes_of_the_acknowledging_node(int[] ports, int moves) => Assert.Equal(moves, AnchorRun.Moves(ports));
+}
