@@ -31,22 +31,7 @@ public static class SamplingRun
 
     public static async Task<SamplingResult> RunAsync(BenchWorkspace workspace, int scale, int tables, int cycles, int heavyCycles, TextWriter log, CancellationToken ct)
     {
-        var primary = await BenchPrimary.CreateAsync(workspace, scale, log, ct);
-        var endpoint = primary.Driver.Endpoint;
-        await PerfInspector.EnsureStatementsExtensionAsync(endpoint, ct);
-        await log.WriteLineAsync($"creating {tables} extra tables and a workload for pg_stat_statements");
-        if (tables > 0)
-            await primary.ExecuteAsync($"""
-                DO $$ BEGIN FOR i IN 1..{tables} LOOP
-                  EXECUTE format('CREATE TABLE bench_t%s (id int PRIMARY KEY, v int, note text)', i);
-                  EXECUTE format('CREATE INDEX ON bench_t%s (v)', i);
-                  EXECUTE format('INSERT INTO bench_t%s SELECT g, g %% 97, md5(g::text) FROM generate_series(1, 500) g', i);
-                END LOOP; END $$;
-                ANALYZE;
-                """, ct);
-        for (var i = 1; i <= Math.Min(tables, 100); i++)
-            await primary.ExecuteAsync($"SELECT count(*) FROM bench_t{i} WHERE v = {i % 97}; UPDATE bench_t{i} SET v = v WHERE id = {i}", ct);
-        await primary.ExecuteAsync("SELECT abalance FROM pgbench_accounts WHERE aid = 1", ct);
+        var endpoint = await PrepareAsync(workspace, scale, tables, log, ct);
 
         await using var inspector = new PerfInspector(endpoint, TimeSpan.FromSeconds(30));
         var labels = new Dictionary<string, string>(StringComparer.Ordinal) { ["environment"] = "bench", ["tier"] = BenchPrimary.Tier, ["replica"] = "primary" };
@@ -70,6 +55,28 @@ public static class SamplingRun
             _ = PerfReadings.Of(previous!, heavy, tracks, null, labels, previous);
         });
         return new SamplingResult(scale, tables, heavy.Statements.Count, cheapCost, heavyCost);
+    }
+
+    /// <summary>A real primary with pgbench's tables, <paramref name="tables"/> more, and a workload in pg_stat_statements.</summary>
+    internal static async Task<ControlPlane.Postgres.Fleet.ReplicaEndpoint> PrepareAsync(BenchWorkspace workspace, int scale, int tables, TextWriter log, CancellationToken ct)
+    {
+        var primary = await BenchPrimary.CreateAsync(workspace, scale, log, ct);
+        var endpoint = primary.Driver.Endpoint;
+        await PerfInspector.EnsureStatementsExtensionAsync(endpoint, ct);
+        await log.WriteLineAsync($"creating {tables} extra tables and a workload for pg_stat_statements");
+        if (tables > 0)
+            await primary.ExecuteAsync($"""
+                DO $$ BEGIN FOR i IN 1..{tables} LOOP
+                  EXECUTE format('CREATE TABLE bench_t%s (id int PRIMARY KEY, v int, note text)', i);
+                  EXECUTE format('CREATE INDEX ON bench_t%s (v)', i);
+                  EXECUTE format('INSERT INTO bench_t%s SELECT g, g %% 97, md5(g::text) FROM generate_series(1, 500) g', i);
+                END LOOP; END $$;
+                ANALYZE;
+                """, ct);
+        for (var i = 1; i <= Math.Min(tables, 100); i++)
+            await primary.ExecuteAsync($"SELECT count(*) FROM bench_t{i} WHERE v = {i % 97}; UPDATE bench_t{i} SET v = v WHERE id = {i}", ct);
+        await primary.ExecuteAsync("SELECT abalance FROM pgbench_accounts WHERE aid = 1", ct);
+        return endpoint;
     }
 
     private static async Task<FamilyCost> MeasureAsync(int cycles, int backend, Func<Task> cycle)

@@ -38,16 +38,28 @@ public sealed class DivergentPrimaryChaosTests(ChaosSiloFixture fixture, ITestOu
         foreach (var standby in (await Tier.InstancesAsync()).Where(i => i.Name != old)) await WaitTableAsync(standby);
 
         // Cut the standbys off: a frozen WAL sender sends nothing and keeps the standby's slot, so it cannot reconnect.
-        int[] senders;
-        await using (var connection = await primary.OpenAsync(5, 30, CancellationToken.None))
+        int[] senders = [];
+        try
         {
-            senders = await PidsAsync(connection, "SELECT pid FROM pg_stat_replication");
-            Assert.NotEmpty(senders);
-            foreach (var pid in senders) InstanceProcesses.Signal(pid, InstanceSignal.Stop);
-            for (var i = 0; i < Lost; i++) await ExecuteAsync(connection, $"INSERT INTO divergent_lost VALUES ({100 + i}, 'committed on the old primary only')");
+            await using (var connection = await primary.OpenAsync(5, 30, CancellationToken.None))
+            {
+                // Asynchronous commits whatever an earlier test of the collection left in synchronous_standby_names
+                // (the tier applies synchronous_mode off to the primary on its own schedule): these commits are
+                // acknowledged by the old primary alone, which is the scenario.
+                await ExecuteAsync(connection, "SET synchronous_commit TO local");
+                senders = await PidsAsync(connection, "SELECT pid FROM pg_stat_replication");
+                Assert.NotEmpty(senders);
+                foreach (var pid in senders) InstanceProcesses.Signal(pid, InstanceSignal.Stop);
+                for (var i = 0; i < Lost; i++) await ExecuteAsync(connection, $"INSERT INTO divergent_lost VALUES ({100 + i}, 'committed on the old primary only')");
+            }
+            output.WriteLine($"froze WAL senders {string.Join(", ", senders)} of {old}; committed {Lost} rows; killing every process of {old}");
+            await fixture.Driver(old).SignalAllAsync(InstanceSignal.Kill, CancellationToken.None);
         }
-        output.WriteLine($"froze WAL senders {string.Join(", ", senders)} of {old}; committed {Lost} rows; killing every process of {old}");
-        await fixture.Driver(old).SignalAllAsync(InstanceSignal.Kill, CancellationToken.None);
+        finally
+        {
+            // Never leave a frozen sender behind if the scenario stopped early: the collection's next test needs streaming standbys.
+            foreach (var pid in senders) InstanceProcesses.Signal(pid, InstanceSignal.Continue);
+        }
 
         var after = await Tier.WaitAsync(t => t.Term > start.Term, DecisionTimeout);
         Assert.NotEqual(old, after.Primary);

@@ -96,7 +96,22 @@ public sealed class WatchFanoutTests(SiloFixture fixture, ITestOutputHelper outp
         var failover = new FailoverService.FailoverServiceClient(fixture.Invoker(fixture.AdminToken));
         try
         {
-            await failover.PauseTierAsync(new PauseTierRequest { Tier = TierName, Reason = "watch fan-out test" }, cancellationToken: ct);
+            // Opening hundreds of watches at once on a loaded machine can starve the silo's catalog check for a few
+            // seconds, and commands are refused while the catalog counts as unreachable (docs/catalog.md): wait for it.
+            var deadline = DateTime.UtcNow.AddMinutes(1);
+            while (true)
+            {
+                try
+                {
+                    await failover.PauseTierAsync(new PauseTierRequest { Tier = TierName, Reason = "watch fan-out test" }, cancellationToken: ct);
+                    break;
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && DateTime.UtcNow < deadline)
+                {
+                    output.WriteLine($"PauseTier refused for now: {e.Status.Detail}");
+                    await Task.Delay(500, ct);
+                }
+            }
         }
         finally
         {
