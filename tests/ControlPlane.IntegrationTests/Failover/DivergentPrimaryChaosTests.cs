@@ -37,10 +37,20 @@ public sealed class DivergentPrimaryChaosTests(ChaosSiloFixture fixture, ITestOu
         }
         foreach (var standby in (await Tier.InstancesAsync()).Where(i => i.Name != old)) await WaitTableAsync(standby);
 
-        // Cut the standbys off: a frozen WAL sender sends nothing and keeps the standby's slot, so it cannot reconnect.
+        // Cut the standbys off on both ends. A frozen WAL sender sends nothing; a frozen WAL receiver cannot time out
+        // and reconnect to a fresh sender (which a standby streaming without its slot, e.g. one an earlier test of the
+        // collection rebuilt, would otherwise do within wal_receiver_timeout and receive the "lost" commits after all).
         int[] senders = [];
+        var receivers = new List<int>();
+        var standbys = (await Tier.InstancesAsync()).Where(i => i.Name != old).ToList();
         try
         {
+            foreach (var standby in standbys)
+            {
+                await using var connection = await standby.OpenAsync(5, 30, CancellationToken.None);
+                receivers.AddRange(await PidsAsync(connection, "SELECT pid FROM pg_stat_wal_receiver WHERE pid IS NOT NULL"));
+            }
+            foreach (var pid in receivers) InstanceProcesses.Signal(pid, InstanceSignal.Stop);
             await using (var connection = await primary.OpenAsync(5, 30, CancellationToken.None))
             {
                 // Asynchronous commits whatever an earlier test of the collection left in synchronous_standby_names
@@ -52,12 +62,15 @@ public sealed class DivergentPrimaryChaosTests(ChaosSiloFixture fixture, ITestOu
                 foreach (var pid in senders) InstanceProcesses.Signal(pid, InstanceSignal.Stop);
                 for (var i = 0; i < Lost; i++) await ExecuteAsync(connection, $"INSERT INTO divergent_lost VALUES ({100 + i}, 'committed on the old primary only')");
             }
-            output.WriteLine($"froze WAL senders {string.Join(", ", senders)} of {old}; committed {Lost} rows; killing every process of {old}");
+            output.WriteLine($"froze WAL senders {string.Join(", ", senders)} of {old} and WAL receivers {string.Join(", ", receivers)}; "
+                + $"committed {Lost} rows; killing every process of {old}");
             await fixture.Driver(old).SignalAllAsync(InstanceSignal.Kill, CancellationToken.None);
         }
         finally
         {
-            // Never leave a frozen sender behind if the scenario stopped early: the collection's next test needs streaming standbys.
+            // Thawed once the old primary is gone (its connections dead, nothing more to receive), and always: a frozen
+            // receiver would hold up the promotion, a frozen sender the collection's next test.
+            foreach (var pid in receivers) InstanceProcesses.Signal(pid, InstanceSignal.Continue);
             foreach (var pid in senders) InstanceProcesses.Signal(pid, InstanceSignal.Continue);
         }
 
