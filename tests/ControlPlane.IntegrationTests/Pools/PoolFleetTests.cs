@@ -69,11 +69,7 @@ public sealed class PoolFleetTests(SiloFixture fixture)
         using var client = Client();
         await WaitForBudgetAsync(client, "content", b => b.Capacity > 0);
         var tenant = "rebalance-" + Guid.NewGuid().ToString("N")[..6];
-        await client.Pools.RegisterTenantAsync(new RegisterTenantRequest
-        {
-            Tenant = tenant,
-            Plans = { new TenantPlan { Tier = "content", Weight = 1, Min = 1, Max = 3 } },
-        });
+        await RegisterAsync(client, tenant, "content", 1, 3);
         await using var source = await SourceAsync(client, "content", tenant, "api", 20);
         Assert.Equal(3, source.Grant);
         var changes = new List<string>();
@@ -149,11 +145,7 @@ public sealed class PoolFleetTests(SiloFixture fixture)
         using var client = Client();
         await WaitForBudgetAsync(client, "content", b => b.Capacity > 0);
         var tenant = "waiter-" + Guid.NewGuid().ToString("N")[..6];
-        await client.Pools.RegisterTenantAsync(new RegisterTenantRequest
-        {
-            Tenant = tenant,
-            Plans = { new TenantPlan { Tier = "content", Weight = 1, Min = 1, Max = 1 } },
-        });
+        await RegisterAsync(client, tenant, "content", 1, 1);
         await using var source = await SourceAsync(client, "content", tenant, "api", 1);
         Assert.Equal(1, source.Grant);
 
@@ -188,11 +180,7 @@ public sealed class PoolFleetTests(SiloFixture fixture)
         using var client = Client();
         await WaitForBudgetAsync(client, "content", b => b.Capacity > 0 && b.Primary.Length > 0);
         var tenant = "overrun-" + Guid.NewGuid().ToString("N")[..6];
-        await client.Pools.RegisterTenantAsync(new RegisterTenantRequest
-        {
-            Tenant = tenant,
-            Plans = { new TenantPlan { Tier = "content", Weight = 1, Min = 1, Max = 1 } },
-        });
+        await RegisterAsync(client, tenant, "content", 1, 1);
         var lease = await client.Pools.AcquireLeaseAsync(new AcquireLeaseRequest { Tier = "content", Tenant = tenant, Service = "rogue", Requested = 1 });
         Assert.Equal(1, lease.Granted);
         var labels = new Dictionary<string, string> { ["environment"] = "local", ["tier"] = "content" };
@@ -233,11 +221,7 @@ public sealed class PoolFleetTests(SiloFixture fixture)
         using var client = Client();
         var budget = await WaitForBudgetAsync(client, "olap", b => b.Capacity > 0);
         var tenant = "hog-" + Guid.NewGuid().ToString("N")[..6];
-        await client.Pools.RegisterTenantAsync(new RegisterTenantRequest
-        {
-            Tenant = tenant,
-            Plans = { new TenantPlan { Tier = "olap", Weight = 1, Min = budget.Capacity + 1, Max = budget.Capacity + 1 } },
-        });
+        await RegisterAsync(client, tenant, "olap", budget.Capacity + 1, budget.Capacity + 1);
         var refused = await Assert.ThrowsAsync<RpcException>(() => client.Pools.AcquireLeaseAsync(new AcquireLeaseRequest
         {
             Tier = "olap", Tenant = tenant, Service = "batch", Requested = budget.Capacity + 1,
@@ -256,6 +240,14 @@ public sealed class PoolFleetTests(SiloFixture fixture)
     }
 
     private static readonly Dictionary<string, string> QueueLabels = new() { ["environment"] = "local", ["tier"] = "queue" };
+
+    /// <summary>A tenant with one plan (weight 1) on one tier.</summary>
+    private static async Task RegisterAsync(ControlPlaneClient client, string tenant, string tier, int min, int max) =>
+        await client.Pools.RegisterTenantAsync(new RegisterTenantRequest
+        {
+            Tenant = tenant,
+            Plans = { new TenantPlan { Tier = tier, Weight = 1, Min = min, Max = max } },
+        });
 
     private ControlPlaneClient Client() => new(new Uri(fixture.Endpoint), new ControlPlaneClientOptions { Token = fixture.AdminToken });
 
