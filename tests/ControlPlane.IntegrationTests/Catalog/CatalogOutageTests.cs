@@ -75,6 +75,13 @@ public sealed class CatalogOutageTests(CatalogOutageFixture fixture, ITestOutput
             Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
             Assert.Contains("commands are refused until it returns; queries and watches still answer", refused.Status.Detail, StringComparison.Ordinal);
 
+            // The catalog's own hardening audit cannot read a frozen catalog: UNAVAILABLE, never the catalog's password.
+            var audit = await Assert.ThrowsAsync<RpcException>(() => new HardeningService.HardeningServiceClient(fixture.Invoker(fixture.AdminToken))
+                .AuditCatalogSecurityAsync(new AuditCatalogSecurityRequest()).ResponseAsync);
+            Assert.Equal(StatusCode.Unavailable, audit.StatusCode);
+            Assert.Contains("catalog", audit.Status.Detail, StringComparison.Ordinal);
+            Assert.DoesNotContain("password", audit.Status.Detail, StringComparison.OrdinalIgnoreCase);
+
             // A token this silo never verified cannot be checked: UNAVAILABLE, not UNAUTHENTICATED.
             var unverifiable = await Assert.ThrowsAsync<RpcException>(() => Security(unseen).WhoAmIAsync(new WhoAmIRequest()).ResponseAsync);
             Assert.Equal(StatusCode.Unavailable, unverifiable.StatusCode);
