@@ -1,3 +1,4 @@
+using ControlPlane.Cli;
 using ControlPlane.Postgres.Failover;
 using ControlPlane.Postgres.Instances;
 using ControlPlane.Protos.V1;
@@ -98,6 +99,14 @@ public sealed class DivergentPrimaryChaosTests(ChaosSiloFixture fixture, ITestOu
         Assert.Equal($"{divergence.StartLsn}-{divergence.EndLsn}", alert.Labels["range"]);
         Assert.True(int.Parse(alert.Labels["committed"], System.Globalization.CultureInfo.InvariantCulture) >= Lost);
 
+        // What an SRE reads: cpctl shows the range, and its JSON names the table each lost commit touched.
+        var (exit, table, error) = await CpctlAsync("divergences", Tier.Name, "--replica", old);
+        Assert.True(exit == 0, $"cpctl divergences exited {exit}: {error}");
+        Assert.Contains($"{divergence.StartLsn}-{divergence.EndLsn}", table, StringComparison.Ordinal);
+        var (jsonExit, json, jsonError) = await CpctlAsync("divergences", Tier.Name, "--replica", old, "--json");
+        Assert.True(jsonExit == 0, $"cpctl divergences --json exited {jsonExit}: {jsonError}");
+        Assert.Contains("/divergent_lost", json, StringComparison.Ordinal);
+
         var (end, _) = await scenario.FinishAsync(noLossExpected: false);
         Assert.Contains(end.Replicas, r => r.Name == old && r.Role == ReplicaRole.Standby && r.Healthy);
         await using (var connection = await (await Tier.InstanceAsync(end.Primary)).OpenAsync(5, 30, CancellationToken.None))
@@ -146,6 +155,15 @@ public sealed class DivergentPrimaryChaosTests(ChaosSiloFixture fixture, ITestOu
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"divergent_lost never reached {standby.Name}");
             await Task.Delay(100);
         }
+    }
+
+    private async Task<(int Exit, string Stdout, string Stderr)> CpctlAsync(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var exit = await CpctlApp.RunAsync([.. args, "--endpoint", fixture.Endpoint.GetLeftPart(UriPartial.Authority), "--token-file", Path.Combine(fixture.DataDirectory, "admin.token")],
+            stdout, stderr, CancellationToken.None);
+        return (exit, stdout.ToString(), stderr.ToString());
     }
 
     private static async Task<int[]> PidsAsync(NpgsqlConnection connection, string sql)
