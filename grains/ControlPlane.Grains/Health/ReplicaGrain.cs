@@ -176,9 +176,10 @@ public sealed partial class ReplicaGrain(
         _failures = result.Reachable ? 0 : _failures + 1;
         if (result.Reachable) _knownStandby = result.InRecovery;
         if (result is { Reachable: true, InRecovery: false, CurrentLsn: { } lsn }) _lastWritableLsn = lsn.Value;
-        // Like the LSN, the synchronous standbys are remembered from the last probe that saw the instance writable:
-        // synchronous-mode election needs them exactly when the primary stops answering.
-        if (result is { Reachable: true, InRecovery: false }) _lastSyncStandbys = SyncStandbysOf(result);
+        // Like the LSN, the synchronous standbys are remembered from the probes that saw the instance writable:
+        // synchronous-mode election needs them exactly when the primary stops answering (SynchronousHolders).
+        if (result is { Reachable: true, InRecovery: false })
+            _lastSyncStandbys = SynchronousHolders.Next(_lastSyncStandbys, SyncStandbysOf(result), result.SynchronousStandbyNames);
         else if (result.Reachable) _lastSyncStandbys = [];
         // The same for its lost slots: an election held because the primary stopped answering must still know which
         // standby cannot stream.
@@ -275,7 +276,7 @@ public sealed partial class ReplicaGrain(
         r.WalReceiverStatus, r.Connections, r.MaxConnections, r.ServerVersion,
         r.Latency.TotalMilliseconds, failures,
         r.WalReceiverUpstream,
-        r.Reachable ? SyncStandbysOf(r) : lastSyncStandbys ?? [],
+        lastSyncStandbys ?? (r.Reachable ? SyncStandbysOf(r) : []),
         r.WalReceiverLastMessageAgeSeconds,
         lastWritableLsn,
         r.Term?.Term,

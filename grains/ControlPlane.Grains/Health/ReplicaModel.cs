@@ -113,4 +113,5 @@ public sealed record ReplicaStatus(
     [property: Id(31)] string? SessionError = null,
     [property: Id(32)] int ConsecutiveSessionFailures = 0,
     [property: Id(33)] DateTimeOffset? SessionCheckedAt = null,
-    [property: Id(34)] double SessionLatencyMs = 0);
+    [property: Id(34)] double SessionLatencyMs = 0,
+    [property: Id(35)] IReadOnlyList<string>? SynchronousStandbys = null);

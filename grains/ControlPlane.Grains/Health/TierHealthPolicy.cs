@@ -120,5 +120,6 @@ public static class TierHealthPolicy
             h?.ProbedAt, h?.ConsecutiveFailures ?? 0, h?.Timeline,
             h?.CurrentLsn, h?.ReceiveLsn, h?.ReplayLsn, h?.WalReceiverStatus, h?.ServerVersion,
             h?.ProbeLatencyMs ?? 0, problem,
-            h?.Session ?? SessionState.NotChecked, h?.SessionError, h?.ConsecutiveSessionFailures ?? 0, h?.SessionCheckedAt, h?.SessionLatencyMs ?? 0);
+            h?.Session ?? SessionState.NotChecked, h?.SessionError, h?.ConsecutiveSessionFailures ?? 0, h?.SessionCheckedAt, h?.SessionLatencyMs ?? 0,
+            role == ReplicaRole.Primary ? h?.SyncStandbys ?? [] : []);
 }

@@ -43,6 +43,9 @@ public sealed record ProbeResult(
     /// crash restart (<c>restart_after_crash</c>: a backend died, or the server PANICked) starts them anew under the
     /// same postmaster, so a change of this with <see cref="PostmasterStartedAt"/> unchanged is one crash.</summary>
     public DateTimeOffset? ServerStartedAt { get; init; }
+
+    /// <summary>The server's <c>synchronous_standby_names</c>: empty when its commits wait for no standby.</summary>
+    public string SynchronousStandbyNames { get; init; } = "";
 }
 
 /// <summary>One row of <c>pg_stat_replication</c> on a primary.</summary>

@@ -49,7 +49,8 @@ public sealed partial class ReplicaProbe : IAsyncDisposable
                (SELECT COALESCE(json_agg(slot_name::text ORDER BY slot_name), '[]')
                   FROM pg_replication_slots WHERE slot_type = 'physical' AND wal_status = 'lost')::text AS lost_slots,
                pg_postmaster_start_time() AS postmaster_started_at,
-               (SELECT min(backend_start) FROM pg_stat_activity WHERE backend_type = 'checkpointer') AS server_started_at
+               (SELECT min(backend_start) FROM pg_stat_activity WHERE backend_type = 'checkpointer') AS server_started_at,
+               current_setting('synchronous_standby_names') AS synchronous_standby_names
           FROM (SELECT pg_is_in_recovery() AS in_recovery) r
           LEFT JOIN (SELECT status, received_tli, sender_host, sender_port, last_msg_receipt_time
                        FROM pg_stat_wal_receiver LIMIT 1) w ON true
@@ -149,6 +150,7 @@ public sealed partial class ReplicaProbe : IAsyncDisposable
             LostSlots = ParseNames(reader.GetString(14)),
             PostmasterStartedAt = reader.IsDBNull(15) ? null : reader.GetFieldValue<DateTimeOffset>(15),
             ServerStartedAt = reader.IsDBNull(16) ? null : reader.GetFieldValue<DateTimeOffset>(16),
+            SynchronousStandbyNames = reader.GetString(17),
         };
     }
 

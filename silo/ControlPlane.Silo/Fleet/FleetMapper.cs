@@ -65,6 +65,7 @@ internal static class FleetMapper
             SessionFailures = r.ConsecutiveSessionFailures,
             SessionLatencyMs = r.SessionLatencyMs,
         };
+        replica.SynchronousStandbys.AddRange(r.SynchronousStandbys ?? []);
         if (r.LastProbeAt is { } at) replica.LastProbeAt = Timestamp.FromDateTimeOffset(at);
         if (r.SessionCheckedAt is { } checkedAt) replica.SessionCheckedAt = Timestamp.FromDateTimeOffset(checkedAt);
         return replica;

@@ -23,6 +23,7 @@ public sealed class BackupFailoverChaosTests(ChaosSiloFixture fixture, ITestOutp
         await tier.SetSynchronousModeAsync(SynchronousMode.On);
         try
         {
+            await tier.WaitSynchronousStandbysAsync(TimeSpan.FromSeconds(60));
             await backups.WaitForArchiveAsync(TimeSpan.FromMinutes(1));
             var backup = await backups.TakeAsync();
             await using var scenario = await ChaosScenario.BeginAsync(tier, fixture.PasswordFile, output, "archive");

@@ -10,8 +10,8 @@ using Xunit.Abstractions;
 namespace ControlPlane.IntegrationTests.Failover;
 
 /// <summary>
-/// Mode 8 of issue 21 on real processes: in asynchronous mode the primary's WAL senders are frozen (SIGSTOP), so the
-/// standbys receive nothing more; the primary commits rows and then every process of it is SIGKILLed. The tier fails
+/// Mode 8 of issue 21 on real processes: the primary refuses replication connections and its WAL senders are
+/// terminated, so the standbys receive nothing more; the primary commits rows and then every process of it is SIGKILLed. The tier fails
 /// over and rejoins the old primary, which holds WAL the new timeline never got: it is saved and decoded before the
 /// rewind, reported over gRPC (ListDivergences) and raises DivergentWalSaved. Leaves the tier converged.
 /// </summary>
@@ -38,42 +38,37 @@ public sealed class DivergentPrimaryChaosTests(ChaosSiloFixture fixture, ITestOu
         }
         foreach (var standby in (await Tier.InstancesAsync()).Where(i => i.Name != old)) await WaitTableAsync(standby);
 
-        // Cut the standbys off on both ends. A frozen WAL sender sends nothing; a frozen WAL receiver cannot time out
-        // and reconnect to a fresh sender (which a standby streaming without its slot, e.g. one an earlier test of the
-        // collection rebuilt, would otherwise do within wal_receiver_timeout and receive the "lost" commits after all).
-        int[] senders = [];
-        var receivers = new List<int>();
+        // Cut the standbys (and the WAL archiver) off at the primary's door: its pg_hba.conf rejects every replication
+        // connection from now on (the control plane writes that file anew before the instance's next start), its WAL
+        // senders are terminated, and the commits start only once no sender has come back for a while. Freezing the
+        // senders and receivers instead left a path open: a receiver that was between two connections when the pids
+        // were listed connected afterwards and received the "lost" commits.
+        var logMark = fixture.Logs.Lines.Count;
         var standbys = (await Tier.InstancesAsync()).Where(i => i.Name != old).ToList();
-        try
+        var hba = Path.Combine(fixture.Driver(old).DataDirectory, "pg_hba.conf");
+        File.WriteAllText(hba, "# chaos test: no replication connection to the old primary\nhost replication all all reject\n" + File.ReadAllText(hba));
+        await using (var connection = await primary.OpenAsync(5, 30, CancellationToken.None))
         {
-            foreach (var standby in standbys)
-            {
-                await using var connection = await standby.OpenAsync(5, 30, CancellationToken.None);
-                receivers.AddRange(await PidsAsync(connection, "SELECT pid FROM pg_stat_wal_receiver WHERE pid IS NOT NULL"));
-            }
-            foreach (var pid in receivers) InstanceProcesses.Signal(pid, InstanceSignal.Stop);
-            await using (var connection = await primary.OpenAsync(5, 30, CancellationToken.None))
-            {
-                // Asynchronous commits whatever an earlier test of the collection left in synchronous_standby_names
-                // (the tier applies synchronous_mode off to the primary on its own schedule): these commits are
-                // acknowledged by the old primary alone, which is the scenario.
-                await ExecuteAsync(connection, "SET synchronous_commit TO local");
-                senders = await PidsAsync(connection, "SELECT pid FROM pg_stat_replication");
-                Assert.NotEmpty(senders);
-                foreach (var pid in senders) InstanceProcesses.Signal(pid, InstanceSignal.Stop);
-                for (var i = 0; i < Lost; i++) await ExecuteAsync(connection, $"INSERT INTO divergent_lost VALUES ({100 + i}, 'committed on the old primary only')");
-            }
-            output.WriteLine($"froze WAL senders {string.Join(", ", senders)} of {old} and WAL receivers {string.Join(", ", receivers)}; "
-                + $"committed {Lost} rows; killing every process of {old}");
-            await fixture.Driver(old).SignalAllAsync(InstanceSignal.Kill, CancellationToken.None);
+            await ExecuteAsync(connection, "SELECT pg_reload_conf()");
+            await WaitNoWalSenderAsync(connection);
+            // Asynchronous commits whatever an earlier test of the collection left in synchronous_standby_names
+            // (the tier applies synchronous_mode off to the primary on its own schedule): these commits are
+            // acknowledged by the old primary alone, which is the scenario.
+            await ExecuteAsync(connection, "SET synchronous_commit TO local");
+            for (var i = 0; i < Lost; i++) await ExecuteAsync(connection, $"INSERT INTO divergent_lost VALUES ({100 + i}, 'committed on the old primary only')");
+            output.WriteLine($"{old} ({primary.Port}) flushed WAL up to {await ScalarAsync(connection, "SELECT pg_current_wal_flush_lsn()::text")}");
+            Assert.Empty(await PidsAsync(connection, "SELECT pid FROM pg_stat_replication"));
         }
-        finally
+        output.WriteLine($"no WAL sender on {old}; committed {Lost} rows; killing every process of {old}");
+        foreach (var standby in standbys)
         {
-            // Thawed once the old primary is gone (its connections dead, nothing more to receive), and always: a frozen
-            // receiver would hold up the promotion, a frozen sender the collection's next test.
-            foreach (var pid in receivers) InstanceProcesses.Signal(pid, InstanceSignal.Continue);
-            foreach (var pid in senders) InstanceProcesses.Signal(pid, InstanceSignal.Continue);
+            // Where each standby stands at the kill, and what it streams from (the scenario needs: nothing).
+            await using var connection = await standby.OpenAsync(5, 30, CancellationToken.None);
+            output.WriteLine($"  {standby.Name} ({standby.Port}): " + await ScalarAsync(connection,
+                "SELECT 'received ' || COALESCE(pg_last_wal_receive_lsn()::text, '-') || ', replayed ' || COALESCE(pg_last_wal_replay_lsn()::text, '-') || ', receiver '"
+                + " || COALESCE((SELECT status || ' from ' || COALESCE(sender_host, '?') || ':' || COALESCE(sender_port::text, '?') || ' pid ' || pid FROM pg_stat_wal_receiver), 'none')"));
         }
+        await fixture.Driver(old).SignalAllAsync(InstanceSignal.Kill, CancellationToken.None);
 
         var after = await Tier.WaitAsync(t => t.Term > start.Term, DecisionTimeout);
         Assert.NotEqual(old, after.Primary);
@@ -85,6 +80,16 @@ public sealed class DivergentPrimaryChaosTests(ChaosSiloFixture fixture, ITestOu
             output.WriteLine($"  {t.Xid} {t.Outcome} {t.Records} records {string.Join(", ", t.Relations.Select(r => $"{r.Relation} ({r.Records})"))}");
         }
 
+        if (divergence.Committed < Lost)
+        {
+            // What the silo did between the cut and the report, and whether the new primary holds the "lost" rows.
+            await using (var connection = await (await Tier.InstanceAsync(after.Primary)).OpenAsync(5, 30, CancellationToken.None))
+            {
+                output.WriteLine($"{after.Primary} holds {await ScalarAsync(connection, "SELECT count(*) FROM divergent_lost WHERE id >= 100")} of the rows");
+            }
+            foreach (var line in fixture.Logs.Lines.Skip(logMark).Where(l => l.Contains(Tier.Name, StringComparison.Ordinal)).Take(200)) output.WriteLine(line);
+            foreach (var d in (await Tier.DecisionsAsync()).TakeLast(6)) output.WriteLine($"decision {d}");
+        }
         Assert.True(divergence.Committed >= Lost, $"{divergence.Committed} committed transactions reported; {Lost} were written");
         Assert.True(divergence.Transactions.Count(t => t.Outcome == "committed" && t.Relations.Any(r => r.Relation.EndsWith("/divergent_lost", StringComparison.Ordinal))) >= Lost,
             "each lost insert is named by its table");
@@ -140,6 +145,24 @@ public sealed class DivergentPrimaryChaosTests(ChaosSiloFixture fixture, ITestOu
             if (list.Divergences.Count > 0) return list.Divergences[^1];
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"no divergence reported for {replica} within {RejoinTimeout}");
             await Task.Delay(500);
+        }
+    }
+
+    /// <summary>Terminates the WAL senders until none has come back for 1.5 s (three of the receivers' retry intervals).</summary>
+    private static async Task WaitNoWalSenderAsync(NpgsqlConnection connection)
+    {
+        var deadline = DateTime.UtcNow + DecisionTimeout;
+        var quietSince = DateTime.UtcNow;
+        while (DateTime.UtcNow - quietSince < TimeSpan.FromSeconds(1.5))
+        {
+            var senders = await PidsAsync(connection, "SELECT pid FROM pg_stat_replication");
+            if (senders.Length > 0)
+            {
+                await ExecuteAsync(connection, "SELECT pg_terminate_backend(pid) FROM pg_stat_replication");
+                quietSince = DateTime.UtcNow;
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"WAL senders kept coming back despite pg_hba.conf: {string.Join(", ", senders)}");
+            await Task.Delay(100);
         }
     }
 

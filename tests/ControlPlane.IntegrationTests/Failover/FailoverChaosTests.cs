@@ -22,7 +22,7 @@ public sealed class FailoverChaosTests(ChaosSiloFixture fixture, ITestOutputHelp
     {
         await Tier.ResetAsync();
         await Tier.SetSynchronousModeAsync(SynchronousMode.On);
-        await WaitForSynchronousStandbysAsync();
+        await Tier.WaitSynchronousStandbysAsync(DecisionTimeout);
         try
         {
             await using var scenario = await ChaosScenario.BeginAsync(Tier, fixture.PasswordFile, output, "sigkill");
@@ -285,20 +285,6 @@ public sealed class FailoverChaosTests(ChaosSiloFixture fixture, ITestOutputHelp
 
     private static IEnumerable<Decision> NewDecisions(IEnumerable<Decision> decisions, long startTerm) =>
         decisions.Where(d => d.Term > startTerm || d.Kind is "heal_standby" or "fence_rogue" or "alert");
-
-    private async Task WaitForSynchronousStandbysAsync()
-    {
-        var deadline = DateTime.UtcNow + DecisionTimeout;
-        while (true)
-        {
-            var t = await Tier.GetAsync();
-            await using var connection = await (await Tier.InstanceAsync(t.Primary)).OpenAsync(5, 10, CancellationToken.None);
-            await using var command = new Npgsql.NpgsqlCommand("SELECT count(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum')", connection);
-            if ((long)(await command.ExecuteScalarAsync())! > 0) return;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no synchronous standby on {t.Primary} within {DecisionTimeout}");
-            await Task.Delay(200);
-        }
-    }
 
     private static async Task<bool> IsWritableAsync(ChaosInstance instance)
     {

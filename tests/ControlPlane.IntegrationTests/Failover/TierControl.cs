@@ -55,9 +55,42 @@ public sealed class TierControl(FleetService.FleetServiceClient fleet, FailoverS
             if (DateTime.UtcNow > deadline)
             {
                 if (throwOnTimeout || last is null)
-                    throw new TimeoutException($"tier {tier}: condition not met within {timeout}; last seen: {last}; last error: {lastError}");
+                    throw new TimeoutException($"tier {tier}: condition not met within {timeout}; last seen: {last}; last error: {lastError}; recent decisions: {await RecentDecisionsAsync()}");
                 return last;
             }
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>The newest decisions with their evidence, for a failure message (what the tier thought, not only what it showed).</summary>
+    private async Task<string> RecentDecisionsAsync()
+    {
+        try
+        {
+            return string.Join(" | ", (await DecisionsAsync()).TakeLast(4));
+        }
+        catch (RpcException ex)
+        {
+            return $"unavailable ({ex.Status.StatusCode})";
+        }
+    }
+
+    /// <summary>
+    /// Waits until the primary confirms a synchronous standby, as PostgreSQL and the control plane both see it: the
+    /// election reads the synchronous standbys the tier's probes saw, so a kill before a probe saw any would test a
+    /// different scenario (no standby known to hold every commit: nothing is promoted).
+    /// </summary>
+    public async Task WaitSynchronousStandbysAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var t = await GetAsync();
+            await using var connection = await (await InstanceAsync(t.Primary)).OpenAsync(5, 10, CancellationToken.None);
+            await using var command = new Npgsql.NpgsqlCommand("SELECT count(*) FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum')", connection);
+            var known = t.Replicas.Single(r => r.Name == t.Primary).SynchronousStandbys;
+            if ((long)(await command.ExecuteScalarAsync())! > 0 && known.Count > 0) return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no synchronous standby on {t.Primary} within {timeout} (the tier knows of: {string.Join(", ", known)})");
             await Task.Delay(200);
         }
     }
