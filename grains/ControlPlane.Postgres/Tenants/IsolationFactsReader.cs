@@ -15,6 +15,13 @@ public static class IsolationFactsReader
     {
         ArgumentNullException.ThrowIfNull(primary);
         await using var connection = await AdminSql.OpenAsync(primary, ct).ConfigureAwait(false);
+        return await ReadAsync(connection, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The facts over an open connection (the bench brings its own); the connection's role is the admin the rules exempt.</summary>
+    public static async Task<IsolationFacts> ReadAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
         await Execute(connection, IsolationSql.Begin, ct).ConfigureAwait(false);
         var admin = (string)(await AdminSql.ScalarAsync(connection, IsolationSql.AdminRole, ct).ConfigureAwait(false))!;
         var schemas = await RowsAsync(connection, IsolationSql.Schemas, r => new FactSchema(r.GetString(0), r.GetString(1)), ct).ConfigureAwait(false);
