@@ -203,6 +203,7 @@ public static partial class IsolationAuditRules
         private readonly Dictionary<string, string> _roleTenant = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _schemaTenant = new(StringComparer.Ordinal);
         private readonly Dictionary<(string, string), FactTable> _tables = [];
+        private readonly HashSet<string> _tenantNames = new(StringComparer.Ordinal);
 
         public AuditContext(IsolationFacts facts, IReadOnlyList<AuditedTenant> tenants)
         {
@@ -212,14 +213,15 @@ public static partial class IsolationAuditRules
             {
                 var role = TenantProvisioner.RoleOf(t.Name);
                 _roleTenant[role] = t.Name;
+                _tenantNames.Add(t.Name);
                 if (t.Kind == PlacementKind.Schema) _schemaTenant[role] = t.Name;
             }
             foreach (var t in facts.Tables) _tables[(t.Schema, t.Name)] = t;
             // Applications connect as the tenants' roles, or as other login roles holding privileges on tenant objects;
             // the control plane's own admin is not one of them.
+            var privileged = facts.Grants.Select(g => g.Grantee).Concat(facts.Policies.SelectMany(p => p.Roles)).ToHashSet(StringComparer.Ordinal);
             AppRoles = facts.Roles
-                .Where(r => r.Name != facts.AdminRole && (_roleTenant.ContainsKey(r.Name)
-                    || (r.Login && (facts.Grants.Any(g => g.Grantee == r.Name) || facts.Policies.Any(p => p.Roles.Contains(r.Name))))))
+                .Where(r => r.Name != facts.AdminRole && (_roleTenant.ContainsKey(r.Name) || (r.Login && privileged.Contains(r.Name))))
                 .Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
         }
 
@@ -240,7 +242,7 @@ public static partial class IsolationAuditRules
             return tenants.Count == 1 ? tenants[0] : "";
         }
 
-        public bool IsTenant(string name) => _roleTenant.ContainsValue(name);
+        public bool IsTenant(string name) => _tenantNames.Contains(name);
 
         public FactTable? Table(string schema, string table) => _tables.GetValueOrDefault((schema, table));
     }

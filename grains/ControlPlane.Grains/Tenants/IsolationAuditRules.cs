@@ -139,19 +139,30 @@ public static partial class IsolationAuditRules
         foreach (var group in c.Facts.Policies.Where(p => p.Permissive).GroupBy(p => (p.Schema, p.Table)))
         {
             var policies = group.OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+            // Only policies sharing a role (or one of them for PUBLIC) can overlap: index them by role, so a table with
+            // one template policy per tenant costs one pass, not every pair.
+            var byRole = new Dictionary<string, List<int>>(StringComparer.Ordinal);
             for (var i = 0; i < policies.Count; i++)
+                foreach (var role in policies[i].Roles) (byRole.TryGetValue(role, out var list) ? list : byRole[role] = []).Add(i);
+            var pairs = new SortedSet<(int, int)>();
+            var everyone = byRole.GetValueOrDefault("PUBLIC") ?? [];
+            foreach (var indexes in byRole.Values)
             {
-                for (var j = i + 1; j < policies.Count; j++)
+                foreach (var i in indexes)
                 {
-                    var (a, b) = (policies[i], policies[j]);
-                    if (!(a.Command == "ALL" || b.Command == "ALL" || a.Command == b.Command)) continue;
-                    var common = a.Roles.Contains("PUBLIC") ? b.Roles : b.Roles.Contains("PUBLIC") ? a.Roles : [.. a.Roles.Intersect(b.Roles, StringComparer.Ordinal)];
-                    if (common.Count == 0) continue;
-                    var table = Table(group.Key.Schema, group.Key.Table);
-                    yield return new("policies-overlap", IsolationSeverity.Warning, c.TenantOfRoles(common), $"policies {a.Name} and {b.Name} on {table}",
-                        $"Both are permissive for {RoleList(common)} and {(a.Command == "ALL" ? b.Command : a.Command)}: their predicates OR together, so the wider one decides; a restriction added to one of them protects nothing.",
-                        $"-- merge them into one policy, or make the narrowing one restrictive: CREATE POLICY ... AS RESTRICTIVE ...; DROP POLICY {Ident(b.Name)} ON {table};");
+                    foreach (var j in indexes.Concat(everyone)) if (i != j) pairs.Add((Math.Min(i, j), Math.Max(i, j)));
                 }
+            }
+            foreach (var (i, j) in pairs)
+            {
+                var (a, b) = (policies[i], policies[j]);
+                if (!(a.Command == "ALL" || b.Command == "ALL" || a.Command == b.Command)) continue;
+                var common = a.Roles.Contains("PUBLIC") ? b.Roles : b.Roles.Contains("PUBLIC") ? a.Roles : [.. a.Roles.Intersect(b.Roles, StringComparer.Ordinal)];
+                if (common.Count == 0) continue;
+                var table = Table(group.Key.Schema, group.Key.Table);
+                yield return new("policies-overlap", IsolationSeverity.Warning, c.TenantOfRoles(common), $"policies {a.Name} and {b.Name} on {table}",
+                    $"Both are permissive for {RoleList(common)} and {(a.Command == "ALL" ? b.Command : a.Command)}: their predicates OR together, so the wider one decides; a restriction added to one of them protects nothing.",
+                    $"-- merge them into one policy, or make the narrowing one restrictive: CREATE POLICY ... AS RESTRICTIVE ...; DROP POLICY {Ident(b.Name)} ON {table};");
             }
         }
     }
