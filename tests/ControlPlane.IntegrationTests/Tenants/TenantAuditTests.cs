@@ -25,15 +25,15 @@ public sealed class TenantAuditTests(SiloFixture fixture)
         using var client = new ControlPlaneClient(new Uri(fixture.Endpoint), new ControlPlaneClientOptions { Token = fixture.AdminToken });
         var suffix = Guid.NewGuid().ToString("N")[..6];
         var (a, b) = ($"aud-a-{suffix}", $"aud-b-{suffix}");
-        var (roleA, roleB) = (Role(a), Role(b));
+        var (roleA, roleB) = (TwoPlacementTenant.Role(a), TwoPlacementTenant.Role(b));
         var (leaky, view, function) = ($"leaky_{suffix}", $"notes_all_{suffix}", $"notes_of_all_{suffix}");
         var oltp = new TenantSql(fixture, "oltp");
         var content = new TenantSql(fixture, "content");
         await fixture.WaitForHealthyFleetAsync(TimeSpan.FromMinutes(1));
         await content.ExecuteAsync("CREATE SCHEMA IF NOT EXISTS tenant_shared");
         await content.ExecuteAsync("CREATE TABLE IF NOT EXISTS tenant_shared.notes (tenant_id text NOT NULL, body text)");
-        await RegisterAsync(client, a);
-        await RegisterAsync(client, b);
+        await TwoPlacementTenant.RegisterAsync(client, a);
+        await TwoPlacementTenant.RegisterAsync(client, b);
         await content.ExecuteAsync("INSERT INTO tenant_shared.notes SELECT $1, 'a' || g FROM generate_series(1, 2) g", a);
         await content.ExecuteAsync("INSERT INTO tenant_shared.notes SELECT $1, 'b' || g FROM generate_series(1, 3) g", b);
 
@@ -133,18 +133,5 @@ public sealed class TenantAuditTests(SiloFixture fixture)
         Assert.Contains("NotFound", error.Replace("_", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
     }
 
-    private static string Role(string tenant) => "tenant_" + tenant.Replace('-', '_');
-
     private static Dictionary<string, string> Tier(string tier) => new() { ["environment"] = "local", ["tier"] = tier };
-
-    private static async Task<TenantInfo> RegisterAsync(ControlPlaneClient client, string tenant) =>
-        await client.Tenants.RegisterTenantAsync(new TenantRegisterRequest
-        {
-            Tenant = tenant,
-            Placements =
-            {
-                new TenantPlacement { Tier = "oltp", Kind = PlacementKind.Schema },
-                new TenantPlacement { Tier = "content", Kind = PlacementKind.Shared },
-            },
-        });
 }
