@@ -30,6 +30,7 @@ public static class BenchApp
             Monitoring.SamplingCommand.Create(stdout, stderr),
             Monitoring.AlertEvaluationCommand.Create(stdout, stderr),
             Tenants.PseudonymCommand.Create(stdout, stderr),
+            Tenants.IsolationAuditCommand.Create(stdout, stderr),
             Watchers.WatchersCommand.Create(stdout, stderr),
         };
         var parsed = root.Parse(args);

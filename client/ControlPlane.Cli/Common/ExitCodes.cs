@@ -24,7 +24,8 @@ internal static class ExitCodes
                (for commands that follow an operation: it failed; for archive: it falls short;
                for change lint: the lint found at least one error; for audit-security: a check of
                severity high fails; for consistency: a mismatch; for verify: a step failed;
-               for parity diff: the schemas differ; for parity status/check: a tenant schema drifted)
+               for parity diff: the schemas differ; for parity status/check: a tenant schema drifted;
+               for tenant probe: a leak; for tenant audit: a critical finding)
           2    bad usage: unknown command or option, invalid name, invalid endpoint URL
                (for change lint/plan-local: the migration set cannot be read: missing directory,
                bad file name, duplicate version, malformed SQL)

@@ -7,7 +7,7 @@ using Spectre.Console;
 
 namespace ControlPlane.Cli.Tenants;
 
-/// <summary><c>cpctl tenant register|plan|show|list|suspend|resume|erase|watch|probe</c> (and <see cref="TenantPiiCommands"/>).</summary>
+/// <summary><c>cpctl tenant register|plan|show|list|suspend|resume|erase|watch|probe|audit</c> (and <see cref="TenantPiiCommands"/>).</summary>
 internal static class TenantCommands
 {
     public static Command Tenant(GlobalOptions globals, CliIo io)
@@ -22,6 +22,7 @@ internal static class TenantCommands
         command.Add(Erase(globals, io));
         command.Add(Watch(globals, io));
         command.Add(Probe(globals, io));
+        command.Add(Audit(globals, io));
         command.Add(TenantPiiCommands.Pii(globals, io));
         command.Add(TenantPiiCommands.Anonymise(globals, io));
         return command;
@@ -174,6 +175,28 @@ internal static class TenantCommands
             if (context.Json) await JsonOutput.WriteAsync(io.Out, tenant).ConfigureAwait(false);
             else io.Console.Write(TenantRendering.Probe(tenant.Probe));
             return tenant.Probe.Leaks == 0 ? ExitCodes.Ok : ExitCodes.Refused;
+        });
+        return command;
+    }
+
+    private static Command Audit(GlobalOptions globals, CliIo io)
+    {
+        var tier = Fleet.FleetArguments.Tier("The tier whose catalog is audited");
+        var tenant = new Option<string>("--tenant") { Description = "Only the findings concerning this tenant (its own and the tier-wide ones)" };
+        tenant.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>() is { } t && Names.Check(t, "--tenant") is { } error) r.AddError(error);
+        });
+        var command = new Command("audit", "Run the isolation audit of a tier's catalog (RLS, policies, roles, grants, views, functions); exit 1 on a critical finding") { tier, tenant };
+        CommandRunner.SetHandler(command, globals, io, async (context, parsed, ct) =>
+        {
+            var response = await context.Client.Tenants.AuditTenantIsolationAsync(new TenantAuditRequest
+            {
+                Environment = context.Environment, Tier = parsed.GetRequiredValue(tier), Tenant = parsed.GetValue(tenant) ?? "",
+            }, deadline: CommandContext.UnaryDeadline(), cancellationToken: ct).ConfigureAwait(false);
+            if (context.Json) await JsonOutput.WriteAsync(io.Out, response).ConfigureAwait(false);
+            else io.Console.Write(TenantRendering.Audit(response));
+            return response.Critical == 0 ? ExitCodes.Ok : ExitCodes.Refused;
         });
         return command;
     }

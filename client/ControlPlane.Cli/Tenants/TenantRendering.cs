@@ -33,6 +33,7 @@ internal static partial class TenantRendering
         if (t.EraseReport is { } report) rows.Add(Report(report));
         if (t.Probe is { } probe) rows.Add(Probe(probe));
         if (t.AnonymiseReport is { } anonymised) rows.Add(Anonymised(anonymised));
+        foreach (var audit in t.Audits) rows.Add(Findings($"isolation audit of {E(audit.Tier)} {FleetFormat.Time(audit.At)}", audit.Findings, withFix: false));
         if (t.History.Count > 0)
         {
             var history = new Table().Border(TableBorder.Simple).AddColumns("AT (UTC)", "STATE", "EVENT", "BY");
@@ -72,6 +73,32 @@ internal static partial class TenantRendering
             rows.Add(table);
         }
         rows.AddRange(probe.Skipped.Select(s => new Markup("skipped " + E(s))));
+        return new Rows(rows);
+    }
+
+    public static IRenderable Audit(TenantAuditResponse response)
+    {
+        var scope = response.Tenant.Length > 0 ? $" for tenant {E(response.Tenant)}" : "";
+        var head = $"isolation audit of {E(response.Tier)}{scope} {FleetFormat.Time(response.At)} on {E(response.Replica)}: {response.Tenants} tenant(s), {response.Objects} object(s) in {response.TookMs} ms";
+        return Findings(head, response.Findings, withFix: true);
+    }
+
+    private static IRenderable Findings(string head, IReadOnlyCollection<IsolationFinding> findings, bool withFix)
+    {
+        var critical = findings.Count(f => f.Severity == "critical");
+        var verdict = findings.Count == 0 ? "[green]no finding[/]" : critical > 0 ? $"[red]{findings.Count} finding(s), {critical} CRITICAL[/]" : $"[yellow]{findings.Count} finding(s)[/]";
+        var rows = new List<IRenderable> { new Markup($"{head}: {verdict}") };
+        if (findings.Count == 0) return new Rows(rows);
+        var table = new Table().Border(TableBorder.Simple).AddColumns("SEVERITY", "RULE", "TENANT", "OBJECT", "WHY");
+        if (withFix) table.AddColumn("FIX");
+        foreach (var f in findings)
+        {
+            var severity = f.Severity == "critical" ? "[red]critical[/]" : f.Severity == "high" ? "[yellow]high[/]" : E(f.Severity);
+            var cells = new List<string> { severity, E(f.Rule), E(f.Tenant.Length > 0 ? f.Tenant : "(all)"), E(f.Object), E(f.Explanation) };
+            if (withFix) cells.Add(E(f.Fix));
+            table.AddRow([.. cells]);
+        }
+        rows.Add(table);
         return new Rows(rows);
     }
 

@@ -46,5 +46,7 @@ internal static class DefaultActivityRules
             "A service waited more than a second for a connection for two minutes: its grant is too small for its concurrency, or the primary is slow to accept sessions."),
         DefaultAlertRules.Rule("TenantIsolationLeak", MonitoringMetrics.TenantIsolationLeaks, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Critical,
             "A tenant's role reached another tenant's data in the cross-tenant probe."),
+        DefaultAlertRules.Rule("TenantIsolationAuditCritical", MonitoringMetrics.TenantIsolationAuditCritical, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Critical,
+            "The tier's isolation audit found critical findings: the catalog lets a tenant reach another's data (cpctl tenant audit TIER)."),
     ];
 }

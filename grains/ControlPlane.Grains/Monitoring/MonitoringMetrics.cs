@@ -61,6 +61,7 @@ public static class MonitoringMetrics
     public const string PoolGrantedRatio = "pool_granted_ratio";
     public const string PoolOpenWaitSeconds = "pool_open_wait_seconds";
     public const string TenantIsolationLeaks = "tenant_isolation_leaks";
+    public const string TenantIsolationAuditCritical = "tenant_isolation_audit_critical";
 
     public static readonly IReadOnlyList<MetricDefinition> All =
     [
@@ -116,6 +117,7 @@ public static class MonitoringMetrics
         new(PoolGrantedRatio, "tier", "ratio", "Connections granted to leases / the pool's capacity."),
         new(PoolOpenWaitSeconds, "tier", "seconds", "Longest wait for a connection any tenant's client library reported in the last minute (the grant's slots busy, or the primary slow to accept sessions)."),
         new(TenantIsolationLeaks, "tier", "attempts", "Cross-tenant attempts that succeeded in the tenant's last probe (label tenant; 0 after a clean probe)."),
+        new(TenantIsolationAuditCritical, "tier", "findings", "Critical findings of the tier's last isolation audit (0 after a clean audit; docs/tenants.md, isolation audit)."),
     ];
 
     public static bool IsKnown(string name) => All.Any(m => m.Name == name);

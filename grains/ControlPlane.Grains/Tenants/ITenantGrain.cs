@@ -31,6 +31,14 @@ public interface ITenantGrain : IGrainWithStringKey
     [Alias("Probe")]
     Task<TenantView> Probe(string principal);
 
+    /// <summary>The scheduled probe: as this tenant, on one tier, against the named tenants only; the tier's findings replace its previous ones.</summary>
+    [Alias("ProbeTargets")]
+    Task<TenantView> ProbeTargets(string tier, IReadOnlyList<string> targets, string principal);
+
+    /// <summary>Keeps the findings of a tier's isolation audit that concern this tenant (persisted when they changed).</summary>
+    [Alias("RecordAudit")]
+    Task RecordAudit(TenantTierAudit audit);
+
     /// <summary>Replaces the tenant's values in <paramref name="columns"/> (declared personal data) with pseudonyms on each of its tiers.</summary>
     [Alias("Anonymise")]
     Task<TenantView> Anonymise(IReadOnlyList<PiiColumn> columns, string principal);

@@ -35,6 +35,9 @@ public sealed class TenantState
 
     /// <summary>The last anonymisation's report.</summary>
     [Id(14)] public TenantAnonymiseReport? AnonymiseReport { get; set; }
+
+    /// <summary>The findings of the last isolation audit of each tier the tenant is placed on (its own and the tier-wide ones).</summary>
+    [Id(15)] public List<TenantTierAudit> Audits { get; set; } = [];
 }
 
 /// <summary>
@@ -199,7 +202,7 @@ public sealed partial class TenantGrain(
 
     private TenantRecord Record() => new(_name, S.Plans, S.CreatedAt);
 
-    private TenantView View() => new(_env, _name, S.Lifecycle, S.Plans, S.Placements, S.Operation, S.History, S.EraseReport, S.CreatedAt, S.Version, S.Probe, S.AnonymiseReport);
+    private TenantView View() => new(_env, _name, S.Lifecycle, S.Plans, S.Placements, S.Operation, S.History, S.EraseReport, S.CreatedAt, S.Version, S.Probe, S.AnonymiseReport, S.Audits);
 
     private ITenantRegistryGrain Registry => GrainFactory.GetGrain<ITenantRegistryGrain>(_env);
 

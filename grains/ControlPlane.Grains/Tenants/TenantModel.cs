@@ -153,7 +153,8 @@ public sealed record TenantView(
     [property: Id(8)] DateTimeOffset CreatedAt,
     [property: Id(9)] long Version,
     [property: Id(10)] TenantProbeResult? Probe = null,
-    [property: Id(11)] TenantAnonymiseReport? AnonymiseReport = null);
+    [property: Id(11)] TenantAnonymiseReport? AnonymiseReport = null,
+    [property: Id(12)] IReadOnlyList<TenantTierAudit>? Audits = null);
 
 /// <summary>One attempt of the cross-tenant probe on one tier.</summary>
 [GenerateSerializer, Immutable, Alias("controlplane.TenantProbeFinding")]

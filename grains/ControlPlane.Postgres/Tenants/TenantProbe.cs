@@ -47,8 +47,14 @@ public static class TenantProbe
                 foreach (var table in await TenantProvisioner.NamesAsync(connection, TenantSql.SchemaTables, schema, ct).ConfigureAwait(false))
                     attempts.Add(await TryAsync(connection, target.Tenant, $"SELECT from {schema}.{table}", TenantSql.ProbeSelect, ct, schema, table).ConfigureAwait(false));
                 attempts.Add(await TryAsync(connection, target.Tenant, $"CREATE TABLE in schema {schema}", TenantSql.ProbeCreate, ct, schema).ConfigureAwait(false));
+                foreach (var (vs, view) in await PairsAsync(connection, TenantSql.ProbeViews, ct, schema, false).ConfigureAwait(false))
+                    attempts.Add(await TryAsync(connection, target.Tenant, $"SELECT from {schema} through view {vs}.{view}", TenantSql.ProbeSelect, ct, vs, view).ConfigureAwait(false));
                 continue;
             }
+            foreach (var (vs, view) in await PairsAsync(connection, TenantSql.ProbeViews, ct, TenantSql.SharedSchema, true).ConfigureAwait(false))
+                attempts.Add(await TryAsync(connection, target.Tenant, $"SELECT {target.Tenant}'s rows through view {vs}.{view}", TenantSql.ProbeSelectRows, ct, vs, view, target.Tenant).ConfigureAwait(false));
+            foreach (var (fs, function) in await PairsAsync(connection, TenantSql.ProbeFunctions, ct).ConfigureAwait(false))
+                attempts.Add(await TryAsync(connection, target.Tenant, $"SELECT {target.Tenant}'s rows through function {fs}.{function}()", TenantSql.ProbeFunctionRows, ct, fs, function, target.Tenant).ConfigureAwait(false));
             foreach (var table in await TenantProvisioner.NamesAsync(connection, TenantSql.SharedTables, TenantSql.SharedSchema, ct).ConfigureAwait(false))
             {
                 var name = $"{TenantSql.SharedSchema}.{table}";
@@ -59,6 +65,17 @@ public static class TenantProbe
             }
         }
         return attempts;
+    }
+
+    /// <summary>The (schema, name) rows a catalog query answers, as the probing role sees the catalog.</summary>
+    private static async Task<List<(string, string)>> PairsAsync(NpgsqlConnection connection, string sql, CancellationToken ct, params object[] args)
+    {
+        await using var cmd = new NpgsqlCommand(sql, connection) { CommandTimeout = AdminSql.CommandTimeoutSeconds };
+        foreach (var a in args) cmd.Parameters.Add(new NpgsqlParameter { Value = a });
+        var rows = new List<(string, string)>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false)) rows.Add((reader.GetString(0), reader.GetString(1)));
+        return rows;
     }
 
     /// <summary>Runs one attempt in a transaction that is always rolled back; a refusal or no row touched is not a leak.</summary>

@@ -73,5 +73,31 @@ internal static class TenantSql
     public const string ProbeSelectRows = "SELECT format('SELECT 1 FROM %I.%I WHERE tenant_id = %L LIMIT 1', $1::text, $2::text, $3::text)";
     public const string ProbeInsertRow = "SELECT format('INSERT INTO %I.%I (tenant_id) VALUES (%L)', $1::text, $2::text, $3::text)";
     public const string ProbeUpdateRows = "SELECT format('UPDATE %I.%I SET tenant_id = tenant_id WHERE tenant_id = %L', $1::text, $2::text, $3::text)";
+    // Views the probing role may read that read the target's schema (or, $2 true, the shared tables and expose tenant_id),
+    // and zero-argument SECURITY DEFINER set-returning functions it may call that return a tenant_id column: the paths
+    // around a table's own privileges and policies.
+    public const string ProbeViews = """
+        SELECT DISTINCT vn.nspname::text, v.relname::text
+        FROM pg_class v
+        JOIN pg_namespace vn ON vn.oid = v.relnamespace
+        JOIN pg_rewrite r ON r.ev_class = v.oid
+        JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
+        JOIN pg_class t ON t.oid = d.refobjid AND t.oid <> v.oid
+        JOIN pg_namespace tn ON tn.oid = t.relnamespace
+        WHERE v.relkind IN ('v', 'm') AND tn.nspname = $1 AND vn.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND has_schema_privilege(vn.oid, 'USAGE') AND has_table_privilege(v.oid, 'SELECT')
+          AND (NOT $2 OR EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = v.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped))
+        ORDER BY 1, 2
+        """;
+    public const string ProbeFunctions = """
+        SELECT n.nspname::text, p.proname::text
+        FROM pg_proc p
+        JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE p.pronargs = 0 AND p.proretset AND p.prosecdef AND 'tenant_id' = ANY (p.proargnames)
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND has_schema_privilege(n.oid, 'USAGE') AND has_function_privilege(p.oid, 'EXECUTE')
+        ORDER BY 1, 2
+        """;
+    public const string ProbeFunctionRows = "SELECT format('SELECT 1 FROM %I.%I() WHERE tenant_id = %L LIMIT 1', $1::text, $2::text, $3::text)";
     public const string ProbeDeleteRows = "SELECT format('DELETE FROM %I.%I WHERE tenant_id = %L', $1::text, $2::text, $3::text)";
 }

@@ -28,8 +28,43 @@ internal static class TenantMapper
         if (t.EraseReport is { } report) info.EraseReport = ToProto(report);
         if (t.Probe is { } probe) info.Probe = ToProto(probe);
         if (t.AnonymiseReport is { } anonymised) info.AnonymiseReport = PiiMapper.ToProto(anonymised);
+        foreach (var a in t.Audits ?? [])
+        {
+            var audit = new Proto.TenantTierAudit { Tier = a.Tier, At = Timestamp.FromDateTimeOffset(a.At) };
+            audit.Findings.AddRange(a.Findings.Select(ToProto));
+            info.Audits.Add(audit);
+        }
         return info;
     }
+
+    public static Proto.TenantAuditResponse ToProto(string env, string tenant, TierIsolationAudit audit)
+    {
+        var findings = tenant.Length > 0 ? audit.For(tenant) : audit.Findings;
+        var response = new Proto.TenantAuditResponse
+        {
+            Environment = env,
+            Tier = audit.Tier,
+            Tenant = tenant,
+            At = Timestamp.FromDateTimeOffset(audit.At),
+            Replica = audit.Replica,
+            TookMs = (long)audit.Took.TotalMilliseconds,
+            Tenants = audit.Tenants,
+            Objects = audit.Objects,
+            Critical = findings.Count(f => f.Severity == IsolationSeverity.Critical),
+        };
+        response.Findings.AddRange(findings.Select(ToProto));
+        return response;
+    }
+
+    private static Proto.IsolationFinding ToProto(IsolationFinding f) => new()
+    {
+        Rule = f.Rule,
+        Severity = f.Severity.ToString().ToLowerInvariant(),
+        Tenant = f.Tenant,
+        Object = f.Object,
+        Explanation = f.Explanation,
+        Fix = f.Fix,
+    };
 
     public static Proto.TenantState ToProto(TenantLifecycle state) => state switch
     {

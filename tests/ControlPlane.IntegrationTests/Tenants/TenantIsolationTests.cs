@@ -21,7 +21,7 @@ public sealed class TenantIsolationTests(SiloFixture fixture)
         using var client = new ControlPlaneClient(new Uri(fixture.Endpoint), new ControlPlaneClientOptions { Token = fixture.AdminToken });
         var suffix = Guid.NewGuid().ToString("N")[..6];
         var (a, b) = ($"iso-a-{suffix}", $"iso-b-{suffix}");
-        var (roleA, roleB) = (Role(a), Role(b));
+        var (roleA, roleB) = (TwoPlacementTenant.Role(a), TwoPlacementTenant.Role(b));
         var oltp = new TenantSql(fixture, "oltp");
         var content = new TenantSql(fixture, "content");
         await fixture.WaitForHealthyFleetAsync(TimeSpan.FromMinutes(1));
@@ -29,8 +29,8 @@ public sealed class TenantIsolationTests(SiloFixture fixture)
         await content.ExecuteAsync("CREATE SCHEMA IF NOT EXISTS tenant_shared");
         await content.ExecuteAsync("CREATE TABLE IF NOT EXISTS tenant_shared.notes (tenant_id text NOT NULL, body text)");
 
-        var infoA = await RegisterAsync(client, a);
-        await RegisterAsync(client, b);
+        var infoA = await TwoPlacementTenant.RegisterAsync(client, a);
+        await TwoPlacementTenant.RegisterAsync(client, b);
         await content.ExecuteAsync("INSERT INTO tenant_shared.notes SELECT $1, 'a' || g FROM generate_series(1, 2) g", a);
         await content.ExecuteAsync("INSERT INTO tenant_shared.notes SELECT $1, 'b' || g FROM generate_series(1, 3) g", b);
         await oltp.ExecuteAsync($"CREATE TABLE {roleB}.secrets (v text); INSERT INTO {roleB}.secrets VALUES ('b-only')");
@@ -104,19 +104,6 @@ public sealed class TenantIsolationTests(SiloFixture fixture)
         await client.Tenants.EraseTenantAsync(new TenantEraseRequest { Tenant = b, Confirm = b });
         Assert.Equal(0L, await content.ScalarAsync<long>("SELECT count(*) FROM tenant_shared.notes WHERE tenant_id = $1", b));
     }
-
-    private static string Role(string tenant) => "tenant_" + tenant.Replace('-', '_');
-
-    private static async Task<TenantInfo> RegisterAsync(ControlPlaneClient client, string tenant) =>
-        await client.Tenants.RegisterTenantAsync(new TenantRegisterRequest
-        {
-            Tenant = tenant,
-            Placements =
-            {
-                new TenantPlacement { Tier = "oltp", Kind = PlacementKind.Schema },
-                new TenantPlacement { Tier = "content", Kind = PlacementKind.Shared },
-            },
-        });
 
     private static Dictionary<string, string> Labels(string tier, string tenant) =>
         new() { ["environment"] = "local", ["tier"] = tier, ["tenant"] = tenant };

@@ -46,7 +46,7 @@ public sealed class GrainStateSerializerTests
     public void Every_state_name_of_the_catalog_storage_is_discovered()
     {
         var names = GrainStateTypes.Discover();
-        Assert.Equal(["alerts", "backups", "capacity", "change", "changeledger", "consistency", "fleet", "hardening", "parity", "parity-history", "piicatalog", "pool", "replica", "sla", "tenant", "tenants", "tier", "upgrades", "verify"], names.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["alerts", "backups", "capacity", "change", "changeledger", "consistency", "fleet", "hardening", "parity", "parity-history", "piicatalog", "pool", "replica", "sla", "tenant", "tenantaudit", "tenants", "tier", "upgrades", "verify"], names.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(typeof(TierState), names["tier"]);
     }
 
