@@ -48,15 +48,7 @@ public sealed class CatalogInstance
             new LocalInstanceOptions("catalog", PrimaryName, Path.Combine(root, "data"), remembered ?? 0, passwordFile, replicatorFile),
             logger);
         await driver.AdoptPortAsync(remembered, ct).ConfigureAwait(false);
-        if (driver.IsInitialized)
-        {
-            if (driver.IsStandby && manifest?.Standbys is [var peer, ..])
-            {
-                // This instance was rejoined as a standby of its promoted peer (docs/catalog.md, "HA catalog").
-                driver.SetUpstream(peer.Endpoint(passwordFile), PrimarySlot);
-            }
-            await driver.StartAsync(ct).ConfigureAwait(false);
-        }
+        if (driver.IsInitialized) await StartFencedAsync(driver, dataDirectory, logger, ct).ConfigureAwait(false);
         else await driver.InitPrimaryAsync(ct).ConfigureAwait(false);
         // Read after the start: a port taken before the server bound it moved.
         var port = driver.Port;
@@ -76,6 +68,38 @@ public sealed class CatalogInstance
 
         logger.LogInformation("Catalog instance ready on {Host}:{Port}, database {Database}", driver.Endpoint.Host, port, DatabaseName);
         return new CatalogInstance(driver, ConnectionStringOf(dataDirectory));
+    }
+
+    /// <summary>
+    /// Starts the first catalog instance, fenced (<see cref="CatalogFencePolicy"/>): as it is when the manifest still
+    /// names it primary (or it already is a standby, then of its peer); rewound (pg_rewind, else a base backup) into a
+    /// synchronous standby of its peer when the peer was promoted. The caller holds no manifest lock; this takes it, so
+    /// a promotion and this start never interleave.
+    /// </summary>
+    public static async Task StartFencedAsync(LocalInstanceDriver driver, string dataDirectory, ILogger logger, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(driver);
+        var manifestPath = Path.Combine(Path.GetFullPath(dataDirectory), ManifestFile);
+        using var held = await CatalogManifest.LockAsync(manifestPath, ct).ConfigureAwait(false);
+        var manifest = await CatalogManifest.ReadAsync(manifestPath, ct).ConfigureAwait(false) ?? new CatalogManifest(driver.Port);
+        var superuser = driver.Endpoint.PasswordFile;
+        var peer = manifest.Standbys?.FirstOrDefault(s => s.Name != PrimaryName)?.Endpoint(superuser);
+        switch (CatalogFencePolicy.Decide(PrimaryName, manifest.PrimaryName, driver.IsStandby))
+        {
+            case CatalogStartAction.RejoinAsStandby when peer is not null:
+                logger.LogWarning("The catalog's manifest names {Primary} primary (promotion {Promotions}): rewinding {Name} into its standby instead of starting it as a primary",
+                    manifest.PrimaryName, manifest.Promotions, PrimaryName);
+                var report = await driver.RejoinAsync(peer, PrimarySlot, ct).ConfigureAwait(false);
+                logger.LogWarning("The old catalog primary rejoined as a standby of {Primary}: {Path}, because {Reason}", peer.Name, report.Path, report.Reason);
+                await Failover.SqlFailoverOps.SetSynchronousStandbyNamesAsync(peer, CatalogStandby.SynchronousNames, ct).ConfigureAwait(false);
+                return;
+            case CatalogStartAction.RejoinAsStandby:
+                throw new InvalidOperationException($"the catalog's manifest names {manifest.PrimaryName} primary but does not say where it is; {PrimaryName} is not started as a primary.");
+            default:
+                if (driver.IsStandby && peer is not null) driver.SetUpstream(peer, PrimarySlot);
+                await driver.StartAsync(ct).ConfigureAwait(false);
+                return;
+        }
     }
 
     /// <summary>Name of the catalog instance that starts as primary (also its application_name as a standby).</summary>

@@ -81,3 +81,16 @@ public sealed record CatalogManifest(int Port, IReadOnlyList<CatalogMember>? Sta
         }
     }
 }
+
+public enum CatalogStartAction { StartAsIs, RejoinAsStandby }
+
+/// <summary>
+/// The fence, pure: an instance the manifest does not name as primary is never started as one. The manifest is
+/// written before a promotion, so an old primary that returns (its silo restarted, or its supervisor finding it
+/// gone) after its peer was promoted is rewound onto the new primary's timeline and started as its standby.
+/// </summary>
+public static class CatalogFencePolicy
+{
+    public static CatalogStartAction Decide(string self, string persistedPrimary, bool isStandby) =>
+        self == persistedPrimary || isStandby ? CatalogStartAction.StartAsIs : CatalogStartAction.RejoinAsStandby;
+}

@@ -75,8 +75,9 @@ internal sealed class CatalogSupervisor(
         _lastAttempt = now;
         try
         {
-            // StartAsync removes the stale postmaster.pid a SIGKILL leaves and waits out orphaned backends.
-            await catalog.Driver.StartAsync(ct);
+            // StartAsync removes the stale postmaster.pid a SIGKILL leaves and waits out orphaned backends. Fenced: once
+            // the catalog standby was promoted, the old primary is rewound into its standby, never restarted as primary.
+            await CatalogInstance.StartFencedAsync(catalog.Driver, instances.CatalogDirectory ?? options.Value.DataDirectory, logger, ct);
             _failedRestarts = 0;
             _wasAlive = true;
             health.ReportRestart();
