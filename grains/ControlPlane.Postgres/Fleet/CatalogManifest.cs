@@ -34,6 +34,7 @@ public sealed record CatalogManifest(int Port, IReadOnlyList<CatalogMember>? Sta
     }
 
     /// <summary>The instance that may be primary.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string PrimaryName => Primary ?? CatalogInstance.PrimaryName;
 
     public static async Task<CatalogManifest?> ReadAsync(string path, CancellationToken ct)

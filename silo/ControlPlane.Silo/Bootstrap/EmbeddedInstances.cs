@@ -74,7 +74,7 @@ public sealed class EmbeddedInstances
                     throw new ControlPlaneConfigurationException($"ControlPlane:Join '{options.Join}': {ex.Message}");
                 }
                 var csb = new NpgsqlConnectionStringBuilder(connectionString);
-                description = $"joined, embedded catalog of {Path.GetFullPath(options.Join)} at {csb.Host}:{csb.Port}";
+                description = $"joined, embedded catalog of {Path.GetFullPath(options.Join)} at {Endpoints(csb)}";
             }
             else if (string.IsNullOrWhiteSpace(options.Catalog.ConnectionString))
             {
@@ -84,13 +84,13 @@ public sealed class EmbeddedInstances
                 catalog = await CatalogInstance.EnsureAsync(options.DataDirectory, logger, ct);
                 connectionString = catalog.ConnectionString;
                 var csb = new NpgsqlConnectionStringBuilder(connectionString);
-                description = $"embedded, {csb.Host}:{csb.Port} database {csb.Database}";
+                description = $"embedded, {Endpoints(csb)} database {csb.Database}";
             }
             else
             {
                 connectionString = ExternalCatalog(options.Catalog);
                 var csb = new NpgsqlConnectionStringBuilder(connectionString);
-                description = $"external, {csb.Host}:{csb.Port} database {csb.Database}";
+                description = $"external, {Endpoints(csb)} database {csb.Database}";
             }
 
             if (standbyDirectory is not null && catalogDirectory is not null)
@@ -180,6 +180,9 @@ public sealed class EmbeddedInstances
         _lock?.Dispose();
         _lock = null;
     }
+
+    /// <summary>host:port of every host of a connection string, for people.</summary>
+    private static string Endpoints(NpgsqlConnectionStringBuilder csb) => string.Join(',', ControlPlane.Postgres.Fleet.CatalogConnectionString.Hosts(csb));
 
     private static string StandbyDirectory(ControlPlaneOptions options, string catalogDirectory)
     {

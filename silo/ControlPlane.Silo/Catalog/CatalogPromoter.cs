@@ -1,6 +1,7 @@
 using ControlPlane.Grains.Catalog;
 using ControlPlane.Postgres.Failover;
 using ControlPlane.Postgres.Fleet;
+using ControlPlane.Postgres.Instances;
 using ControlPlane.Silo.Bootstrap;
 using ControlPlane.Silo.Hosting;
 using Microsoft.Extensions.Options;
@@ -105,6 +106,9 @@ internal sealed class CatalogPromoter(
             var decided = await CatalogManifest.UpdateLockedAsync(manifestPath, m => m with { Primary = CatalogStandby.Name, Promotions = m.Promotions + 1 }, ct);
             logger.LogError("ALERT catalog failover: promoting the catalog standby {Host}:{Port} (promotion {Promotions}): {Reason}",
                 standby.Driver.Host, standby.Driver.Port, decided.Promotions, verdict.Reason);
+            // The old primary's processes, when they still exist on this machine (frozen, hung), are killed first: thawed,
+            // it would be first in every silo's host list and take writes that wait forever for a standby.
+            await OldPrimary(standby, superuser).FenceAsync(ct);
             await standby.Driver.PromoteAsync(ct);
             // Nobody is left to confirm commits until the old primary rejoins (it turns synchronous again then).
             await SqlFailoverOps.SetSynchronousStandbyNamesAsync(standby.Driver.Endpoint, SynchronousStandbyNames.None, ct);
@@ -113,6 +117,9 @@ internal sealed class CatalogPromoter(
         using var orleans = new NpgsqlConnection(instances.CatalogConnectionString);
         NpgsqlConnection.ClearPool(orleans);
     }
+
+    private LocalInstanceDriver OldPrimary(CatalogStandby standby, string superuser) =>
+        new(new LocalInstanceOptions("catalog", CatalogInstance.PrimaryName, Path.Combine(standby.CatalogDirectory, "catalog", "data"), 0, superuser, null), logger);
 
     /// <summary>pg_is_in_recovery() of one instance, or null when it does not answer within a second.</summary>
     private static async Task<bool?> InRecoveryAsync(ReplicaEndpoint endpoint, CancellationToken ct)

@@ -84,8 +84,10 @@ public sealed class CatalogHostLossTests(ITestOutputHelper output)
         }
         finally
         {
-            // The second silo stops its standby itself when it is stopped (SIGTERM at cleanup); only an exited one leaves it running.
-            if (standby is not null && second is { HasExited: true })
+            // The second silo stops its standby when it stops, but not when its stop is cut short: stop it here, before the
+            // cleanup deletes its data directory.
+            if (second is not null) await silos.StopAsync(second);
+            if (standby is not null)
             {
                 try
                 {
@@ -102,7 +104,7 @@ public sealed class CatalogHostLossTests(ITestOutputHelper output)
 
     private static async Task<bool> InRecoveryAsync(ReplicaEndpoint endpoint)
     {
-        await using var source = InspectorDataSource.Create(endpoint, "test", TimeSpan.FromSeconds(3));
+        await using var source = InspectorDataSource.Create(endpoint, "test", TimeSpan.FromSeconds(15));
         await using var connection = await source.OpenConnectionAsync();
         await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery()", connection);
         return (bool)(await command.ExecuteScalarAsync())!;
@@ -110,7 +112,7 @@ public sealed class CatalogHostLossTests(ITestOutputHelper output)
 
     private static async Task<bool> StreamsAsync(ReplicaEndpoint primary, string standby)
     {
-        await using var source = InspectorDataSource.Create(primary, "test", TimeSpan.FromSeconds(3));
+        await using var source = InspectorDataSource.Create(primary, "test", TimeSpan.FromSeconds(15));
         await using var connection = await source.OpenConnectionAsync();
         await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_replication WHERE application_name = $1 AND state = 'streaming'", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = standby });
