@@ -111,6 +111,23 @@ public sealed class CatalogStandbyTests(CatalogStandbyFixture fixture) : IClassF
     }
 }
 
+/// <summary>A killed catalog standby is started again by its silo, and streams synchronously again.</summary>
+[Trait("Category", "Postgres")]
+public sealed class CatalogStandbyRestartTests(CatalogStandbyFixture fixture) : IClassFixture<CatalogStandbyFixture>
+{
+    [Fact]
+    public async Task A_killed_catalog_standby_is_restarted_by_its_silo_and_streams_synchronously_again()
+    {
+        var standby = fixture.Silo.Instances.CatalogStandby!.Driver;
+        await standby.KillAsync(ControlPlane.Postgres.Instances.InstanceSignal.Kill, CancellationToken.None);
+        await CatalogStandby.WaitStreamingAsync(fixture.Silo.Instances.Catalog!.Driver.Endpoint, synchronous: true, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var created = await new SecurityService.SecurityServiceClient(fixture.Admin).CreateTokenAsync(
+            new CreateTokenRequest { Name = "restarted-" + Guid.NewGuid().ToString("N")[..6], Role = Role.Viewer },
+            deadline: DateTime.UtcNow.AddSeconds(30));
+        Assert.False(string.IsNullOrEmpty(created.Token));
+    }
+}
+
 /// <summary>Bad HA-catalog input: a clear error, and nothing provisioned.</summary>
 [Trait("Category", "Postgres")]
 public sealed class CatalogStandbyInputTests
