@@ -35,25 +35,29 @@ public sealed class CatalogInstance
         UnixFile.SetMode(secrets, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var passwordFile = Path.Combine(secrets, "catalog.superuser");
         await SecretFile.EnsureAsync(passwordFile, ct).ConfigureAwait(false);
+        // The replicator's secret exists from the start, so a catalog standby (docs/catalog.md, "HA catalog") can be
+        // added later without touching the primary's configuration.
+        var replicatorFile = Path.Combine(secrets, ReplicatorSecret);
+        await SecretFile.EnsureAsync(replicatorFile, ct).ConfigureAwait(false);
 
-        var manifestPath = Path.Combine(dataDirectory, "catalog.json");
-        int? remembered = File.Exists(manifestPath)
-            ? JsonSerializer.Deserialize<CatalogManifest>(await File.ReadAllTextAsync(manifestPath, ct).ConfigureAwait(false))?.Port
-            : null;
+        var manifestPath = Path.Combine(dataDirectory, ManifestFile);
+        var manifest = await CatalogManifest.ReadAsync(manifestPath, ct).ConfigureAwait(false);
+        int? remembered = manifest?.Port;
 
         var driver = new LocalInstanceDriver(
-            new LocalInstanceOptions("catalog", "catalog", Path.Combine(root, "data"), remembered ?? 0, passwordFile, ReplicatorPasswordFile: null),
+            new LocalInstanceOptions("catalog", PrimaryName, Path.Combine(root, "data"), remembered ?? 0, passwordFile, replicatorFile),
             logger);
         await driver.AdoptPortAsync(remembered, ct).ConfigureAwait(false);
-        if (driver.IsInitialized) await driver.StartAsync(ct).ConfigureAwait(false);
+        if (driver.IsInitialized) await StartFencedAsync(driver, dataDirectory, logger, ct).ConfigureAwait(false);
         else await driver.InitPrimaryAsync(ct).ConfigureAwait(false);
         // Read after the start: a port taken before the server bound it moved.
         var port = driver.Port;
-        await OsUser.WriteFileAsync(manifestPath, JsonSerializer.Serialize(new CatalogManifest(port)),
-            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, forPostgres: false, ct).ConfigureAwait(false);
+        await CatalogManifest.UpdateAsync(manifestPath, m => m with { Port = port }, ct).ConfigureAwait(false);
+        if (!driver.IsStandby) await driver.EnsureReplicatorRoleAsync(ct).ConfigureAwait(false);
 
-        await using (var connection = await AdminSql.OpenAsync(driver.Endpoint, ct).ConfigureAwait(false))
+        if (!driver.IsStandby)
         {
+            await using var connection = await AdminSql.OpenAsync(driver.Endpoint, ct).ConfigureAwait(false);
             var exists = (bool)(await AdminSql.ScalarAsync(connection, AdminSql.DatabaseExists, ct, DatabaseName).ConfigureAwait(false))!;
             if (!exists)
             {
@@ -62,18 +66,50 @@ public sealed class CatalogInstance
             }
         }
 
-        var cs = new NpgsqlConnectionStringBuilder
-        {
-            Host = driver.Endpoint.Host,
-            Port = port,
-            Database = DatabaseName,
-            Username = driver.Endpoint.User,
-            Password = SecretFile.Read(passwordFile),
-            ApplicationName = "controlplane",
-        };
-        logger.LogInformation("Catalog instance ready on {Host}:{Port}, database {Database}", cs.Host, port, DatabaseName);
-        return new CatalogInstance(driver, cs.ConnectionString);
+        logger.LogInformation("Catalog instance ready on {Host}:{Port}, database {Database}", driver.Endpoint.Host, port, DatabaseName);
+        return new CatalogInstance(driver, ConnectionStringOf(dataDirectory));
     }
+
+    /// <summary>
+    /// Starts the first catalog instance, fenced (<see cref="CatalogFencePolicy"/>): as it is when the manifest still
+    /// names it primary (or it already is a standby, then of its peer); rewound (pg_rewind, else a base backup) into a
+    /// synchronous standby of its peer when the peer was promoted. The caller holds no manifest lock; this takes it, so
+    /// a promotion and this start never interleave.
+    /// </summary>
+    public static async Task StartFencedAsync(LocalInstanceDriver driver, string dataDirectory, ILogger logger, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(driver);
+        var manifestPath = Path.Combine(Path.GetFullPath(dataDirectory), ManifestFile);
+        using var held = await CatalogManifest.LockAsync(manifestPath, ct).ConfigureAwait(false);
+        var manifest = await CatalogManifest.ReadAsync(manifestPath, ct).ConfigureAwait(false) ?? new CatalogManifest(driver.Port);
+        var superuser = driver.Endpoint.PasswordFile;
+        var peer = manifest.Standbys?.FirstOrDefault(s => s.Name != PrimaryName)?.Endpoint(superuser);
+        switch (CatalogFencePolicy.Decide(PrimaryName, manifest.PrimaryName, driver.IsStandby))
+        {
+            case CatalogStartAction.RejoinAsStandby when peer is not null:
+                logger.LogWarning("The catalog's manifest names {Primary} primary (promotion {Promotions}): rewinding {Name} into its standby instead of starting it as a primary",
+                    manifest.PrimaryName, manifest.Promotions, PrimaryName);
+                var report = await driver.RejoinAsync(peer, PrimarySlot, ct).ConfigureAwait(false);
+                logger.LogWarning("The old catalog primary rejoined as a standby of {Primary}: {Path}, because {Reason}", peer.Name, report.Path, report.Reason);
+                await Failover.SqlFailoverOps.SetSynchronousStandbyNamesAsync(peer, CatalogStandby.SynchronousNames, ct).ConfigureAwait(false);
+                return;
+            case CatalogStartAction.RejoinAsStandby:
+                throw new InvalidOperationException($"the catalog's manifest names {manifest.PrimaryName} primary but does not say where it is; {PrimaryName} is not started as a primary.");
+            default:
+                if (driver.IsStandby && peer is not null) driver.SetUpstream(peer, PrimarySlot);
+                await driver.StartAsync(ct).ConfigureAwait(false);
+                return;
+        }
+    }
+
+    /// <summary>Name of the catalog instance that starts as primary (also its application_name as a standby).</summary>
+    public const string PrimaryName = "catalog";
+
+    /// <summary>Slot on the standby that the first catalog instance streams through once it was rejoined.</summary>
+    public const string PrimarySlot = "catalog_primary";
+
+    public const string ManifestFile = "catalog.json";
+    public const string ReplicatorSecret = "catalog.replicator";
 
     /// <summary>
     /// The connection string of a catalog instance another silo on this host runs under <paramref name="dataDirectory"/>,
@@ -82,7 +118,7 @@ public sealed class CatalogInstance
     public static string ConnectionStringOf(string dataDirectory)
     {
         var full = Path.GetFullPath(dataDirectory);
-        var manifestPath = Path.Combine(full, "catalog.json");
+        var manifestPath = Path.Combine(full, ManifestFile);
         var passwordFile = Path.Combine(full, "secrets", "catalog.superuser");
         if (!File.Exists(manifestPath) || !File.Exists(passwordFile))
         {
@@ -91,21 +127,11 @@ public sealed class CatalogInstance
         }
         var manifest = JsonSerializer.Deserialize<CatalogManifest>(File.ReadAllText(manifestPath))
             ?? throw new InvalidDataException($"{manifestPath} is empty");
-        return new NpgsqlConnectionStringBuilder
-        {
-            Host = "127.0.0.1",
-            Port = manifest.Port,
-            Database = DatabaseName,
-            Username = "postgres",
-            Password = SecretFile.Read(passwordFile),
-            ApplicationName = "controlplane",
-        }.ConnectionString;
+        return CatalogConnectionString.ForMembers(manifest.Members(), DatabaseName, "postgres", SecretFile.Read(passwordFile));
     }
 
     /// <summary>Stops the catalog instance (fast shutdown).</summary>
     public Task StopAsync(CancellationToken ct) => Driver.StopAsync(StopMode.Fast, ct);
 
     public override string ToString() => $"catalog on 127.0.0.1:{Driver.Port}";
-
-    private sealed record CatalogManifest(int Port);
 }

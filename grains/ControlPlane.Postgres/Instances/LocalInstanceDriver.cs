@@ -255,9 +255,11 @@ public sealed partial class LocalInstanceDriver(LocalInstanceOptions options, IL
             (UnixFileMode)0b110_000_000, forPostgres: true, ct).ConfigureAwait(false);
     }
 
-    private async Task EnsureReplicatorRoleAsync(CancellationToken ct)
+    /// <summary>Creates or updates the <c>replicator</c> role on this running primary from its password file (idempotent).</summary>
+    public async Task EnsureReplicatorRoleAsync(CancellationToken ct)
     {
-        var verifier = SecretFile.ScramSha256Verifier(SecretFile.Read(options.ReplicatorPasswordFile!));
+        var verifier = SecretFile.ScramSha256Verifier(SecretFile.Read(options.ReplicatorPasswordFile
+            ?? throw new InvalidOperationException($"{Tier}/{Name} has no replicator password file.")));
         await using var connection = await AdminSql.OpenAsync(Endpoint, ct).ConfigureAwait(false);
         var exists = (bool)(await AdminSql.ScalarAsync(connection, AdminSql.RoleExists, ct, InstanceConfig.ReplicationUser).ConfigureAwait(false))!;
         await AdminSql.ExecuteFormattedAsync(connection, exists ? AdminSql.AlterReplicationRole : AdminSql.CreateReplicationRole,

@@ -14,6 +14,7 @@ public sealed class EmbeddedInstances
 {
     private readonly CatalogInstance? _catalog;
     private readonly LocalFleet? _fleet;
+    private CatalogStandby? _standby;
     private CatalogLock? _lock;
 
     private EmbeddedInstances(string catalogConnectionString, string catalogDescription, IReadOnlyList<TierSpec> tiers, CatalogInstance? catalog, LocalFleet? fleet)
@@ -36,6 +37,12 @@ public sealed class EmbeddedInstances
     /// <summary>The embedded catalog instance, when this silo runs it (null for an external or joined catalog).</summary>
     public CatalogInstance? Catalog => _catalog;
 
+    /// <summary>The catalog standby this silo runs (<c>--catalog-standby</c>), or null.</summary>
+    public CatalogStandby? CatalogStandby => _standby;
+
+    /// <summary>Data directory of the silo that provisioned the embedded catalog (this one, or the joined one); null for an external catalog.</summary>
+    public string? CatalogDirectory { get; private init; }
+
     /// <summary>The local fleet, when this silo runs one (chaos tests and drills reach instances through it).</summary>
     public LocalFleet? LocalFleet => _fleet;
 
@@ -44,7 +51,12 @@ public sealed class EmbeddedInstances
         var logger = loggers.CreateLogger("ControlPlane.Bootstrap");
         Directory.CreateDirectory(options.DataDirectory);
 
+        var catalogDirectory = !string.IsNullOrWhiteSpace(options.Join) ? Path.GetFullPath(options.Join)
+            : string.IsNullOrWhiteSpace(options.Catalog.ConnectionString) ? options.DataDirectory : null;
+        // Before anything starts: a bad standby directory changes nothing.
+        var standbyDirectory = options.Catalog.Standby && catalogDirectory is not null ? StandbyDirectory(options, catalogDirectory) : null;
         CatalogInstance? catalog = null;
+        CatalogStandby? standby = null;
         LocalFleet? fleet = null;
         CatalogLock? held = null;
         try
@@ -62,7 +74,7 @@ public sealed class EmbeddedInstances
                     throw new ControlPlaneConfigurationException($"ControlPlane:Join '{options.Join}': {ex.Message}");
                 }
                 var csb = new NpgsqlConnectionStringBuilder(connectionString);
-                description = $"joined, embedded catalog of {Path.GetFullPath(options.Join)} at {csb.Host}:{csb.Port}";
+                description = $"joined, embedded catalog of {Path.GetFullPath(options.Join)} at {Endpoints(csb)}";
             }
             else if (string.IsNullOrWhiteSpace(options.Catalog.ConnectionString))
             {
@@ -72,14 +84,23 @@ public sealed class EmbeddedInstances
                 catalog = await CatalogInstance.EnsureAsync(options.DataDirectory, logger, ct);
                 connectionString = catalog.ConnectionString;
                 var csb = new NpgsqlConnectionStringBuilder(connectionString);
-                description = $"embedded, {csb.Host}:{csb.Port} database {csb.Database}";
+                description = $"embedded, {Endpoints(csb)} database {csb.Database}";
             }
             else
             {
                 connectionString = ExternalCatalog(options.Catalog);
                 var csb = new NpgsqlConnectionStringBuilder(connectionString);
-                description = $"external, {csb.Host}:{csb.Port} database {csb.Database}";
+                description = $"external, {Endpoints(csb)} database {csb.Database}";
             }
+
+            if (standbyDirectory is not null && catalogDirectory is not null)
+            {
+                standby = await StartStandbyAsync(options, catalogDirectory, standbyDirectory, logger, ct);
+                // Every member now: the primary and this standby, whichever is writable is found by Npgsql.
+                connectionString = CatalogInstance.ConnectionStringOf(catalogDirectory);
+                description += $", standby {standby.Driver.Host}:{standby.Driver.Port} ({(options.Catalog.Synchronous ? "synchronous" : "asynchronous")})";
+            }
+            await CatalogWritable.RequireAsync(connectionString, ct);
 
             await using (var dataSource = NpgsqlDataSource.Create(connectionString))
             {
@@ -110,12 +131,16 @@ public sealed class EmbeddedInstances
                 case FleetSource.None:
                     break;
             }
-            return new EmbeddedInstances(connectionString, description, tiers, catalog, fleet) { _lock = held };
+            return new EmbeddedInstances(connectionString, description, tiers, catalog, fleet)
+            {
+                _lock = held, _standby = standby, CatalogDirectory = catalogDirectory,
+            };
         }
         catch
         {
             if (fleet is not null) await fleet.StopAsync(CancellationToken.None);
             if (catalog is not null) await catalog.StopAsync(CancellationToken.None);
+            if (standby is not null) await standby.StopAsync(CancellationToken.None);
             held?.Dispose();
             throw;
         }
@@ -146,12 +171,39 @@ public sealed class EmbeddedInstances
                     $"The catalog ({_catalog}) did not stop within {CatalogStopBound.TotalSeconds:0} s (stopped or hung?); its fast shutdown stays requested and happens when it runs again.");
             }
         }
+        // After the primary: with a synchronous standby, the primary's last writes wait for it.
+        if (_standby is not null) await _standby.StopAsync(ct);
         // Pooled connections to a stopped catalog are dead; a silo started again in this process must not get one.
         using var pooled = new NpgsqlConnection(CatalogConnectionString);
         NpgsqlConnection.ClearPool(pooled);
         // Only now: a catalog stop still pending must not meet a restored catalog.
         _lock?.Dispose();
         _lock = null;
+    }
+
+    /// <summary>host:port of every host of a connection string, for people.</summary>
+    private static string Endpoints(NpgsqlConnectionStringBuilder csb) => string.Join(',', ControlPlane.Postgres.Fleet.CatalogConnectionString.Hosts(csb));
+
+    private static string StandbyDirectory(ControlPlaneOptions options, string catalogDirectory)
+    {
+        var directory = Path.GetFullPath(string.IsNullOrWhiteSpace(options.Catalog.StandbyDataDirectory)
+            ? Path.Combine(options.DataDirectory, "catalog-standby", "data")
+            : options.Catalog.StandbyDataDirectory);
+        if (CatalogStandby.Problem(catalogDirectory, directory) is { } problem)
+            throw new ControlPlaneConfigurationException($"ControlPlane:Catalog:StandbyDataDirectory: {problem}");
+        return directory;
+    }
+
+    private static async Task<CatalogStandby> StartStandbyAsync(ControlPlaneOptions options, string catalogDirectory, string directory, ILogger logger, CancellationToken ct)
+    {
+        try
+        {
+            return await CatalogStandby.EnsureAsync(catalogDirectory, directory, options.Catalog.Synchronous, logger, ct);
+        }
+        catch (FileNotFoundException ex)
+        {
+            throw new ControlPlaneConfigurationException($"ControlPlane:Catalog:Standby: {ex.Message}");
+        }
     }
 
     internal static IReadOnlyList<TierSpec> ToSpecs(string environment, FleetTopology topology, Func<string, string> replicatorPasswordFile) =>
@@ -170,6 +222,8 @@ public sealed class EmbeddedInstances
         {
             throw new ControlPlaneConfigurationException($"ControlPlane:Catalog:ConnectionString is not a valid connection string: {ex.Message}");
         }
+        if (ControlPlane.Postgres.Fleet.CatalogConnectionString.Problem(csb, "ControlPlane:Catalog:ConnectionString") is { } problem)
+            throw new ControlPlaneConfigurationException(problem);
         if (!string.IsNullOrEmpty(csb.Password))
         {
             throw new ControlPlaneConfigurationException(

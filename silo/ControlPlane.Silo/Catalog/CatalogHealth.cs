@@ -89,7 +89,7 @@ internal static partial class CatalogErrors
 /// read by the gateway (commands refused, token cache served, health), the catalog RPC and the metrics, and passed on
 /// to the grains' <see cref="CatalogWriteStatus"/> (<see cref="CatalogWriteSignal"/>).
 /// </summary>
-internal sealed class CatalogHealth : IDisposable
+internal sealed class CatalogHealth : IDisposable, ControlPlane.Grains.Catalog.ICatalogVantagePoint
 {
     public const string MeterName = "ControlPlane.Catalog";
 
@@ -124,6 +124,9 @@ internal sealed class CatalogHealth : IDisposable
     }
 
     public bool IsReachable => Current.Reachable;
+
+    /// <inheritdoc/>
+    public bool ReachesCatalog => Current.Reachable;
 
     /// <summary>Records one reachability check; returns the reading before and after it.</summary>
     public (CatalogStatus Before, CatalogStatus After) ReportCheck(bool ok, string error, int unreachableAfter)

@@ -21,6 +21,8 @@ internal static class CatalogHosting
     {
         builder.Services.AddSingleton(sp => new CatalogHealth(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), instances.Catalog is not null, instances.CatalogDescription, sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ControlPlane.Grains.Failover.CatalogWriteStatus>()));
+        builder.Services.AddSingleton<ControlPlane.Grains.Catalog.ICatalogVantagePoint>(sp => sp.GetRequiredService<CatalogHealth>());
+        builder.Services.AddHostedService<CatalogPromoter>();
         builder.Services.AddSingleton<CatalogSupervisor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CatalogSupervisor>());
         builder.Services.AddSingleton<CatalogHealthCheck>();

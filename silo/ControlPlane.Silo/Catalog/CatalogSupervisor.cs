@@ -32,6 +32,7 @@ internal sealed class CatalogSupervisor(
             do
             {
                 if (instances.Catalog is { } catalog) await SuperviseAsync(catalog, settings, stoppingToken);
+                if (instances.CatalogStandby is { } standby) await SuperviseStandbyAsync(standby, stoppingToken);
                 await CheckAsync(probe, settings, stoppingToken);
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
@@ -75,8 +76,9 @@ internal sealed class CatalogSupervisor(
         _lastAttempt = now;
         try
         {
-            // StartAsync removes the stale postmaster.pid a SIGKILL leaves and waits out orphaned backends.
-            await catalog.Driver.StartAsync(ct);
+            // StartAsync removes the stale postmaster.pid a SIGKILL leaves and waits out orphaned backends. Fenced: once
+            // the catalog standby was promoted, the old primary is rewound into its standby, never restarted as primary.
+            await CatalogInstance.StartFencedAsync(catalog.Driver, instances.CatalogDirectory ?? options.Value.DataDirectory, logger, ct);
             _failedRestarts = 0;
             _wasAlive = true;
             health.ReportRestart();
@@ -88,6 +90,26 @@ internal sealed class CatalogSupervisor(
             _failedRestarts++;
             logger.LogError("Restarting the embedded catalog failed (attempt {Attempt}; next in {Backoff}): {Error}",
                 _failedRestarts, CatalogRestartPolicy.Backoff(_failedRestarts), CatalogErrors.Clean(ex.Message));
+        }
+    }
+
+    /// <summary>
+    /// The catalog standby this silo runs is started again once its postmaster is gone: with synchronous replication
+    /// the primary's commits wait for it. It starts as what it is (a standby of the manifest's primary, or the primary
+    /// once promoted); a failed start is logged and retried on the next check.
+    /// </summary>
+    private async Task SuperviseStandbyAsync(CatalogStandby standby, CancellationToken ct)
+    {
+        if (standby.Driver.PostmasterExists()) return;
+        logger.LogError("The catalog standby's postmaster is gone (port {Port}); restarting it", standby.Driver.Port);
+        try
+        {
+            await standby.Driver.StartAsync(ct);
+            logger.LogWarning("The catalog standby was restarted on port {Port}", standby.Driver.Port);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError("Restarting the catalog standby failed: {Error}", CatalogErrors.Clean(ex.Message));
         }
     }
 

@@ -119,9 +119,23 @@ public sealed class CatalogOptions
     /// <summary>WAL archive and scheduled base backups of the embedded catalog.</summary>
     public Catalog.CatalogBackupOptions Backups { get; set; } = new();
 
+    /// <summary>
+    /// Run a streaming standby of the embedded catalog on this silo (<c>--catalog-standby</c>): beside the catalog on
+    /// the silo that provisions it, or on a silo that <c>--join</c>s it (docs/catalog.md, "HA catalog").
+    /// </summary>
+    public bool Standby { get; set; }
+
+    /// <summary>The standby's data directory; default <c>&lt;data-dir&gt;/catalog-standby/data</c>.</summary>
+    public string? StandbyDataDirectory { get; set; }
+
+    /// <summary>The primary acknowledges a commit only once the standby has it (default): no acknowledged write is lost by a promotion.</summary>
+    public bool Synchronous { get; set; } = true;
+
     internal IEnumerable<string> Validate()
     {
         foreach (var error in Backups.Validate()) yield return error;
+        if (Standby && !string.IsNullOrWhiteSpace(ConnectionString))
+            yield return "ControlPlane:Catalog:Standby runs a standby of the embedded catalog; an external catalog (ControlPlane:Catalog:ConnectionString) is replicated by its operator: list its hosts in the connection string instead.";
         if (CheckInterval < TimeSpan.FromMilliseconds(100) || CheckInterval > TimeSpan.FromMinutes(1))
             yield return $"ControlPlane:Catalog:CheckInterval is {CheckInterval}; expected 00:00:00.1 to 00:01:00.";
         if (CheckTimeout < TimeSpan.FromMilliseconds(100) || CheckTimeout > TimeSpan.FromSeconds(30))

@@ -16,13 +16,15 @@ internal static class SiloCommandLine
         ["--catalog"] = "ControlPlane:Catalog:ConnectionString",
         ["--catalog-password-file"] = "ControlPlane:Catalog:PasswordFile",
         ["--join"] = "ControlPlane:Join",
+        ["--catalog-standby"] = "ControlPlane:Catalog:Standby",
+        ["--catalog-standby-dir"] = "ControlPlane:Catalog:StandbyDataDirectory",
         ["--host"] = "ControlPlane:Host:Name",
         ["--host-address"] = "ControlPlane:Host:Address",
         ["--insecure-no-auth"] = "ControlPlane:Security:InsecureNoAuth",
     };
 
     /// <summary>Flags that take no value; the configuration reader needs one, so they become "--flag=true".</summary>
-    private static readonly string[] BareFlags = ["--insecure-no-auth"];
+    private static readonly string[] BareFlags = ["--insecure-no-auth", "--catalog-standby"];
 
     public static string[] Normalize(IEnumerable<string> args) =>
         args.Select(a => BareFlags.Contains(a, StringComparer.Ordinal) ? a + "=true" : a).ToArray();
@@ -46,6 +48,11 @@ internal static class SiloCommandLine
                                file holding the catalog password
           --join DIR           join the cluster of the silo whose data directory is DIR (its embedded catalog);
                                use with --fleet none: this silo then hosts grains of that silo's fleet
+          --catalog-standby    run a synchronous streaming standby of the embedded catalog on this silo (with
+                               --join: of the joined silo's catalog); promoted when a majority of the silos lose
+                               the primary (docs/catalog.md, "HA catalog")
+          --catalog-standby-dir DIR
+                               the standby's data directory (default <data-dir>/catalog-standby/data)
           --host NAME          the database host this silo runs on: replicas whose HostName is NAME are driven
                                by it (docs/hosts.md)
           --host-address IP    the host's address: the silo listens there (a simulated host: 127.0.0.2, ...)

@@ -13,6 +13,8 @@ internal static class HostsHosting
         if (host.IsDeclared) silo.Configure<Orleans.Configuration.SiloOptions>(o => o.SiloName = host.Name);
         silo.Services.AddSingleton<IHostSilos, MembershipHostSilos>();
         silo.AddPlacementDirector<HostPlacement, HostPlacementDirector>();
+        // The catalog's vantage grains, one per silo, answer while the catalog is down (docs/catalog.md, "HA catalog").
+        silo.AddPlacementDirector<ControlPlane.Grains.Catalog.SiloPinnedPlacement, Catalog.SiloPinnedPlacementDirector>();
         return silo;
     }
 }

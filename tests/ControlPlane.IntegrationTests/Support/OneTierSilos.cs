@@ -48,14 +48,14 @@ internal sealed class OneTierSilos(string prefix, string tier, IReadOnlyDictiona
     /// Another silo of the same cluster, running beside the first: its own data directory, joining the first's catalog
     /// (<c>--join</c>) with no fleet of its own (<c>--fleet none</c>).
     /// </summary>
-    public SiloChild LaunchJoined()
+    public SiloChild LaunchJoined(params string[] extraArgs)
     {
         var own = Path.Combine(Root, $"joined-{_silos.Count + 1}");
         Directory.CreateDirectory(own);
         var (grpc, metrics, siloPort) = (TestPorts.Reserve(), TestPorts.Reserve(), TestPorts.Reserve());
         var silo = SiloChild.Start(
             ["--data-dir", own, "--grpc-port", grpc.ToString(), "--metrics-port", metrics.ToString(), "--silo-port", siloPort.ToString(),
-             "--join", DataDirectory, "--fleet", "none"],
+             "--join", DataDirectory, "--fleet", "none", .. extraArgs],
             new Dictionary<string, string>(settings ?? new Dictionary<string, string>()), Path.Combine(Root, $"silo-{_silos.Count + 1}.log"), grpc, siloPort);
         _silos.Add(silo);
         return silo;

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using ControlPlane.IntegrationTests.Failover;
+using ControlPlane.IntegrationTests.Support;
+using ControlPlane.Postgres.Fleet;
+using ControlPlane.Postgres.Instances;
+using ControlPlane.Protos.V1;
+using Grpc.Core;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace ControlPlane.IntegrationTests.Catalog;
+
+/// <summary>
+/// Three silos with an HA catalog (docs/catalog.md, "HA catalog"): the first runs the catalog primary and a one-tier
+/// fleet, the second joins it with <c>--catalog-standby</c>, the third joins it. The first's host is lost (its silo and
+/// the catalog primary SIGKILLed together); the two others agree, the standby is promoted, commands work again, and
+/// the old primary rejoins as a standby when its host's silo starts again.
+/// </summary>
+[Trait("Category", "Postgres")]
+public sealed class CatalogHostLossTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Losing_the_catalog_primarys_host_promotes_the_standby_and_the_old_primary_rejoins_as_its_standby()
+    {
+        await using var silos = new OneTierSilos("cp-hacat-", "oltp");
+        LocalInstanceDriver? standby = null;
+        SiloChild? second = null;
+        try
+        {
+            var first = silos.Launch();
+            var admin = await silos.ConnectAsync(first);
+            await first.WaitUntilAsync(async () => (await new FleetService.FleetServiceClient(admin).ListTiersAsync(new ListTiersRequest())).Tiers.Count > 0);
+            second = silos.LaunchJoined("--catalog-standby");
+            var secondAdmin = await silos.ConnectAsync(second);
+            await second.WaitUntilAsync(async () => (await new CatalogService.CatalogServiceClient(secondAdmin).GetCatalogStatusAsync(new GetCatalogStatusRequest())).Reachable);
+            var manifestPath = Path.Combine(silos.DataDirectory, CatalogInstance.ManifestFile);
+            var member = (await CatalogManifest.ReadAsync(manifestPath, CancellationToken.None))!.Standbys!.Single();
+            standby = new LocalInstanceDriver(new LocalInstanceOptions("catalog", member.Name, member.DataDirectory, member.Port,
+                Path.Combine(silos.DataDirectory, "secrets", "catalog.superuser"), null), NullLogger.Instance);
+            var third = silos.LaunchJoined();
+            var thirdAdmin = await silos.ConnectAsync(third);
+            var security = new SecurityService.SecurityServiceClient(thirdAdmin);
+            await third.WaitUntilAsync(async () => (await security.CreateTokenAsync(NewToken("before"))).Token.Length > 0);
+
+            // The host of the catalog primary is lost: its silo and its catalog, together.
+            var primary = await silos.CatalogDriverAsync();
+            first.Kill();
+            await primary.KillAsync(InstanceSignal.Kill, CancellationToken.None);
+            var watch = Stopwatch.StartNew();
+            await third.WaitUntilAsync(async () =>
+            {
+                try
+                {
+                    return (await security.CreateTokenAsync(NewToken("after"), deadline: DateTime.UtcNow.AddSeconds(3))).Token.Length > 0;
+                }
+                catch (RpcException)
+                {
+                    return false;
+                }
+            }, TimeSpan.FromMinutes(2));
+            output.WriteLine($"catalog primary's host lost -> a command accepted again after {watch.Elapsed.TotalSeconds:0.0} s");
+
+            var decided = (await CatalogManifest.ReadAsync(manifestPath, CancellationToken.None))!;
+            Assert.Equal(CatalogStandby.Name, decided.PrimaryName);
+            Assert.Equal(1, decided.Promotions);
+            Assert.False(await InRecoveryAsync(standby.Endpoint));
+
+            // The host returns: its silo starts again and rewinds the old primary into a standby of the promoted one.
+            var returned = silos.Launch();
+            await returned.WaitUntilAsync(async () =>
+            {
+                try
+                {
+                    return await InRecoveryAsync(primary.Endpoint) && await StreamsAsync(standby.Endpoint, CatalogInstance.PrimaryName);
+                }
+                catch (NpgsqlException)
+                {
+                    return false;
+                }
+            }, TimeSpan.FromMinutes(3));
+            Assert.True((await security.CreateTokenAsync(NewToken("rejoined"))).Token.Length > 0);
+        }
+        finally
+        {
+            // The second silo stops its standby when it stops, but not when its stop is cut short: stop it here, before the
+            // cleanup deletes its data directory.
+            if (second is not null) await silos.StopAsync(second);
+            if (standby is not null)
+            {
+                try
+                {
+                    await standby.StopAsync(StopMode.Immediate, CancellationToken.None);
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or IOException or ProcessFailedException)
+                {
+                }
+            }
+        }
+    }
+
+    private static CreateTokenRequest NewToken(string name) => new() { Name = $"{name}-{Guid.NewGuid().ToString("N")[..6]}", Role = Role.Viewer };
+
+    private static async Task<bool> InRecoveryAsync(ReplicaEndpoint endpoint)
+    {
+        await using var source = InspectorDataSource.Create(endpoint, "test", TimeSpan.FromSeconds(15));
+        await using var connection = await source.OpenConnectionAsync();
+        await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery()", connection);
+        return (bool)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task<bool> StreamsAsync(ReplicaEndpoint primary, string standby)
+    {
+        await using var source = InspectorDataSource.Create(primary, "test", TimeSpan.FromSeconds(15));
+        await using var connection = await source.OpenConnectionAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_replication WHERE application_name = $1 AND state = 'streaming'", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = standby });
+        return (long)(await command.ExecuteScalarAsync())! == 1;
+    }
+}
