@@ -73,6 +73,9 @@ public sealed class ConsistencyTests(SiloFixture fixture)
     [Fact]
     public async Task A_row_changed_in_a_standbys_data_file_is_reported_as_a_mismatch_with_its_key_range()
     {
+        // Another test of the collection may have just switched the tier over and back: its standby must be streaming
+        // (not rejoining) before this one stops it.
+        await fixture.WaitForTierAsync(TierName, t => t.Health == TierHealth.Healthy, TimeSpan.FromMinutes(2));
         var primary = await PrimaryAsync();
         await ExecuteAsync(primary, """
             DROP TABLE IF EXISTS consistency_it_tampered;
@@ -105,6 +108,10 @@ public sealed class ConsistencyTests(SiloFixture fixture)
             {
                 await standby.StartAsync(CancellationToken.None);
             }
+            // The tier must see the standby back before the threshold drops again: the failure count of its stop
+            // would otherwise make the restored threshold heal (stop and restart) a standby that already runs, and
+            // the check would find it unreachable.
+            await fixture.WaitForTierAsync(TierName, t => t.Replicas.Single(r => r.Name == standbyName) is { Healthy: true, Reachable: true }, TimeSpan.FromMinutes(2));
         }
         finally
         {
