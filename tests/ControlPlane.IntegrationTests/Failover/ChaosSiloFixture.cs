@@ -98,10 +98,19 @@ public sealed class ChaosSiloFixture : IAsyncLifetime
             {
                 // A scenario that failed half way may leave an instance frozen: thaw, then stop whatever still runs.
                 await StopLeftoversAsync();
+                KeepSiloLog();
             }
         }
         await SmallDisk.UnmountAllUnderAsync(_root);
         TestDirectory.DeleteQuietly(_root);
+    }
+
+    /// <summary>The silo's whole log, kept when CONTROLPLANE_TEST_LOGS names a directory (to study a failed run).</summary>
+    private void KeepSiloLog()
+    {
+        if (Environment.GetEnvironmentVariable("CONTROLPLANE_TEST_LOGS") is not { Length: > 0 } directory) return;
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, $"{Path.GetFileName(_root)}.log"), Output.ToString());
     }
 
     private async Task StopLeftoversAsync()
