@@ -53,6 +53,8 @@ internal static class RecoveryRendering
         Row(grid, "archiver restarts", N(a.Restarts));
         Row(grid, "last error", FleetFormat.OrDash(a.LastError));
         Row(grid, "newest segment", FleetFormat.OrDash(a.NewestSegment));
+        foreach (var gap in a.Gaps)
+            Row(grid, "gap", $"{gap.FromLsn} to {gap.ToLsn} (timeline {gap.Timeline}, removed by {gap.Server}, recorded {Time(gap.RecordedAt)}){(gap.Bridged ? ", bridged by a later base backup" : ", NOT bridged")}");
         Row(grid, "measured (UTC)", Time(a.MeasuredAt));
         var verdict = problems.Count == 0
             ? new Markup("[green]OK[/]")
@@ -65,6 +67,8 @@ internal static class RecoveryRendering
     {
         var problems = new List<string>();
         if (!a.Enabled) return problems;
+        foreach (var gap in a.Gaps.Where(g => !g.Bridged))
+            problems.Add($"the WAL archive of tier {a.Tier} has a gap from {gap.FromLsn} to {gap.ToLsn}: no point-in-time restore past it until a base backup taken after it succeeds");
         if (!a.Streaming) problems.Add($"the WAL archiver of tier {a.Tier} is not streaming" + (a.LastError.Length > 0 ? $" (last error: {a.LastError})" : ""));
         if (a.Rpo is { } rpo && a.RpoTarget is { } target && target.ToTimeSpan() > TimeSpan.Zero && rpo.ToTimeSpan() > target.ToTimeSpan())
             problems.Add($"RPO {Span(rpo)} is above the target {Span(target)}");

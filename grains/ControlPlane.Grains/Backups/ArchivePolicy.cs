@@ -17,6 +17,9 @@ public sealed record ArchiveStatus(
     [property: Id(9)] DateTimeOffset? CaughtUpAt)
 {
     public static ArchiveStatus None { get; } = new(DateTimeOffset.MinValue, TimeSpan.Zero, 0, null, false, "", 0, "", "", null);
+
+    /// <summary>WAL the archive never received, oldest first (<see cref="WalGapPolicy"/>).</summary>
+    [Id(10)] public IReadOnlyList<WalGapRecord> Gaps { get; init; } = [];
 }
 
 /// <summary>
@@ -43,7 +46,8 @@ public static class ArchivePolicy
     }
 
     /// <summary>The tier's backup alert (one line, empty when all is well), from the facts the backup grain holds.</summary>
-    public static string Alert(BackupPolicy policy, ArchiveStatus archive, BackupRecord? lastBackup, DrillSummary? lastDrill, string repositoryProblem)
+    public static string Alert(BackupPolicy policy, ArchiveStatus archive, BackupRecord? lastBackup, DrillSummary? lastDrill, string repositoryProblem,
+        IReadOnlyList<WalGapRecord>? unbridgedGaps = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(archive);
@@ -51,6 +55,8 @@ public static class ArchivePolicy
         if (repositoryProblem.Length > 0) parts.Add(repositoryProblem);
         if (policy.ArchiveWal && archive.MeasuredAt != DateTimeOffset.MinValue && archive.Rpo > policy.RpoTarget)
             parts.Add($"RPO {archive.Rpo.TotalSeconds:0.0}s above target {policy.RpoTarget.TotalSeconds:0.#}s" + (archive.LastError.Length > 0 && !archive.Streaming ? $" ({archive.LastError})" : ""));
+        if (unbridgedGaps is { Count: > 0 })
+            parts.Add($"WAL archive gap {unbridgedGaps[^1]}: no point-in-time restore past it until a base backup taken after it succeeds");
         if (lastBackup is { State: BackupState.Failed } failed) parts.Add($"backup {failed.Id} failed: {failed.Error}");
         if (lastDrill is { } drill && !drill.Passed) parts.Add($"drill {drill.Id} failed: {drill.Reason}");
         else if (lastDrill is { Rto: { } rto } d && rto > policy.RtoTarget) parts.Add($"drill {d.Id} RTO {rto.TotalSeconds:0.0}s above target {policy.RtoTarget.TotalSeconds:0.#}s");

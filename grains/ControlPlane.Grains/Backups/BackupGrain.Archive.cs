@@ -18,7 +18,8 @@ public sealed partial class BackupGrain
     private string _repositoryProblem = "";
     private DateTimeOffset _repositoryCheckedAt;
 
-    public Task<ArchiveStatus> GetArchiveStatus() => Task.FromResult(_archiveStatus);
+    public Task<ArchiveStatus> GetArchiveStatus() =>
+        Task.FromResult(_archiveStatus.Gaps.Count == 0 ? _archiveStatus : _archiveStatus with { Gaps = WalGapPolicy.Marked(_archiveStatus.Gaps, S.Backups) });
 
     private async Task OnTickAsync(CancellationToken ct)
     {
@@ -37,6 +38,7 @@ public sealed partial class BackupGrain
             if (policy.ArchiveWal && _repositoryProblem.Length == 0) await KeepArchivingAsync(policy, ct);
             else await CloseArchiveAsync();
         });
+        await TickStepAsync("WAL archive gaps", BridgeWalGapsAsync);
         await TickStepAsync("schedule check", () => CheckSchedulesAsync(now));
         await TickStepAsync("alert readings", () => ReportAlertReadingsAsync(now));
         await PublishAlertAsync();
@@ -94,6 +96,25 @@ public sealed partial class BackupGrain
         }
     }
 
+    /// <summary>
+    /// A gap the archiver recorded is announced once (log, audit) and bridged by a new base backup: recovery cannot
+    /// replay across it, so until a backup taken after it succeeds no point-in-time restore reaches past it.
+    /// </summary>
+    private async Task BridgeWalGapsAsync()
+    {
+        var gaps = _archiveStatus.Gaps;
+        foreach (var gap in gaps.Where(g => g.RecordedAt > (S.WalGapsAnnouncedUntil ?? DateTimeOffset.MinValue)))
+        {
+            logger.LogError("{Env}/{Tier}: the WAL archive has a gap from {Gap}", _env, _tier, gap);
+            Audit("archive/gap", AuditOutcome.Failed, $"WAL archive gap from {gap}");
+            S.WalGapsAnnouncedUntil = gap.RecordedAt;
+            await SaveAsync();
+        }
+        if (WalGapPolicy.BackupNeeded(gaps, S.Backups, Busy(BackupOperationKind.Backup)) is not { } bridge) return;
+        logger.LogWarning("{Env}/{Tier}: taking a base backup to bridge the WAL archive gap from {Gap}", _env, _tier, bridge);
+        await BeginBackupAsync(AuditEntry.ControlPlane, $"base backup after the WAL archive gap from {bridge}");
+    }
+
     private async Task MeasureAsync(CancellationToken ct)
     {
         var status = _archive!.Status;
@@ -115,7 +136,10 @@ public sealed partial class BackupGrain
             : ArchivePolicy.Measure(sample, _caughtUpAt, streaming);
         _caughtUpAt = caughtUp ?? _caughtUpAt ?? now;
         _archiveStatus = new ArchiveStatus(now, rpo, sample?.PrimaryLsn ?? 0, sample?.StoredLsn, streaming, status.Server ?? "",
-            status.Restarts, status.LastError ?? "", status.NewestSegment ?? "", _caughtUpAt);
+            status.Restarts, status.LastError ?? "", status.NewestSegment ?? "", _caughtUpAt)
+        {
+            Gaps = status.Gaps.Select(WalGapRecord.Of).ToList(),
+        };
         metrics.Record(_env, _tier, g => g with { RpoSeconds = rpo.TotalSeconds, ArchiverRestarts = status.Restarts });
     }
 
@@ -169,7 +193,7 @@ public sealed partial class BackupGrain
         var lastBackup = S.Backups.LastOrDefault(b => b.State is BackupState.Succeeded or BackupState.Failed);
         var lastDrill = S.Drills.LastOrDefault(d => d.Passed is not null)?.Summary;
         var alert = ArchivePolicy.Alert(policy, _archiveStatus, lastBackup, lastDrill,
-            _repositoryProblem.Length > 0 ? $"repository: {_repositoryProblem}" : "");
+            _repositoryProblem.Length > 0 ? $"repository: {_repositoryProblem}" : "", WalGapPolicy.Unbridged(_archiveStatus.Gaps, S.Backups));
         if (alert == _alert) return;
         _alert = alert;
         // The summary is a view for `cpctl tier`; the alert itself is raised by the engine from the readings.

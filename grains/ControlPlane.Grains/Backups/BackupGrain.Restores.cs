@@ -94,7 +94,8 @@ public sealed partial class BackupGrain
             .Concat(S.Backups.Where(b => b.RestorePoint.Length > 0 && b.RestorePointLsn > 0)
                 .Select(b => new RestorePointRecord(b.RestorePoint, b.RestorePointLsn, b.FinishedAt ?? b.StartedAt, b.Timeline, AuditEntry.ControlPlane)))
             .ToList();
-        var (chosen, error) = RestorePlanner.ChooseBase(S.Backups, backupId, target, points);
+        var gaps = engine.ReadWalGaps(Repository(Policy)).Select(WalGapRecord.Of).ToList();
+        var (chosen, error) = RestorePlanner.ChooseBase(S.Backups, backupId, target, points, gaps);
         if (chosen is null)
         {
             if (backupId is not null && error.EndsWith("not found", StringComparison.Ordinal)) throw new KeyNotFoundException(error + $" in {_env}/{_tier}.");

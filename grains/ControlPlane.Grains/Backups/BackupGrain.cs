@@ -25,6 +25,8 @@ public sealed class TierBackupsState
     /// schedule was set): a run missed while the control plane was down is then due once, not once per miss.</summary>
     [Id(9)] public DateTimeOffset? BackupAnchor { get; set; }
     [Id(10)] public DateTimeOffset? DrillAnchor { get; set; }
+    /// <summary>The newest WAL archive gap already logged and audited (the gaps themselves live in the repository).</summary>
+    [Id(11)] public DateTimeOffset? WalGapsAnnouncedUntil { get; set; }
 }
 
 /// <summary>

@@ -24,6 +24,7 @@ public static class BackupReadings
         if (backups.LastOrDefault(b => b.State is BackupState.Succeeded or BackupState.Failed) is { } last)
             Add(MonitoringMetrics.BackupFailed, last.State == BackupState.Failed ? 1 : 0);
         Add(MonitoringMetrics.BackupRepositoryUnavailable, repositoryProblem.Length > 0 ? 1 : 0);
+        if (policy.ArchiveWal) Add(MonitoringMetrics.WalArchiveGapsUnbridged, WalGapPolicy.Unbridged(archive.Gaps, backups).Count);
         if (policy.ArchiveWal && archive.MeasuredAt != DateTimeOffset.MinValue)
         {
             Add(MonitoringMetrics.ArchiveRpoSeconds, archive.Rpo.TotalSeconds);

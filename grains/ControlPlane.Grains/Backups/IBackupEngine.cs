@@ -42,6 +42,9 @@ public interface IBackupEngine
     /// <summary>Drops the replication slot a released replica used on the primary; false when it stayed active.</summary>
     Task<bool> DropSlotAsync(ReplicaEndpoint primary, string slotName, CancellationToken ct);
 
+    /// <summary>The gaps recorded in the repository's WAL archive (<see cref="WalGapLog"/>), oldest first.</summary>
+    IReadOnlyList<WalGap> ReadWalGaps(TierRepository repository);
+
     /// <summary>A WAL archiver for one tier (not started until followed).</summary>
     IWalArchive OpenArchive(TierRepository repository, TierRepository? mirror);
 }

@@ -74,6 +74,8 @@ public sealed class LocalBackupEngine(IOptions<BackupOptions> options, ILoggerFa
     public Task<bool> DropSlotAsync(ReplicaEndpoint primary, string slotName, CancellationToken ct) =>
         Postgres.Failover.SqlFailoverOps.DropSlotAsync(primary, slotName, TimeSpan.FromSeconds(10), ct);
 
+    public IReadOnlyList<WalGap> ReadWalGaps(TierRepository repository) => WalGapLog.Read(repository);
+
     public IWalArchive OpenArchive(TierRepository repository, TierRepository? mirror) =>
         new LocalWalArchive(new WalArchiver(new WalArchiverOptions(repository, mirror), loggers.CreateLogger<WalArchiver>()));
 

@@ -32,6 +32,8 @@ internal static class DefaultActivityRules
             "The tier's newest base backup failed."),
         DefaultAlertRules.Rule("BackupRepositoryUnavailable", MonitoringMetrics.BackupRepositoryUnavailable, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Critical,
             "The backup repository cannot be written (full or unreachable): backups and archiving stop."),
+        DefaultAlertRules.Rule("WalArchiveGap", MonitoringMetrics.WalArchiveGapsUnbridged, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Critical,
+            "The WAL archive lost WAL the server removed before it was archived: no point-in-time restore reaches past the gap until a base backup taken after it succeeds (one starts at once)."),
         DefaultAlertRules.Rule("BackupDrillFailed", MonitoringMetrics.BackupDrillFailed, AlertComparison.Above, 0, TimeSpan.Zero, AlertSeverity.Critical,
             "The tier's newest restore drill failed: the backups may not restore."),
         DefaultAlertRules.Rule("BackupDrillStale", MonitoringMetrics.BackupDrillAgeSeconds, AlertComparison.Above, 8 * 86400, TimeSpan.Zero, AlertSeverity.Warning,

@@ -52,6 +52,7 @@ public static class MonitoringMetrics
     public const string DataDirectoryFreeRatio = "data_directory_free_ratio";
     public const string BackupFailed = "backup_failed";
     public const string BackupRepositoryUnavailable = "backup_repository_unavailable";
+    public const string WalArchiveGapsUnbridged = "wal_archive_gaps_unbridged";
     public const string BackupDrillFailed = "backup_drill_failed";
     public const string BackupDrillAgeSeconds = "backup_drill_age_seconds";
     public const string BackupDrillRtoOverTarget = "backup_drill_rto_over_target";
@@ -108,6 +109,7 @@ public static class MonitoringMetrics
         new(DataDirectoryFreeRatio, "tier", "ratio", "Free space / size of the filesystem holding a replica's data directory (label replica; capacity sampler)."),
         new(BackupFailed, "tier", "bool", "1 when the tier's newest finished base backup failed."),
         new(BackupRepositoryUnavailable, "tier", "bool", "1 while the backup repository cannot be written (full, unreachable)."),
+        new(WalArchiveGapsUnbridged, "tier", "gaps", "Gaps in the WAL archive (WAL the server removed before it was archived) that no restorable base backup lies after: no point-in-time restore reaches past them."),
         new(BackupDrillFailed, "tier", "bool", "1 when the tier's newest finished restore drill failed."),
         new(BackupDrillAgeSeconds, "tier", "s", "Seconds since the tier's newest passing restore drill finished (reported once a drill has run)."),
         new(BackupDrillRtoOverTarget, "tier", "ratio", "RTO of the newest passing drill / the tier's RTO target (above 1: over target)."),

@@ -106,7 +106,11 @@ public sealed record WalArchiverStatus(
     int Restarts,
     DateTimeOffset? StartedAt,
     string? LastError,
-    string? NewestSegment);
+    string? NewestSegment)
+{
+    /// <summary>WAL the archive never received (<see cref="WalGapLog"/>), oldest first.</summary>
+    public IReadOnlyList<WalGap> Gaps { get; init; } = [];
+}
 
 /// <summary>A logical export of one tenant.</summary>
 public sealed record TenantExportResult(string File, long Bytes, TimeSpan Duration, IReadOnlyList<TableCount> Counts);

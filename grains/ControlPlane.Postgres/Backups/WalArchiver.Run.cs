@@ -20,7 +20,7 @@ public sealed partial class WalArchiver
     /// Kills orphans, moves diverged WAL aside, creates the slot, starts pg_receivewal and waits for it to end.
     /// Returns why it ended on its own; cancellation stops it.
     /// </summary>
-    private async Task<string> RunOnceAsync(ReplicationSource primary, Action started, CancellationToken ct)
+    private async Task<string> RunOnceAsync(ReplicationSource primary, string? lastFailure, Action started, CancellationToken ct)
     {
         var orphans = await WalReceiverProcess.KillOrphansAsync(PidFile, WalDirectory, ct).ConfigureAwait(false);
         if (orphans.Count > 0)
@@ -29,7 +29,8 @@ public sealed partial class WalArchiver
                 string.Join(", ", orphans), WalDirectory, Tier);
         }
         await WalRepositoryFiles.PrepareAsync(WalDirectory, logger, ct).ConfigureAwait(false);
-        await ReconcileAsync(primary.Endpoint, ct).ConfigureAwait(false);
+        var source = await ReconcileAsync(primary.Endpoint, ct).ConfigureAwait(false);
+        await BridgeGapAsync(primary.Endpoint, source, lastFailure, ct).ConfigureAwait(false);
         await SecretFile.WriteForPostgresAsync(PassFile,
             SecretFile.PgPassLine(InstanceConfig.ReplicationUser, SecretFile.Read(primary.ReplicatorPasswordFile)), ct).ConfigureAwait(false);
 
@@ -61,7 +62,7 @@ public sealed partial class WalArchiver
     /// Makes the archive continuable from <paramref name="server"/>: checks it is a primary with our segment size,
     /// reads its timeline history and moves aside what lies past its fork points (<see cref="WalSegments.PlanDivergence"/>).
     /// </summary>
-    private async Task ReconcileAsync(ReplicaEndpoint server, CancellationToken ct)
+    private async Task<SourceTimeline> ReconcileAsync(ReplicaEndpoint server, CancellationToken ct)
     {
         var source = await SqlFailoverOps.ReadSourceTimelineAsync(server, ct).ConfigureAwait(false);
         await using (var connection = await AdminSql.OpenAsync(server, ct).ConfigureAwait(false))
@@ -76,13 +77,14 @@ public sealed partial class WalArchiver
         var names = Directory.EnumerateFiles(WalDirectory).Select(p => Path.GetFileName(p));
         var plan = WalSegments.PlanDivergence(names, source, options.SegmentBytes);
         if (plan.Refusal is { } refusal) throw new InvalidOperationException($"Not archiving {Tier} from {server.Name}: {refusal}.");
-        if (plan.MoveAside.Count == 0) return;
+        if (plan.MoveAside.Count == 0) return source;
         logger.LogWarning(
             "The WAL archive of {Tier} holds WAL that {Server} (timeline {Timeline}, history {History}) never had; moving {Count} files to {Directory}: {Files} (resume marker: {Marker})",
             Tier, server.Name, source.Timeline, string.Join(", ", source.History.Select(h => $"{h.Timeline}@{h.SwitchPoint}")),
             plan.MoveAside.Count, DivergedDirectory, string.Join(", ", plan.MoveAside.Select(f => f.Name)), plan.ResumeMarker ?? "none");
         await WalRepositoryFiles.MoveAsideAsync(WalDirectory, plan.MoveAside, logger, ct).ConfigureAwait(false);
         if (plan.ResumeMarker is { } marker) await WalRepositoryFiles.CreateEmptyAsync(Path.Combine(WalDirectory, marker), ct).ConfigureAwait(false);
+        return source;
     }
 
     private string ConnInfo(ReplicaEndpoint server) => string.Join(' ',

@@ -35,6 +35,8 @@ public sealed partial class WalArchiver(WalArchiverOptions options, ILogger logg
     private int _restarts;
     private DateTimeOffset? _startedAt;
     private string? _lastError;
+    // How the previous run against a server ended: a gap is bridged only on that server's own word that WAL is gone.
+    private (string Server, string Failure)? _previousRun;
     private bool _disposed;
 
     public string WalDirectory => options.Repository.WalDirectory;
@@ -50,7 +52,8 @@ public sealed partial class WalArchiver(WalArchiverOptions options, ILogger logg
         get
         {
             var newest = WalRepositoryFiles.NewestSegment(WalDirectory, options.SegmentBytes);
-            lock (_sync) return new WalArchiverStatus(_server, _running, _restarts, _startedAt, _lastError, newest);
+            var gaps = Gaps;
+            lock (_sync) return new WalArchiverStatus(_server, _running, _restarts, _startedAt, _lastError, newest) { Gaps = gaps };
         }
     }
 
@@ -185,6 +188,13 @@ public sealed partial class WalArchiver(WalArchiverOptions options, ILogger logg
         {
             _files.Release();
         }
+        var forgotten = 0;
+        foreach (var repository in repositories) forgotten += await WalGapLog.PruneBeforeAsync(repository, WalSegments.StartOf(cutoff, options.SegmentBytes), ct).ConfigureAwait(false);
+        if (forgotten > 0)
+        {
+            lock (_sync) _gaps = null;
+            logger.LogInformation("WAL retention of {Tier}: forgot {Count} gap record(s) wholly before the retained WAL", Tier, forgotten);
+        }
         logger.LogInformation("WAL retention of {Tier}: deleted {Files} files ({Bytes} bytes) before segment {Segment} (LSN {Lsn})",
             Tier, total.Files, total.Bytes, WalSegments.FileName(1, cutoff, options.SegmentBytes)[8..], new Lsn(lsn));
         return total;
@@ -198,13 +208,18 @@ public sealed partial class WalArchiver(WalArchiverOptions options, ILogger logg
             ReplicationSource target;
             CancellationToken retarget;
             TaskCompletionSource attempted;
-            lock (_sync) (target, retarget, attempted) = (_target!, _retarget.Token, _attempted);
+            string? lastFailure;
+            lock (_sync)
+            {
+                (target, retarget, attempted) = (_target!, _retarget.Token, _attempted);
+                lastFailure = _previousRun is { } previous && previous.Server == target.Endpoint.Name ? previous.Failure : null;
+            }
             using var run = CancellationTokenSource.CreateLinkedTokenSource(stop, retarget);
             var began = Stopwatch.GetTimestamp();
             string failure;
             try
             {
-                failure = await RunOnceAsync(target, () => MarkRunning(attempted), run.Token).ConfigureAwait(false);
+                failure = await RunOnceAsync(target, lastFailure, () => MarkRunning(attempted), run.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (run.IsCancellationRequested)
             {
@@ -223,10 +238,11 @@ public sealed partial class WalArchiver(WalArchiverOptions options, ILogger logg
             // Stopped or pointed elsewhere: not a failure, and the next server is tried at once.
             if (run.IsCancellationRequested)
             {
+                lock (_sync) _previousRun = null;
                 backoff = FirstBackoff;
                 continue;
             }
-            lock (_sync) (_restarts, _lastError) = (_restarts + 1, failure);
+            lock (_sync) (_restarts, _lastError, _previousRun) = (_restarts + 1, failure, (target.Endpoint.Name, failure));
             if (Stopwatch.GetElapsedTime(began) > options.MaxBackoff) backoff = FirstBackoff;
             logger.LogWarning("WAL archiver of {Tier} (from {Server}) ended: {Failure}; restarting in {Backoff} ms",
                 Tier, target.Endpoint.Name, failure, (int)backoff.TotalMilliseconds);

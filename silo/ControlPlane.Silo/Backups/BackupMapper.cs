@@ -231,6 +231,16 @@ internal static class BackupMapper
             Enabled = policy.ArchiveWal,
         };
         if (a.MeasuredAt != DateTimeOffset.MinValue) m.MeasuredAt = Timestamp.FromDateTimeOffset(a.MeasuredAt);
+        m.Gaps.AddRange(a.Gaps.Select(g => new Proto.WalGap
+        {
+            Timeline = g.Timeline,
+            FromLsn = new Lsn(g.FromLsn).ToString(),
+            ToLsn = new Lsn(g.ToLsn).ToString(),
+            LastArchivedAt = Timestamp.FromDateTimeOffset(g.LastArchivedAt),
+            RecordedAt = Timestamp.FromDateTimeOffset(g.RecordedAt),
+            Server = g.Server,
+            Bridged = g.Bridged,
+        }));
         return m;
     }
 

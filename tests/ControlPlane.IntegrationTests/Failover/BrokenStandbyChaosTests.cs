@@ -42,22 +42,22 @@ public sealed class BrokenStandbyChaosTests(ChaosSiloFixture fixture, ITestOutpu
         {
             // Eight segments: the stopped victim's slot falls behind that within a few switches, while the WAL
             // archiver's slot (pg_receivewal reports its position every second) stays well within it.
-            await ExecuteAsync(primary, "ALTER SYSTEM SET max_slot_wal_keep_size = '128MB'");
-            await ExecuteAsync(primary, "SELECT pg_reload_conf()");
+            await ChaosSlots.ExecuteAsync(primary, "ALTER SYSTEM SET max_slot_wal_keep_size = '128MB'");
+            await ChaosSlots.ExecuteAsync(primary, "SELECT pg_reload_conf()");
             lowered = true;
             await driver.StopAsync(StopMode.Fast, CancellationToken.None);
             stopped = true;
             var watch = Stopwatch.StartNew();
-            while (await SlotStatusAsync(primary, slot) != "lost")
+            while (await ChaosSlots.WalStatusAsync(primary, slot) != "lost")
             {
-                if (watch.Elapsed > Timeout) throw new TimeoutException($"slot {slot} still {await SlotStatusAsync(primary, slot)} after {Timeout}");
-                await ExecuteAsync(primary, "CREATE TABLE IF NOT EXISTS broken_standby_filler (x int); INSERT INTO broken_standby_filler VALUES (1)");
-                var switched = await ScalarTextAsync(primary, "SELECT pg_switch_wal()::text");
+                if (watch.Elapsed > Timeout) throw new TimeoutException($"slot {slot} still {await ChaosSlots.WalStatusAsync(primary, slot)} after {Timeout}");
+                await ChaosSlots.ExecuteAsync(primary, "CREATE TABLE IF NOT EXISTS broken_standby_filler (x int); INSERT INTO broken_standby_filler VALUES (1)");
+                var switched = await ChaosSlots.ScalarTextAsync(primary, "SELECT pg_switch_wal()::text");
                 // Paced by the WAL archiver: its slot must stay within the lowered limit, or the archive loses WAL
                 // for good (pg_receivewal then asks the primary for removed segments) and every later scenario of
                 // the collection inherits a broken archive. On a loaded machine it can lag several segments.
-                await WaitArchiverPastAsync(primary, switched);
-                await ExecuteAsync(primary, "CHECKPOINT");
+                await ChaosSlots.WaitPastAsync(primary, "controlplane_archive", switched, output);
+                await ChaosSlots.ExecuteAsync(primary, "CHECKPOINT");
                 await Task.Delay(100);
             }
             var lostAt = Stopwatch.StartNew();
@@ -94,14 +94,12 @@ public sealed class BrokenStandbyChaosTests(ChaosSiloFixture fixture, ITestOutpu
             if (stopped) await driver.StartAsync(CancellationToken.None);
             if (lowered)
             {
-                await ExecuteAsync(primary, "DROP TABLE IF EXISTS broken_standby_filler");
-                // Should the archiver's slot have been lost too, it is dropped so the archiver creates it anew
-                // (reported, for the scenarios after this one).
-                var archive = await SlotStatusAsync(primary, "controlplane_archive");
-                output.WriteLine($"WAL archiver's slot: {archive ?? "none"}");
-                if (archive == "lost") await ExecuteAsync(primary, "SELECT pg_drop_replication_slot('controlplane_archive')");
-                await ExecuteAsync(primary, "ALTER SYSTEM RESET max_slot_wal_keep_size");
-                await ExecuteAsync(primary, "SELECT pg_reload_conf()");
+                await ChaosSlots.ExecuteAsync(primary, "DROP TABLE IF EXISTS broken_standby_filler");
+                // Should the archiver's slot have been lost too, the archiver recreates it and records the gap
+                // (WalArchiveGapChaosTests); reported here for the scenarios after this one.
+                output.WriteLine($"WAL archiver's slot: {await ChaosSlots.WalStatusAsync(primary, "controlplane_archive") ?? "none"}");
+                await ChaosSlots.ExecuteAsync(primary, "ALTER SYSTEM RESET max_slot_wal_keep_size");
+                await ChaosSlots.ExecuteAsync(primary, "SELECT pg_reload_conf()");
             }
             if ((await Tier.GetAsync()).Paused) await Tier.Failover.ResumeTierAsync(new ResumeTierRequest { Tier = Tier.Name });
             await Tier.ChangeSettingsAsync(s => s.FailureThreshold = previous.FailureThreshold);
@@ -109,38 +107,6 @@ public sealed class BrokenStandbyChaosTests(ChaosSiloFixture fixture, ITestOutpu
         var (end, _) = await scenario.FinishAsync(noLossExpected: false);
         Assert.Equal(start.Term, end.Term);
         Assert.Equal(start.Primary, end.Primary);
-    }
-
-    private async Task WaitArchiverPastAsync(ChaosInstance primary, string lsn)
-    {
-        var watch = Stopwatch.StartNew();
-        while (true)
-        {
-            var caughtUp = await ScalarTextAsync(primary,
-                $"SELECT COALESCE((SELECT (restart_lsn >= '{lsn}'::pg_lsn)::text FROM pg_replication_slots WHERE slot_name = 'controlplane_archive'), 'no slot')");
-            if (caughtUp == "true") return;
-            if (watch.Elapsed > TimeSpan.FromSeconds(30))
-            {
-                output.WriteLine($"the WAL archiver's slot is still behind {lsn} ({caughtUp}) after {watch.Elapsed}; switching on");
-                return;
-            }
-            await Task.Delay(50);
-        }
-    }
-
-    private static async Task<string> ScalarTextAsync(ChaosInstance instance, string sql)
-    {
-        await using var connection = await instance.OpenAsync(5, 30, CancellationToken.None);
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (string)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task<string?> SlotStatusAsync(ChaosInstance primary, string slot)
-    {
-        await using var connection = await primary.OpenAsync(5, 30, CancellationToken.None);
-        await using var command = new NpgsqlCommand("SELECT wal_status FROM pg_replication_slots WHERE slot_name = $1", connection);
-        command.Parameters.AddWithValue(slot);
-        return await command.ExecuteScalarAsync() as string;
     }
 
     /// <summary>"streaming" when the slot is held by a WAL sender that streams, else what there is.</summary>
@@ -151,12 +117,5 @@ public sealed class BrokenStandbyChaosTests(ChaosSiloFixture fixture, ITestOutpu
             "SELECT COALESCE(r.state, 'inactive') FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = $1", connection);
         command.Parameters.AddWithValue(slot);
         return await command.ExecuteScalarAsync() as string;
-    }
-
-    private static async Task ExecuteAsync(ChaosInstance instance, string sql)
-    {
-        await using var connection = await instance.OpenAsync(5, 120, CancellationToken.None);
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 }

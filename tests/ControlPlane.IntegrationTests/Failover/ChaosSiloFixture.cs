@@ -110,7 +110,7 @@ public sealed class ChaosSiloFixture : IAsyncLifetime
     {
         if (Environment.GetEnvironmentVariable("CONTROLPLANE_TEST_LOGS") is not { Length: > 0 } directory) return;
         Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, $"{Path.GetFileName(_root)}.log"), Output.ToString());
+        File.WriteAllLines(Path.Combine(directory, $"{Path.GetFileName(_root)}.log"), [Output.ToString(), .. Logs.Lines]);
     }
 
     private async Task StopLeftoversAsync()

@@ -2,6 +2,7 @@ using System.Globalization;
 using ControlPlane.IntegrationTests.Postgres.Failover;
 using ControlPlane.Postgres.Backups;
 using ControlPlane.Postgres.Failover;
+using ControlPlane.Postgres.Health;
 using ControlPlane.Postgres.Instances;
 using Xunit;
 using Xunit.Abstractions;
@@ -181,6 +182,53 @@ public sealed class WalArchiverTests(FailoverPairTemplate template, ITestOutputH
         Assert.NotEqual(orphan.Pid.ToString(CultureInfo.InvariantCulture), (await File.ReadAllTextAsync(bench.Archiver.PidFile)).Trim());
         await bench.WaitStoredAsync(await ArchiveBench.CommitAsync(bench.Pair.Primary));
     }
+
+    [Fact]
+    public async Task Wal_the_primary_removed_before_it_was_archived_is_recorded_as_a_gap_and_archiving_resumes_past_it()
+    {
+        await using var bench = await ArchiveBench.CreateAsync(template, output);
+        var primary = bench.Pair.Primary;
+        await bench.Archiver.FollowAsync(bench.Source(primary), CancellationToken.None);
+        await bench.WaitStoredAsync(await ArchiveBench.CommitAsync(primary));
+        await bench.Archiver.StopAsync(CancellationToken.None);
+        var resumeFile = WalGaps.ResumeFile(bench.Files(bench.Wal))!;
+        var archivedUpTo = WalGaps.ResumeLsn(resumeFile, Segment);
+        var needed = WalSegments.FileName(1, WalSegments.SegmentOf(archivedUpTo, Segment), Segment);
+
+        // While the archive is stopped its slot goes (as on a new primary that never had it) and the primary recycles
+        // the WAL the archive needs next: nothing on any server can fill that hole any more.
+        await Sql.ScalarAsync(primary.Endpoint, "SELECT pg_drop_replication_slot('controlplane_archive')");
+        await Sql.ScalarAsync(primary.Endpoint, "ALTER SYSTEM SET wal_keep_size = 0");
+        await Sql.ScalarAsync(primary.Endpoint, "SELECT pg_reload_conf()");
+        for (var round = 0; await WalFileOnServerAsync(primary, needed); round++)
+        {
+            Assert.True(round < 20, $"{needed} still on the primary after {round} switches and checkpoints");
+            await ArchiveBench.CommitAsync(primary);
+            await ArchiveBench.SwitchAsync(primary);
+            await Sql.ScalarAsync(primary.Endpoint, "CHECKPOINT");
+        }
+        output.WriteLine($"{needed} removed from the primary; the archive holds WAL up to {new Lsn(archivedUpTo)}");
+
+        await bench.Archiver.FollowAsync(bench.Source(primary), CancellationToken.None);
+        var afterGap = await ArchiveBench.CommitAsync(primary);
+        await bench.WaitStoredAsync(afterGap);
+
+        var gap = Assert.Single(bench.Archiver.Gaps);
+        output.WriteLine($"gap: {gap}; archiver restarts {bench.Archiver.Status.Restarts}, last error {bench.Archiver.Status.LastError}");
+        Assert.Equal(archivedUpTo, gap.FromLsn);
+        Assert.True(gap.ToLsn > gap.FromLsn && gap.ToLsn <= afterGap);
+        Assert.Equal(0UL, gap.ToLsn % (ulong)Segment);
+        Assert.Equal("fo-1", gap.Server);
+        Assert.Contains("has already been removed", bench.Archiver.Status.LastError, StringComparison.Ordinal);
+        Assert.True(bench.Archiver.Status.Running);
+        // Everything from the gap's end on is archived and decodes; the gap survives the archiver (a new silo reads it).
+        await bench.WaitSegmentAsync(1, await ArchiveBench.SwitchAsync(primary));
+        await bench.WalDumpAsync(1, gap.ToLsn, afterGap);
+        Assert.Equal(gap, Assert.Single(WalGapLog.Read(bench.Repository)));
+    }
+
+    private static async Task<bool> WalFileOnServerAsync(LocalInstanceDriver server, string name) =>
+        (bool)(await Sql.ScalarAsync(server.Endpoint, $"SELECT EXISTS (SELECT 1 FROM pg_ls_waldir() WHERE name = '{name}')"))!;
 
     /// <summary>A pg_receivewal into the archive's WAL directory that no archiver of this test started.</summary>
     private static async Task<WalReceiverProcess> StartOrphanAsync(ArchiveBench bench)
