@@ -64,10 +64,11 @@ public sealed class WalArchiveGapChaosTests(ChaosSiloFixture fixture, ITestOutpu
             output.WriteLine($"archiver's slot lost after {watch.ElapsedMilliseconds} ms of WAL switches and checkpoints");
             Assert.True(InstanceProcesses.Signal(receiver, InstanceSignal.Continue));
             frozen = false;
+            var thawed = Stopwatch.StartNew();
 
             var archive = await WaitArchiveAsync(a => a.Gaps.Count > gapsBefore, "a gap in the archive");
             var gap = archive.Gaps[^1];
-            output.WriteLine($"gap {gap.FromLsn} to {gap.ToLsn} on timeline {gap.Timeline}, removed by {gap.Server}; archiver: {archive.LastError}");
+            output.WriteLine($"{thawed.ElapsedMilliseconds} ms after the thaw: gap {gap.FromLsn} to {gap.ToLsn} on timeline {gap.Timeline}, removed by {gap.Server}; archiver: {archive.LastError}");
             Assert.Equal(start.Primary, gap.Server);
             Assert.False(gap.Bridged);
             var labels = new Dictionary<string, string> { ["tier"] = Tier.Name };
@@ -84,9 +85,10 @@ public sealed class WalArchiveGapChaosTests(ChaosSiloFixture fixture, ITestOutpu
 
             // Archiving resumed past the gap, and a base backup taken on the control plane's own initiative bridges it.
             await backups.WaitForArchiveAsync(Timeout);
+            output.WriteLine($"{thawed.ElapsedMilliseconds} ms after the thaw: the archive has everything the primary wrote");
             var bridged = await WaitArchiveAsync(a => a.Gaps.Count > gapsBefore && a.Gaps[^1].Bridged, "a base backup bridging the gap", TimeSpan.FromMinutes(4));
             var bridge = (await backups.ListAsync()).Where(b => b.Id != before.Id).MaxBy(b => b.StartedAt.ToDateTimeOffset())!;
-            output.WriteLine($"bridged by backup {bridge.Id} (start lsn {bridge.StartLsn}), principal {bridge.Principal}");
+            output.WriteLine($"{thawed.ElapsedMilliseconds} ms after the thaw: bridged by backup {bridge.Id} (start lsn {bridge.StartLsn}), principal {bridge.Principal}");
             Assert.True(bridged.Gaps[^1].Bridged);
             await AlertWaits.ResolvedAsync(fixture.Invoker, "local", "WalArchiveGap", labels, Timeout);
         }
