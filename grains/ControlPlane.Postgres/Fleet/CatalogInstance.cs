@@ -89,9 +89,7 @@ public sealed class CatalogInstance
             case CatalogStartAction.RejoinAsStandby when peer is not null:
                 logger.LogWarning("The catalog's manifest names {Primary} primary (promotion {Promotions}): rewinding {Name} into its standby instead of starting it as a primary",
                     manifest.PrimaryName, manifest.Promotions, PrimaryName);
-                var report = await driver.RejoinAsync(peer, PrimarySlot, ct).ConfigureAwait(false);
-                logger.LogWarning("The old catalog primary rejoined as a standby of {Primary}: {Path}, because {Reason}", peer.Name, report.Path, report.Reason);
-                await Failover.SqlFailoverOps.SetSynchronousStandbyNamesAsync(peer, CatalogStandby.SynchronousNames, ct).ConfigureAwait(false);
+                await RejoinPeerAsync(driver, peer, logger, ct).ConfigureAwait(false);
                 return;
             case CatalogStartAction.RejoinAsStandby:
                 throw new InvalidOperationException($"the catalog's manifest names {manifest.PrimaryName} primary but does not say where it is; {PrimaryName} is not started as a primary.");
@@ -101,6 +99,42 @@ public sealed class CatalogInstance
                 return;
         }
     }
+
+    /// <summary>
+    /// Rejoins the old primary under its promoted peer, retrying while the peer is only slow or briefly unreachable (a
+    /// host that just took over answers late under load): a silo start must not die on the first connect timeout.
+    /// Every step of the rejoin is idempotent, so an attempt that failed half way is simply run again.
+    /// </summary>
+    private static async Task RejoinPeerAsync(LocalInstanceDriver driver, ReplicaEndpoint peer, ILogger logger, CancellationToken ct)
+    {
+        var deadline = DateTimeOffset.UtcNow + RejoinPatience;
+        var wait = TimeSpan.FromSeconds(1);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var report = await driver.RejoinAsync(peer, PrimarySlot, ct).ConfigureAwait(false);
+                logger.LogWarning("The old catalog primary rejoined as a standby of {Primary}: {Path}, because {Reason}", peer.Name, report.Path, report.Reason);
+                await Failover.SqlFailoverOps.SetSynchronousStandbyNamesAsync(peer, CatalogStandby.SynchronousNames, ct).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException && !ct.IsCancellationRequested)
+            {
+                if (DateTimeOffset.UtcNow + wait > deadline)
+                {
+                    throw new InvalidOperationException(
+                        $"{PrimaryName} could not rejoin as a standby of {peer.Name} ({peer.Host}:{peer.Port}) within {RejoinPatience.TotalSeconds:0} s ({attempt} attempts); last error: {ex.Message}", ex);
+                }
+                logger.LogWarning("Rejoining {Name} under {Primary} failed (attempt {Attempt}, retrying in {Wait} s): {Error}",
+                    PrimaryName, peer.Name, attempt, wait.TotalSeconds, ex.Message);
+                await Task.Delay(wait, ct).ConfigureAwait(false);
+                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, MaxRejoinWait.Ticks));
+            }
+        }
+    }
+
+    private static readonly TimeSpan RejoinPatience = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan MaxRejoinWait = TimeSpan.FromSeconds(10);
 
     /// <summary>Name of the catalog instance that starts as primary (also its application_name as a standby).</summary>
     public const string PrimaryName = "catalog";
