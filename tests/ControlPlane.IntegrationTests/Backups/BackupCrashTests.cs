@@ -172,7 +172,15 @@ public sealed class BackupCrashTests(ITestOutputHelper output) : IAsyncLifetime
         var invoker = await _silos.ConnectAsync(silo);
         var fleet = new LocalFleetOptions(DataDirectory) { Tiers = [TierName], StandbysPerTier = 1 };
         var tier = new TierControl(new FleetService.FleetServiceClient(invoker), new FailoverService.FailoverServiceClient(invoker), TierName, fleet.SuperuserPasswordFile(TierName));
-        await tier.WaitAsync(_ => true, TimeSpan.FromMinutes(2));
+        try
+        {
+            await tier.WaitAsync(_ => true, TimeSpan.FromMinutes(2));
+        }
+        catch (TimeoutException ex)
+        {
+            // A silo whose gateway never came up: what it was doing is the only clue.
+            throw new TimeoutException($"{ex.Message}{Environment.NewLine}the silo's last output:{Environment.NewLine}{silo.LogTail(80)}", ex);
+        }
         return (tier, new BackupControl(new BackupService.BackupServiceClient(invoker), TierName, fleet.SuperuserPasswordFile(TierName)));
     }
 
