@@ -81,6 +81,7 @@ public sealed partial class LocalInstanceDriver
         if (path == RejoinPath.BaseBackup) await RebuildAsync(newPrimary, slotName, ct).ConfigureAwait(false);
 
         DropStaleSlots();
+        await DropUpstreamOverridesAsync(ct).ConfigureAwait(false);
         DeleteSignalFiles();
         await OsUser.WriteFileAsync(Path.Combine(DataDirectory, "standby.signal"), "", (UnixFileMode)0b110_000_000, forPostgres: true, ct).ConfigureAwait(false);
         SetUpstream(newPrimary, slotName);
@@ -187,6 +188,17 @@ public sealed partial class LocalInstanceDriver
             logger.LogInformation("Dropping stale replication slot {Slot} of {Tier}/{Replica}", Path.GetFileName(slot), Tier, Name);
             Directory.Delete(slot, recursive: true);
         }
+    }
+
+    /// <summary>The upstream a rejoin writes must be the one the standby uses: an ALTER SYSTEM override of it goes.</summary>
+    private async Task DropUpstreamOverridesAsync(CancellationToken ct)
+    {
+        var autoConf = Path.Combine(DataDirectory, "postgresql.auto.conf");
+        if (!File.Exists(autoConf)) return;
+        var (text, changed) = InstanceConfig.WithoutUpstreamOverrides(await File.ReadAllTextAsync(autoConf, ct).ConfigureAwait(false));
+        if (!changed) return;
+        logger.LogWarning("Removing primary_conninfo/primary_slot_name set by ALTER SYSTEM in {Tier}/{Replica}: they outrank the upstream the control plane writes", Tier, Name);
+        await OsUser.WriteFileAsync(autoConf, text, (UnixFileMode)0b110_000_000, forPostgres: true, ct).ConfigureAwait(false);
     }
 
     private void DeleteSignalFiles()
