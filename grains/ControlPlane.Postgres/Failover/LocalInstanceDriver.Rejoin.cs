@@ -18,7 +18,8 @@ public sealed partial class LocalInstanceDriver
         await RejoinAsync(newPrimary, slotName, ct).ConfigureAwait(false);
 
     /// <summary>
-    /// Makes sure the instance is not running (fast stop when it answers, else fenced), ensures the physical slot
+    /// Makes sure the instance is not running (fast stop when it answers, else fenced), marks the rejoin in progress
+    /// (<see cref="RejoinPending"/>, cleared once standby.signal is written), ensures the physical slot
     /// <paramref name="slotName"/> on <paramref name="newPrimary"/> (reserving WAL at once), brings the data
     /// directory onto the new primary's history (nothing, pg_rewind, or a base backup), drops the slots it kept
     /// from its primary days, writes standby.signal and the configuration, and starts it. Returns when it
@@ -45,6 +46,7 @@ public sealed partial class LocalInstanceDriver
             Tier, Name, newPrimary.Name, newPrimary.Host, newPrimary.Port, slotName);
 
         await EnsureStoppedForRejoinAsync(ct).ConfigureAwait(false);
+        await MarkRejoinAsync(newPrimary, ct).ConfigureAwait(false);
         var slotLost = await SqlFailoverOps.EnsureReservedSlotAsync(newPrimary, slotName, ct).ConfigureAwait(false);
         var source = await SqlFailoverOps.ReadSourceTimelineAsync(newPrimary, ct).ConfigureAwait(false);
         var decision = !IsInitialized
@@ -84,6 +86,8 @@ public sealed partial class LocalInstanceDriver
         await DropUpstreamOverridesAsync(ct).ConfigureAwait(false);
         DeleteSignalFiles();
         await OsUser.WriteFileAsync(Path.Combine(DataDirectory, "standby.signal"), "", (UnixFileMode)0b110_000_000, forPostgres: true, ct).ConfigureAwait(false);
+        // From here on a start is a standby's: the rejoin may be interrupted without the directory looking like a primary.
+        ClearRejoinMark();
         SetUpstream(newPrimary, slotName);
         await StartAsync(ct).ConfigureAwait(false);
         logger.LogWarning("Rejoined {Tier}/{Replica} as a standby of {Primary} by {Path} in {Elapsed} ms",
