@@ -11,9 +11,10 @@ public enum StreamingHealAction
     Rebuild,
 }
 
-/// <summary>Since when a standby has been seen answering, in recovery and not streaming from <paramref name="Primary"/>.</summary>
-/// Kept in memory only: a new activation starts the clock afresh, which only delays a heal.
-public sealed record NotStreamingClock(string Primary, DateTimeOffset Since);
+/// <summary>Since when a standby has been seen answering, in recovery, not streaming from <paramref name="Primary"/> and
+/// replaying nothing past <paramref name="ReplayLsn"/>. Kept in memory only: a new activation starts the clock afresh,
+/// which only delays a heal.</summary>
+public sealed record NotStreamingClock(string Primary, DateTimeOffset Since, ulong? ReplayLsn = null);
 
 /// <summary>What the tier knows of one standby when it asks whether to heal it for not streaming.</summary>
 /// <param name="Clock">Since when it has been answering and not streaming from the primary (<see cref="StreamingHealPolicy.Track"/>).</param>
@@ -43,8 +44,9 @@ public sealed record StreamingHeal(StreamingHealAction Action, string Reason, IR
 /// further behind forever and is never promoted; no other rule sees it, since it answers and has its slot. After
 /// <see cref="FailoverSettings.NotStreamingHealAfter"/> of that, it is rejoined (pg_rewind when its control file
 /// needs it); if it still does not stream after that, it is rebuilt. A receiver that streams (catching up or not)
-/// resets the clock; so does any probe that does not find it answering in recovery (a restart starts afresh), and a
-/// rejoin is given <see cref="StreamingFacts.Grace"/> to take effect. Pure.
+/// resets the clock; so does replay that moved on since the clock started (WAL restored from the archive: catching
+/// up, not stuck), and any probe that does not find it answering in recovery (a restart starts afresh); a rejoin is
+/// given <see cref="StreamingFacts.Grace"/> to take effect. Pure.
 /// </summary>
 public static class StreamingHealPolicy
 {
@@ -62,15 +64,18 @@ public static class StreamingHealPolicy
 
     /// <summary>
     /// The clock after the standby's latest probe: unchanged while it keeps answering in recovery without streaming
-    /// from the same primary, started at this probe when it newly does, null (reset) otherwise, or when the probe is
-    /// older than <paramref name="staleAfter"/>.
+    /// from the same primary and without replaying further, started at this probe when it newly does (or replayed
+    /// further: it gets WAL from somewhere), null (reset) otherwise, or when the probe is older than
+    /// <paramref name="staleAfter"/>.
     /// </summary>
     public static NotStreamingClock? Track(NotStreamingClock? clock, ReplicaHealth? standby, string primary, string primaryAddress,
         DateTimeOffset now, TimeSpan staleAfter)
     {
         if (standby is not { Reachable: true, InRecovery: true } || now - standby.ProbedAt > staleAfter) return null;
         if (StreamsFrom(standby, primaryAddress)) return null;
-        return clock is not null && clock.Primary == primary ? clock : new NotStreamingClock(primary, standby.ProbedAt);
+        return clock is not null && clock.Primary == primary && !(standby.ReplayLsn > clock.ReplayLsn)
+            ? clock
+            : new NotStreamingClock(primary, standby.ProbedAt, standby.ReplayLsn);
     }
 
     /// <summary>The heal due now, or null.</summary>

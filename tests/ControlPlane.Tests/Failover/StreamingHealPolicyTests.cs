@@ -43,7 +43,7 @@ public sealed class StreamingHealPolicyTests
     {
         var probedAt = Now.AddSeconds(-1);
         var started = StreamingHealPolicy.Track(null, Standby(status, upstream, probedAt), "oltp-1", PrimaryAddress, Now, Stale);
-        Assert.Equal(new NotStreamingClock("oltp-1", probedAt), started);
+        Assert.Equal(new NotStreamingClock("oltp-1", probedAt, 1000), started);
         var kept = StreamingHealPolicy.Track(started, Standby(status, upstream, Now.AddSeconds(30)), "oltp-1", PrimaryAddress, Now.AddSeconds(30), Stale);
         Assert.Same(started, kept);
     }
@@ -60,10 +60,20 @@ public sealed class StreamingHealPolicyTests
     }
 
     [Fact]
+    public void Replay_that_moved_on_without_a_wal_receiver_restarts_the_clock_since_wal_comes_from_the_archive()
+    {
+        var clock = new NotStreamingClock("oltp-1", Now.AddMinutes(-10), 1000);
+        var replaying = TierHealthPolicyTests.Standby("oltp-2", replay: 5000, receiver: null, at: Now);
+        Assert.Equal(new NotStreamingClock("oltp-1", Now, 5000), StreamingHealPolicy.Track(clock, replaying, "oltp-1", PrimaryAddress, Now, Stale));
+        var stuck = TierHealthPolicyTests.Standby("oltp-2", replay: 1000, receiver: null, at: Now);
+        Assert.Same(clock, StreamingHealPolicy.Track(clock, stuck, "oltp-1", PrimaryAddress, Now, Stale));
+    }
+
+    [Fact]
     public void A_new_primary_starts_the_clock_again()
     {
         var old = new NotStreamingClock("oltp-3", Now.AddMinutes(-10));
-        Assert.Equal(new NotStreamingClock("oltp-1", Now), StreamingHealPolicy.Track(old, Standby(null), "oltp-1", PrimaryAddress, Now, Stale));
+        Assert.Equal(new NotStreamingClock("oltp-1", Now, 1000), StreamingHealPolicy.Track(old, Standby(null), "oltp-1", PrimaryAddress, Now, Stale));
         Assert.Null(StreamingHealPolicy.Decide(Facts(Standby(null), Now.AddMinutes(-10), clockPrimary: "oltp-3")));
     }
 
