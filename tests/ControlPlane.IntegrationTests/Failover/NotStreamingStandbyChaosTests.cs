@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using ControlPlane.Protos.V1;
-using Npgsql;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -35,9 +34,9 @@ public sealed class NotStreamingStandbyChaosTests(ChaosSiloFixture fixture, ITes
         try
         {
             // Port 1: nothing listens there, so the WAL receiver fails at once and keeps failing.
-            await ExecuteAsync(standby, "ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=1 user=replicator connect_timeout=2'");
+            await ChaosSlots.ExecuteAsync(standby, "ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=1 user=replicator connect_timeout=2'");
             overridden = true;
-            await ExecuteAsync(standby, "SELECT pg_reload_conf()");
+            await ChaosSlots.ExecuteAsync(standby, "SELECT pg_reload_conf()");
             var broken = Stopwatch.StartNew();
 
             var seen = await Tier.WaitAsync(t => t.Replicas.Single(r => r.Name == victim) is { Reachable: true } r && r.WalReceiverStatus != "streaming", Timeout);
@@ -53,7 +52,7 @@ public sealed class NotStreamingStandbyChaosTests(ChaosSiloFixture fixture, ITes
             var healed = await Tier.WaitAsync(t => t.Replicas.Single(r => r.Name == victim) is { Healthy: true, WalReceiverStatus: "streaming" }, Timeout);
             output.WriteLine($"streaming again after {broken.ElapsedMilliseconds} ms");
             // The rejoin took the override away: the upstream is the one the control plane writes.
-            Assert.Equal("controlplane.conf", await ScalarTextAsync(standby, "SELECT regexp_replace(sourcefile, '^.*/', '') FROM pg_settings WHERE name = 'primary_conninfo'"));
+            Assert.Equal("controlplane.conf", await ChaosSlots.ScalarTextAsync(standby, "SELECT regexp_replace(sourcefile, '^.*/', '') FROM pg_settings WHERE name = 'primary_conninfo'"));
             overridden = false;
             Assert.Equal(start.Primary, healed.Primary);
         }
@@ -61,27 +60,13 @@ public sealed class NotStreamingStandbyChaosTests(ChaosSiloFixture fixture, ITes
         {
             if (overridden)
             {
-                await ExecuteAsync(standby, "ALTER SYSTEM RESET primary_conninfo");
-                await ExecuteAsync(standby, "SELECT pg_reload_conf()");
+                await ChaosSlots.ExecuteAsync(standby, "ALTER SYSTEM RESET primary_conninfo");
+                await ChaosSlots.ExecuteAsync(standby, "SELECT pg_reload_conf()");
             }
             await Tier.ChangeSettingsAsync(s => s.NotStreamingHealAfterSeconds = previous.NotStreamingHealAfterSeconds);
         }
         var (end, _) = await scenario.FinishAsync(noLossExpected: true);
         Assert.Equal(start.Term, end.Term);
         Assert.Equal(start.Primary, end.Primary);
-    }
-
-    private static async Task<string> ScalarTextAsync(ChaosInstance instance, string sql)
-    {
-        await using var connection = await instance.OpenAsync(5, 30, CancellationToken.None);
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (string)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task ExecuteAsync(ChaosInstance instance, string sql)
-    {
-        await using var connection = await instance.OpenAsync(5, 30, CancellationToken.None);
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 }
