@@ -111,6 +111,7 @@ internal static class FailoverRendering
             + (s.SynchronousMode == SynchronousMode.On ? $" (asynchronous after {s.SynchronousDegradeAfterMs} ms with no standby streaming)" : ""));
         Row("crash loop", s.CrashLoopCount == 0 ? "off" : $"{s.CrashLoopCount} restarts in {s.CrashLoopWindowSeconds} s");
         Row("disk full / write check below", $"{s.DiskFullBelowBytes} B / {s.DiskWriteCheckBelowBytes} B");
+        Row("not streaming heal after", $"{s.NotStreamingHealAfterSeconds} s");
         Row("priorities", s.Priorities.Count == 0 ? "(all 1)" : string.Join(", ", s.Priorities.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")));
         return grid;
     }

@@ -73,14 +73,16 @@ internal static class TierHaCommands
         var crashWindow = new Option<int?>("--crash-loop-window-seconds") { Description = "The window crash restarts are counted in (10 to 3600)" };
         var diskFull = new Option<long?>("--disk-full-below-bytes") { Description = "Less space left than this is a full disk; such a standby is never promoted (at least 16777216)" };
         var diskCheck = new Option<long?>("--disk-write-check-below-bytes") { Description = "Below this much space left the primary's probe runs the disk write check (at least --disk-full-below-bytes)" };
+        var notStreaming = new Option<int?>("--not-streaming-heal-after-seconds") { Description = "A standby answering but not streaming from the primary this long is rejoined (10 to 3600)" };
         var priority = new Option<string[]>("--priority") { Description = "REPLICA=N promotion priority (0 never promotes); repeat for several", AllowMultipleArgumentsPerToken = true };
         // 0 means "keep the current value" on the wire for these: refused here rather than silently ignored.
         NotZero(crashWindow, "10 to 3600");
         NotZero(diskFull, "16777216 to 1099511627776");
         NotZero(diskCheck, "--disk-full-below-bytes to 1099511627776");
+        NotZero(notStreaming, "10 to 3600");
         var command = new Command("ha", "Show the tier's HA settings, or change those given") 
         {
-            tier, auto, threshold, interval, timeout, maxLag, maxLagSeconds, sync, degradeAfter, crashCount, crashWindow, diskFull, diskCheck, priority,
+            tier, auto, threshold, interval, timeout, maxLag, maxLagSeconds, sync, degradeAfter, crashCount, crashWindow, diskFull, diskCheck, notStreaming, priority,
         };
         CommandRunner.SetHandler(command, globals, io, async (context, parsed, ct) =>
         {
@@ -91,7 +93,7 @@ internal static class TierHaCommands
             var changed = parsed.GetValue(auto) is not null || parsed.GetValue(threshold) is not null || parsed.GetValue(interval) is not null
                 || parsed.GetValue(timeout) is not null || parsed.GetValue(maxLag) is not null || parsed.GetValue(maxLagSeconds) is not null || parsed.GetValue(sync) is not null
                 || parsed.GetValue(degradeAfter) is not null || parsed.GetValue(crashCount) is not null || parsed.GetValue(crashWindow) is not null
-                || parsed.GetValue(diskFull) is not null || parsed.GetValue(diskCheck) is not null
+                || parsed.GetValue(diskFull) is not null || parsed.GetValue(diskCheck) is not null || parsed.GetValue(notStreaming) is not null
                 || (parsed.GetValue(priority)?.Length ?? 0) > 0;
             if (changed)
             {
@@ -109,6 +111,7 @@ internal static class TierHaCommands
                 if (parsed.GetValue(crashWindow) is { } cw) wanted.CrashLoopWindowSeconds = cw;
                 if (parsed.GetValue(diskFull) is { } df) wanted.DiskFullBelowBytes = df;
                 if (parsed.GetValue(diskCheck) is { } dc) wanted.DiskWriteCheckBelowBytes = dc;
+                if (parsed.GetValue(notStreaming) is { } ns) wanted.NotStreamingHealAfterSeconds = ns;
                 foreach (var entry in parsed.GetValue(priority) ?? [])
                 {
                     var parts = entry.Split('=', 2);

@@ -74,6 +74,10 @@ public sealed record FailoverSettings
     /// <summary>Below this much space left, every probe of a writable instance runs the disk write check (default 64 MiB).</summary>
     [Id(12)] public long DiskWriteCheckBelowBytes { get; init; } = DiskSpace.WriteCheckBelowBytes;
 
+    /// <summary>A standby that answers in recovery but whose WAL receiver has not streamed from the primary for this
+    /// long is rejoined, then rebuilt if that did not help (<see cref="StreamingHealPolicy"/>). 10 s to 1 h.</summary>
+    [Id(13)] public TimeSpan NotStreamingHealAfter { get; init; } = TimeSpan.FromSeconds(60);
+
     private const long MaxDiskThresholdBytes = 1L << 40;
 
     public int PriorityOf(string replica) => Priorities.TryGetValue(replica, out var p) ? p : 1;
@@ -99,6 +103,8 @@ public sealed record FailoverSettings
             errors.Add($"disk_full_below_bytes is {DiskFullBelowBytes}; expected {DiskSpace.FullBelowBytes} (one WAL segment) to {MaxDiskThresholdBytes} bytes.");
         if (DiskWriteCheckBelowBytes < DiskFullBelowBytes || DiskWriteCheckBelowBytes > MaxDiskThresholdBytes)
             errors.Add($"disk_write_check_below_bytes is {DiskWriteCheckBelowBytes}; expected disk_full_below_bytes ({DiskFullBelowBytes}) to {MaxDiskThresholdBytes} bytes.");
+        if (NotStreamingHealAfter < TimeSpan.FromSeconds(10) || NotStreamingHealAfter > TimeSpan.FromHours(1))
+            errors.Add($"not_streaming_heal_after_seconds is {NotStreamingHealAfter.TotalSeconds}; expected 10 to 3600 seconds.");
         foreach (var (name, priority) in Priorities)
         {
             if (priority is < 0 or > 1000) errors.Add($"priority of {name} is {priority}; expected 0 (never promote) to 1000.");

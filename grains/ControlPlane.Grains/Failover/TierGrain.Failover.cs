@@ -61,6 +61,7 @@ public sealed partial class TierGrain
                 NudgeStandbysOnLikelyDeath(spec);
                 break;
         }
+        if (decision.Verdict is not (FailoverVerdict.PrimaryHealthy or FailoverVerdict.SessionsRefused)) ResetNotStreamingClocks();
     }
 
     /// <summary>Persists a failover decision in a new term, then carries it out. Null when this activation is stale.</summary>
@@ -214,7 +215,8 @@ public sealed partial class TierGrain
     /// <summary>
     /// A local standby that stays unreachable (killed, hung, crashed) is brought back as a standby of the primary:
     /// killed if it hangs, restarted, rewound or rebuilt as needed. Not retried within <see cref="RejoinGrace"/>,
-    /// since a rejoin itself makes the standby unreachable for a while.
+    /// since a rejoin itself makes the standby unreachable for a while. A standby broken beyond streaming is rebuilt,
+    /// and one that answers but does not stream is rejoined (<see cref="HealNotStreamingAsync"/>).
     /// </summary>
     private async Task HealStandbysAsync(TierSpec spec)
     {
@@ -235,6 +237,11 @@ public sealed partial class TierGrain
             if (await RebuildBrokenStandbyAsync(spec, standby, primaryHealth, now) is { } rebuilt)
             {
                 if (!rebuilt) return;
+                continue;
+            }
+            if (await HealNotStreamingAsync(spec, standby, primaryHealth, now) is { } healed)
+            {
+                if (!healed) return;
                 continue;
             }
             if (!_latest.TryGetValue(standby.Name, out var h) || h.Reachable || now - h.ProbedAt > StaleAfter) continue;

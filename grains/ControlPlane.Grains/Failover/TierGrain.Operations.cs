@@ -62,7 +62,7 @@ public sealed partial class TierGrain
             $"max_lag_on_failover={settings.MaxLagOnFailoverBytes}, max_lag_on_failover_seconds={settings.MaxLagOnFailoverSeconds}, synchronous_mode={settings.SynchronousMode}, " +
             $"synchronous_degrade_after={settings.SynchronousDegradeAfter.TotalMilliseconds} ms, crash_loop_count={settings.CrashLoopCount}, " +
             $"crash_loop_window={settings.CrashLoopWindow.TotalSeconds} s, disk_full_below_bytes={settings.DiskFullBelowBytes}, " +
-            $"disk_write_check_below_bytes={settings.DiskWriteCheckBelowBytes}", principal, null), newPrimary: null);
+            $"disk_write_check_below_bytes={settings.DiskWriteCheckBelowBytes}, not_streaming_heal_after={settings.NotStreamingHealAfter.TotalSeconds} s", principal, null), newPrimary: null);
         foreach (var replica in spec.Replicas) await Replica(spec, replica.Name).Configure(replica, Schedule);
     }
 

@@ -18,7 +18,8 @@ public sealed partial class LocalInstanceDriver
         await RejoinAsync(newPrimary, slotName, ct).ConfigureAwait(false);
 
     /// <summary>
-    /// Makes sure the instance is not running (fast stop when it answers, else fenced), ensures the physical slot
+    /// Makes sure the instance is not running (fast stop when it answers, else fenced), marks the rejoin in progress
+    /// (<see cref="RejoinPending"/>, cleared once standby.signal is written), ensures the physical slot
     /// <paramref name="slotName"/> on <paramref name="newPrimary"/> (reserving WAL at once), brings the data
     /// directory onto the new primary's history (nothing, pg_rewind, or a base backup), drops the slots it kept
     /// from its primary days, writes standby.signal and the configuration, and starts it. Returns when it
@@ -45,6 +46,7 @@ public sealed partial class LocalInstanceDriver
             Tier, Name, newPrimary.Name, newPrimary.Host, newPrimary.Port, slotName);
 
         await EnsureStoppedForRejoinAsync(ct).ConfigureAwait(false);
+        await MarkRejoinAsync(newPrimary, ct).ConfigureAwait(false);
         var slotLost = await SqlFailoverOps.EnsureReservedSlotAsync(newPrimary, slotName, ct).ConfigureAwait(false);
         var source = await SqlFailoverOps.ReadSourceTimelineAsync(newPrimary, ct).ConfigureAwait(false);
         var decision = !IsInitialized
@@ -81,8 +83,11 @@ public sealed partial class LocalInstanceDriver
         if (path == RejoinPath.BaseBackup) await RebuildAsync(newPrimary, slotName, ct).ConfigureAwait(false);
 
         DropStaleSlots();
+        await DropUpstreamOverridesAsync(ct).ConfigureAwait(false);
         DeleteSignalFiles();
         await OsUser.WriteFileAsync(Path.Combine(DataDirectory, "standby.signal"), "", (UnixFileMode)0b110_000_000, forPostgres: true, ct).ConfigureAwait(false);
+        // From here on a start is a standby's: the rejoin may be interrupted without the directory looking like a primary.
+        ClearRejoinMark();
         SetUpstream(newPrimary, slotName);
         await StartAsync(ct).ConfigureAwait(false);
         logger.LogWarning("Rejoined {Tier}/{Replica} as a standby of {Primary} by {Path} in {Elapsed} ms",
@@ -187,6 +192,17 @@ public sealed partial class LocalInstanceDriver
             logger.LogInformation("Dropping stale replication slot {Slot} of {Tier}/{Replica}", Path.GetFileName(slot), Tier, Name);
             Directory.Delete(slot, recursive: true);
         }
+    }
+
+    /// <summary>The upstream a rejoin writes must be the one the standby uses: an ALTER SYSTEM override of it goes.</summary>
+    private async Task DropUpstreamOverridesAsync(CancellationToken ct)
+    {
+        var autoConf = Path.Combine(DataDirectory, "postgresql.auto.conf");
+        if (!File.Exists(autoConf)) return;
+        var (text, changed) = InstanceConfig.WithoutUpstreamOverrides(await File.ReadAllTextAsync(autoConf, ct).ConfigureAwait(false));
+        if (!changed) return;
+        logger.LogWarning("Removing primary_conninfo/primary_slot_name set by ALTER SYSTEM in {Tier}/{Replica}: they outrank the upstream the control plane writes", Tier, Name);
+        await OsUser.WriteFileAsync(autoConf, text, (UnixFileMode)0b110_000_000, forPostgres: true, ct).ConfigureAwait(false);
     }
 
     private void DeleteSignalFiles()

@@ -107,7 +107,11 @@ public sealed class LocalFleet(LocalFleetOptions options, ILogger logger)
         foreach (var standby in drivers.Where(d => d != primary))
         {
             var slot = LocalFleetOptions.SlotName(standby.Name);
-            if (standby.IsInitialized)
+            if (standby.RejoinPending)
+            {
+                await ResumeRejoinAsync(standby, primary, slot, ct).ConfigureAwait(false);
+            }
+            else if (standby.IsInitialized)
             {
                 // After a failover the new primary may lack this standby's slot.
                 await primary.EnsureSlotAsync(slot, ct).ConfigureAwait(false);
@@ -122,6 +126,25 @@ public sealed class LocalFleet(LocalFleetOptions options, ILogger logger)
         return new TierTopology(tier, primary.Name, drivers.Select(d => d.Endpoint).ToList());
     }
 
+    /// <summary>
+    /// A rejoin the previous process did not finish (<see cref="LocalInstanceDriver.RejoinPending"/>) is carried out
+    /// again, as a rejoin (pg_rewind, else a base backup), never as a start that would run the directory as a primary.
+    /// One that fails leaves the instance stopped and marked: the tier heals it as an unreachable standby.
+    /// </summary>
+    private async Task ResumeRejoinAsync(LocalInstanceDriver standby, LocalInstanceDriver primary, string slot, CancellationToken ct)
+    {
+        logger.LogWarning("{Tier}/{Replica}: its rejoin as a standby was interrupted; resuming it against {Primary}", standby.Tier, standby.Name, primary.Name);
+        try
+        {
+            var report = await standby.RejoinAsync(primary.Endpoint, slot, ct).ConfigureAwait(false);
+            logger.LogWarning("{Tier}/{Replica}: interrupted rejoin resumed: {Path}, because {Reason}", standby.Tier, standby.Name, report.Path, report.Reason);
+        }
+        catch (Exception e) when (e is ProcessFailedException or TimeoutException or InvalidOperationException or Npgsql.NpgsqlException or IOException)
+        {
+            logger.LogError(e, "{Tier}/{Replica}: resuming its interrupted rejoin failed; it stays stopped until the tier heals it", standby.Tier, standby.Name);
+        }
+    }
+
     private static bool StatementsAvailable() => Monitoring.StatementsPreload.Settings(Instances.PgBinaries.Shared).Count > 0;
 
     private LocalInstanceDriver ChoosePrimary(string tier, IReadOnlyList<LocalInstanceDriver> drivers, FleetManifest manifest)
@@ -130,7 +153,8 @@ public sealed class LocalFleet(LocalFleetOptions options, ILogger logger)
         var initialized = drivers.Where(d => d.IsInitialized).ToList();
         if (initialized.Count == 0) return drivers[0];
 
-        var primaries = initialized.Where(d => !d.IsStandby).ToList();
+        // An interrupted rejoin has no standby.signal yet, but it is no primary: it is resumed as a rejoin.
+        var primaries = initialized.Where(d => !d.IsStandby && !d.RejoinPending).ToList();
         if (primaries.Count == 1) return primaries[0];
         var fallback = primaries.Count > 0 ? primaries : initialized;
         var chosen = fallback.FirstOrDefault(d => d.Name == remembered) ?? fallback[0];

@@ -97,6 +97,30 @@ public static class InstanceConfig
         return b.ToString();
     }
 
+    /// <summary>The settings that say where a standby streams from: the control plane writes them in controlplane.conf.</summary>
+    public static readonly IReadOnlyList<string> UpstreamSettings = ["primary_conninfo", "primary_slot_name"];
+
+    /// <summary>
+    /// <paramref name="autoConf"/> (postgresql.auto.conf) without its lines setting <see cref="UpstreamSettings"/>, and
+    /// whether there were any. postgresql.auto.conf is read after controlplane.conf, so an <c>ALTER SYSTEM SET
+    /// primary_conninfo</c> (by hand, or by an SQL-only repoint) silently outranks the upstream the control plane writes.
+    /// </summary>
+    public static (string Text, bool Changed) WithoutUpstreamOverrides(string autoConf)
+    {
+        ArgumentNullException.ThrowIfNull(autoConf);
+        var lines = autoConf.Split('\n');
+        var kept = lines.Where(line => !UpstreamSettings.Any(name => SetsSetting(line, name))).ToList();
+        return kept.Count == lines.Length ? (autoConf, false) : (string.Join('\n', kept), true);
+    }
+
+    private static bool SetsSetting(string line, string name)
+    {
+        var trimmed = line.TrimStart();
+        if (!trimmed.StartsWith(name, StringComparison.OrdinalIgnoreCase)) return false;
+        var rest = trimmed.AsSpan(name.Length).TrimStart();
+        return rest.Length > 0 && rest[0] == '=';
+    }
+
     /// <summary>A postgresql.conf string literal.</summary>
     internal static string Quote(string value) => "'" + value.Replace("\\", "\\\\").Replace("'", "''") + "'";
 

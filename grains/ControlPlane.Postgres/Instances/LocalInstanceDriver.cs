@@ -135,6 +135,7 @@ public sealed partial class LocalInstanceDriver(LocalInstanceOptions options, IL
             logger.LogInformation("{Tier}/{Replica} is already running on port {Port}", Tier, Name, RunningPort() ?? Port);
             return;
         }
+        ThrowIfRejoinInterrupted();
         RemoveStalePidFile();
         await OsUser.EnsureAncestorsTraversableAsync(DataDirectory, logger, ct).ConfigureAwait(false);
         await WriteConfigAsync(ct).ConfigureAwait(false);

@@ -76,6 +76,7 @@ internal static partial class FailoverMapper
             CrashLoopWindowSeconds = (int)s.CrashLoopWindow.TotalSeconds,
             DiskFullBelowBytes = s.DiskFullBelowBytes,
             DiskWriteCheckBelowBytes = s.DiskWriteCheckBelowBytes,
+            NotStreamingHealAfterSeconds = (int)s.NotStreamingHealAfter.TotalSeconds,
             SynchronousMode = s.SynchronousMode switch
             {
                 SynchronousMode.On => Proto.SynchronousMode.On,
@@ -110,6 +111,8 @@ internal static partial class FailoverMapper
         CrashLoopWindow = requested.CrashLoopWindowSeconds != 0 ? TimeSpan.FromSeconds(requested.CrashLoopWindowSeconds) : current.CrashLoopWindow,
         DiskFullBelowBytes = requested.DiskFullBelowBytes != 0 ? requested.DiskFullBelowBytes : current.DiskFullBelowBytes,
         DiskWriteCheckBelowBytes = requested.DiskWriteCheckBelowBytes != 0 ? requested.DiskWriteCheckBelowBytes : current.DiskWriteCheckBelowBytes,
+        NotStreamingHealAfter = requested.NotStreamingHealAfterSeconds != 0
+            ? TimeSpan.FromSeconds(requested.NotStreamingHealAfterSeconds) : current.NotStreamingHealAfter,
     };
 
     public static Proto.Routing Routing(TierSnapshot s)

@@ -88,6 +88,41 @@ public sealed class LocalFleetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_old_primary_whose_rejoin_was_interrupted_is_rewound_into_a_standby_at_the_next_start_not_started_as_a_primary()
+    {
+        // A failover: oltp-2 promoted while the old primary oltp-1 still runs; then everything stops, and oltp-1 is
+        // left as a silo killed in the middle of its rejoin leaves it: no standby.signal, the marker in place. The
+        // manifest still remembers oltp-1 as the primary.
+        var fleet = new LocalFleet(Options, NullLogger.Instance);
+        await fleet.ProvisionAsync(CancellationToken.None);
+        await fleet.Driver("oltp", "oltp-2").PromoteAsync(CancellationToken.None);
+        await LocalFleet.StopAsync(Options, NullLogger.Instance, CancellationToken.None);
+        var old = fleet.Driver("oltp", "oltp-1");
+        var marker = Path.Combine(old.InstanceDirectory, LocalInstanceDriver.RejoinMarkerName);
+        await File.WriteAllTextAsync(marker, "rejoining oltp/oltp-1 as a standby of oltp-2 (test)");
+        Assert.False(old.IsStandby);
+
+        // Started on its own, it refuses to run as a primary.
+        var refused = await Assert.ThrowsAsync<RejoinInterruptedException>(() => old.StartAsync(CancellationToken.None));
+        Assert.Contains("oltp/oltp-1 was being rejoined as a standby and the rejoin did not finish", refused.Message, StringComparison.Ordinal);
+
+        var again = new LocalFleet(Options, NullLogger.Instance);
+        var topology = await again.ProvisionAsync(CancellationToken.None);
+
+        Assert.Equal("oltp-2", topology.Tiers[0].InitialPrimary);
+        Assert.True(again.Driver("oltp", "oltp-1").IsStandby);
+        Assert.False(File.Exists(marker));
+        var primary = topology.Tiers[0].Replicas.Single(r => r.Name == "oltp-2");
+        await using var probe = new ReplicaProbe(topology.Tiers[0].Replicas.Single(r => r.Name == "oltp-1"), TimeSpan.FromSeconds(3));
+        var streaming = await Poll.UntilAsync(() => probe.ProbeAsync(CancellationToken.None),
+            r => r.WalReceiverStatus == "streaming", "the rejoined oltp-1 to stream from oltp-2");
+        Assert.True(streaming.InRecovery);
+        Assert.Equal($"127.0.0.1:{primary.Port}", streaming.WalReceiverUpstream);
+        await using var primaryProbe = new ReplicaProbe(primary, TimeSpan.FromSeconds(3));
+        Assert.False((await primaryProbe.ProbeAsync(CancellationToken.None)).InRecovery);
+    }
+
+    [Fact]
     public async Task Catalog_is_reused_with_its_port_and_database()
     {
         var first = await CatalogInstance.EnsureAsync(_root, NullLogger.Instance, CancellationToken.None);

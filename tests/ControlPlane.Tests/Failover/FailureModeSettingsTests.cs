@@ -94,6 +94,7 @@ public sealed class FailureModeSettingsTests
     [InlineData("--crash-loop-window-seconds")]
     [InlineData("--disk-full-below-bytes")]
     [InlineData("--disk-write-check-below-bytes")]
+    [InlineData("--not-streaming-heal-after-seconds")]
     public async Task Cpctl_ha_refuses_a_zero_that_the_wire_would_read_as_unchanged(string option)
     {
         var (code, _, error) = await RunAsync("ha", "oltp", option, "0", "--endpoint", "http://127.0.0.1:9");
