@@ -16,6 +16,7 @@ public sealed partial class BackupGrain
     private long _ticks;
     private string _alert = "";
     private string _repositoryProblem = "";
+    private string _deferredGapBackupReason = "";
     private DateTimeOffset _repositoryCheckedAt;
 
     public Task<ArchiveStatus> GetArchiveStatus() =>
@@ -102,6 +103,9 @@ public sealed partial class BackupGrain
     /// </summary>
     private async Task BridgeWalGapsAsync()
     {
+        // From the repository itself while the archiver is not running (after a restart, before the tier's first
+        // probes): a gap is not forgotten, nor its alert resolved, just because nothing streams yet.
+        if (_following.Length == 0) _archiveStatus = _archiveStatus with { Gaps = engine.ReadWalGaps(Repository(Policy)).Select(WalGapRecord.Of).ToList() };
         var gaps = _archiveStatus.Gaps;
         foreach (var gap in gaps.Where(g => g.RecordedAt > (S.WalGapsAnnouncedUntil ?? DateTimeOffset.MinValue)))
         {
@@ -111,6 +115,13 @@ public sealed partial class BackupGrain
             await SaveAsync();
         }
         if (WalGapPolicy.BackupNeeded(gaps, S.Backups, Busy(BackupOperationKind.Backup)) is not { } bridge) return;
+        // As a scheduled backup does: wait for a source rather than fail at once and spend the gap's one attempt.
+        if (await BackupSourceMissingAsync(Policy) is { } missing)
+        {
+            if (missing != _deferredGapBackupReason) logger.LogInformation("{Env}/{Tier}: the base backup bridging the WAL archive gap waits: {Reason}", _env, _tier, missing);
+            _deferredGapBackupReason = missing;
+            return;
+        }
         logger.LogWarning("{Env}/{Tier}: taking a base backup to bridge the WAL archive gap from {Gap}", _env, _tier, bridge);
         await BeginBackupAsync(AuditEntry.ControlPlane, $"base backup after the WAL archive gap from {bridge}");
     }

@@ -94,7 +94,15 @@ public sealed partial class BackupGrain
             .Concat(S.Backups.Where(b => b.RestorePoint.Length > 0 && b.RestorePointLsn > 0)
                 .Select(b => new RestorePointRecord(b.RestorePoint, b.RestorePointLsn, b.FinishedAt ?? b.StartedAt, b.Timeline, AuditEntry.ControlPlane)))
             .ToList();
-        var gaps = engine.ReadWalGaps(Repository(Policy)).Select(WalGapRecord.Of).ToList();
+        List<WalGapRecord> gaps;
+        try
+        {
+            gaps = engine.ReadWalGaps(Repository(Policy)).Select(WalGapRecord.Of).ToList();
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new TierConflictException($"no restore of {_env}/{_tier} while {ex.Message}.");
+        }
         var (chosen, error) = RestorePlanner.ChooseBase(S.Backups, backupId, target, points, gaps);
         if (chosen is null)
         {

@@ -27,7 +27,20 @@ public sealed partial class WalArchiver
     {
         get
         {
-            lock (_sync) return _gaps ??= WalGapLog.Read(options.Repository);
+            lock (_sync)
+            {
+                if (_gaps is not null) return _gaps;
+                try
+                {
+                    return _gaps = WalGapLog.Read(options.Repository);
+                }
+                catch (InvalidDataException ex)
+                {
+                    // The archive's status must stay readable (RPO, restarts); restores read the record themselves and refuse.
+                    logger.LogError("{Error}", ex.Message);
+                    return [];
+                }
+            }
         }
     }
 

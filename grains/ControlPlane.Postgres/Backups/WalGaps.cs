@@ -108,7 +108,15 @@ public static class WalGapLog
     {
         var path = PathOf(repository);
         if (!File.Exists(path)) return [];
-        return JsonSerializer.Deserialize<List<WalGap>>(File.ReadAllText(path)) ?? [];
+        try
+        {
+            return JsonSerializer.Deserialize<List<WalGap>>(File.ReadAllText(path)) ?? [];
+        }
+        catch (JsonException ex)
+        {
+            // Never read as "no gaps": a restore would then cross a hole it cannot see.
+            throw new InvalidDataException($"the WAL gap record {path} cannot be read ({ex.Message}); restore it from the second repository or fix it by hand", ex);
+        }
     }
 
     public static async Task AppendAsync(TierRepository repository, WalGap gap, CancellationToken ct) =>

@@ -57,6 +57,25 @@ public sealed class WalGapTests
         Assert.Null(WalGaps.Plan(["00000003.history", "not-wal"], OnTimeline3, "oltp-2", new Lsn(0x0900_0028), T0, T0, Segment));
     }
 
+    [Fact]
+    public void An_unreadable_gap_record_is_an_error_naming_the_file_never_read_as_no_gaps()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "cp-gaplog-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var repository = new TierRepository(root, "local", "oltp");
+            Assert.Empty(WalGapLog.Read(repository));
+            Directory.CreateDirectory(repository.TierDirectory);
+            File.WriteAllText(WalGapLog.PathOf(repository), "[{\"Timeline\": 1, ");
+            var error = Assert.Throws<InvalidDataException>(() => WalGapLog.Read(repository));
+            Assert.Contains(WalGapLog.PathOf(repository), error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     private static WalGapRecord Gap(ulong from, ulong to, int minutesAfterT0) =>
         new(1, from, to, T0.AddMinutes(minutesAfterT0 - 1), T0.AddMinutes(minutesAfterT0), "oltp-1");
 
