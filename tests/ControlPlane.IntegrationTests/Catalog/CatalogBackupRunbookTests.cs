@@ -113,15 +113,40 @@ public sealed class CatalogBackupRunbookTests(ITestOutputHelper output) : IAsync
         }
     }
 
-    /// <summary>The data directory deleted under the running postmaster, then the postmaster SIGKILLed: nothing to restart.</summary>
+    /// <summary>
+    /// The data directory deleted under the running postmaster, then the postmaster and its children SIGKILLed: nothing
+    /// to restart. They are frozen (SIGSTOP) while the directory goes, so no checkpointer or stats writer puts a file back
+    /// into it mid-delete ("Directory not empty").
+    /// </summary>
     private async Task DestroyCatalogAsync()
     {
         var driver = await CatalogDriverAsync();
         var pid = driver.PostmasterPid() ?? throw new InvalidOperationException("the catalog has no postmaster.pid");
+        int[] processes = [pid, .. ChildrenOf(pid)];
+        foreach (var p in processes) Signal("STOP", p);
         Directory.Delete(driver.DataDirectory, recursive: true);
-        using var postmaster = Process.GetProcessById(pid);
-        postmaster.Kill();
-        output.WriteLine($"catalog data directory deleted, postmaster {pid} SIGKILLed");
+        foreach (var p in processes) Signal("KILL", p);
+        output.WriteLine($"catalog data directory deleted, postmaster {pid} and {processes.Length - 1} children SIGKILLed");
+    }
+
+    private static IEnumerable<int> ChildrenOf(int parent)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(dir, "stat")); }
+            catch (IOException) { continue; }
+            // "pid (comm) state ppid …": comm may hold spaces, so read after its closing parenthesis.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (fields.Length > 1 && int.TryParse(fields[1], out var ppid) && ppid == parent) yield return pid;
+        }
+    }
+
+    private static void Signal(string signal, int pid)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
     }
 
     private async Task<(int ExitCode, string Output, string Error)> RestoreAsync(params string[] args)
