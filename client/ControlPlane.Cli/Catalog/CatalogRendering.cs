@@ -23,8 +23,24 @@ internal static class CatalogRendering
         if (s.CrashLoop) lines.Add("ALERT        : the embedded catalog is crash-looping; read its log (docs/catalog.md, runbook)");
         lines.Add($"token cache  : {s.CachedTokens} token(s), invalidation listener {(s.TokenListenerConnected ? "connected" : "NOT connected")}");
         if (!s.Reachable) lines.Add("commands     : REFUSED (UNAVAILABLE) until the catalog returns; queries and watches answer from memory");
+        lines.AddRange(Replication(s.Replication, now));
         lines.AddRange(CatalogBackupRendering.Lines(s));
         return string.Join(Environment.NewLine, lines);
+    }
+
+    private static IEnumerable<string> Replication(CatalogReplication? r, DateTimeOffset now)
+    {
+        if (r is null) yield break;
+        var mode = r.Asynchronous ? "asynchronous" : r.DegradedSince is null ? "synchronous" : "synchronous, DEGRADED";
+        yield return $"ha           : primary {r.Primary}, standby {r.Standby} ({mode}); {r.Promotions} promotion(s)";
+        if (r.DegradedSince is not null)
+        {
+            yield return $"ALERT        : the standby may lack acknowledged writes since {Time(r.DegradedSince)} ({Ago(r.DegradedSince, now)}): {r.DegradedReason}; it is not promoted until synchronous and caught up";
+        }
+        if (r.Observed)
+        {
+            yield return $"standby      : {(r.StandbyState.Length > 0 ? "streaming (" + r.StandbyState + ")" : "NOT streaming")}; commits {(r.WaitsForStandby ? "wait for it" : "do not wait for it")}; {r.Finding}";
+        }
     }
 
     /// <summary>The line <c>cpctl status</c> prints under the tiers; null when there is nothing to say.</summary>
@@ -35,7 +51,10 @@ internal static class CatalogRendering
             return $"ALERT catalog unreachable since {Time(s.Since)} ({Ago(s.Since, now)}): commands are refused; queries and watches answer from memory."
                 + (s.LastError.Length > 0 ? $" Last error: {s.LastError}" : "");
         }
-        return s.CrashLoop ? $"ALERT catalog crash loop: restarted {s.Restarts} time(s), {s.RecentCrashes} crash(es) recently; see 'cpctl catalog status'." : null;
+        if (s.CrashLoop) return $"ALERT catalog crash loop: restarted {s.Restarts} time(s), {s.RecentCrashes} crash(es) recently; see 'cpctl catalog status'.";
+        return s.Replication is { DegradedSince: not null } r
+            ? $"ALERT catalog standby may lack acknowledged writes since {Time(r.DegradedSince)} ({r.DegradedReason}): it is not promoted; see 'cpctl catalog status'."
+            : null;
     }
 
     private static string Time(Timestamp? t) =>

@@ -89,7 +89,7 @@ public sealed class CatalogInstance
             case CatalogStartAction.RejoinAsStandby when peer is not null:
                 logger.LogWarning("The catalog's manifest names {Primary} primary (promotion {Promotions}): rewinding {Name} into its standby instead of starting it as a primary",
                     manifest.PrimaryName, manifest.Promotions, PrimaryName);
-                await RejoinPeerAsync(driver, peer, logger, ct).ConfigureAwait(false);
+                await RejoinPeerAsync(driver, peer, manifest.Asynchronous, logger, ct).ConfigureAwait(false);
                 return;
             case CatalogStartAction.RejoinAsStandby:
                 throw new InvalidOperationException($"the catalog's manifest names {manifest.PrimaryName} primary but does not say where it is; {PrimaryName} is not started as a primary.");
@@ -105,7 +105,7 @@ public sealed class CatalogInstance
     /// host that just took over answers late under load): a silo start must not die on the first connect timeout.
     /// Every step of the rejoin is idempotent, so an attempt that failed half way is simply run again.
     /// </summary>
-    private static async Task RejoinPeerAsync(LocalInstanceDriver driver, ReplicaEndpoint peer, ILogger logger, CancellationToken ct)
+    private static async Task RejoinPeerAsync(LocalInstanceDriver driver, ReplicaEndpoint peer, bool asynchronous, ILogger logger, CancellationToken ct)
     {
         var deadline = DateTimeOffset.UtcNow + RejoinPatience;
         var wait = TimeSpan.FromSeconds(1);
@@ -115,7 +115,8 @@ public sealed class CatalogInstance
             {
                 var report = await driver.RejoinAsync(peer, PrimarySlot, ct).ConfigureAwait(false);
                 logger.LogWarning("The old catalog primary rejoined as a standby of {Primary}: {Path}, because {Reason}", peer.Name, report.Path, report.Reason);
-                await Failover.SqlFailoverOps.SetSynchronousStandbyNamesAsync(peer, CatalogStandby.SynchronousNames, ct).ConfigureAwait(false);
+                await Failover.SqlFailoverOps.SetSynchronousStandbyNamesAsync(peer,
+                    asynchronous ? Failover.SynchronousStandbyNames.None : CatalogStandby.SynchronousNames, ct).ConfigureAwait(false);
                 return;
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException && !ct.IsCancellationRequested)

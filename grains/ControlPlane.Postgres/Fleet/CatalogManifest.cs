@@ -22,7 +22,15 @@ public sealed record CatalogMember(string Name, string Host, int Port, string Da
 /// <param name="Port">Port of the first catalog instance (<see cref="CatalogInstance.PrimaryName"/>).</param>
 /// <param name="Primary">Name of the instance that may be primary; null (the first instance) until a promotion.</param>
 /// <param name="Promotions">Promotions decided so far; each one increases it.</param>
-public sealed record CatalogManifest(int Port, IReadOnlyList<CatalogMember>? Standbys = null, string? Primary = null, int Promotions = 0)
+/// <param name="Asynchronous">The standby was added asynchronous (<c>ControlPlane:Catalog:Synchronous=false</c>): commits
+/// never wait for it, and a promotion may lose the last acknowledged writes.</param>
+/// <param name="SynchronousDegradedSince">Set (persisted before the primary stops waiting for its standby) while the
+/// standby may lack acknowledged writes: the primary commits without it, or a promotion left the old primary out.
+/// While set, the standby is never promoted; cleared once the standby streams synchronously and has caught up.</param>
+/// <param name="SynchronousDegradedReason">Why the replication was degraded, for people.</param>
+public sealed record CatalogManifest(
+    int Port, IReadOnlyList<CatalogMember>? Standbys = null, string? Primary = null, int Promotions = 0, bool Asynchronous = false,
+    DateTimeOffset? SynchronousDegradedSince = null, string? SynchronousDegradedReason = null)
 {
     /// <summary>The first instance and the standbys, primary first (the multi-host connection string tries them in order).</summary>
     public IReadOnlyList<CatalogMember> Members(string primaryDataDirectory = "")

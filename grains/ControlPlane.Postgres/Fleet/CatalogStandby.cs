@@ -86,7 +86,7 @@ public sealed class CatalogStandby
             await driver.CreateStandbyAsync(primary.Endpoint(superuser), Slot, ct).ConfigureAwait(false);
         }
         var member = new CatalogMember(Name, driver.Host, driver.Port, driver.DataDirectory);
-        await CatalogManifest.UpdateAsync(manifestPath, m => m with { Standbys = [member] }, ct).ConfigureAwait(false);
+        await CatalogManifest.UpdateAsync(manifestPath, m => m with { Standbys = [member], Asynchronous = !synchronous }, ct).ConfigureAwait(false);
 
         if (manifest.PrimaryName != Name)
         {

@@ -11,10 +11,12 @@ namespace ControlPlane.Silo.Catalog;
 /// The catalog's status as this silo knows it: memory and the backup repository on disk only, so it answers while
 /// the catalog is down. Backups are started here; restores are offline (<see cref="CatalogRestoreCommand"/>).
 /// </summary>
-internal sealed class CatalogGrpcService(CatalogHealth health, TokenCache tokens, ILocalSiloDetails silo, CatalogBackupService backups)
+internal sealed class CatalogGrpcService(
+    CatalogHealth health, TokenCache tokens, ILocalSiloDetails silo, CatalogBackupService backups,
+    Bootstrap.EmbeddedInstances instances, CatalogSynchronyKeeper synchrony)
     : Proto.CatalogService.CatalogServiceBase
 {
-    public override Task<Proto.GetCatalogStatusResponse> GetCatalogStatus(Proto.GetCatalogStatusRequest request, ServerCallContext context)
+    public override async Task<Proto.GetCatalogStatusResponse> GetCatalogStatus(Proto.GetCatalogStatusRequest request, ServerCallContext context)
     {
         var s = health.Current;
         var response = new Proto.GetCatalogStatusResponse
@@ -43,7 +45,42 @@ internal sealed class CatalogGrpcService(CatalogHealth health, TokenCache tokens
             response.Backups.AddRange(complete.Select(Complete));
             if (current is { } attempt && (attempt.Running || attempt.Error is not null)) response.Backups.Add(Attempt(attempt));
         }
-        return Task.FromResult(response);
+        if (await ReplicationAsync(context.CancellationToken) is { } replication) response.Replication = replication;
+        return response;
+    }
+
+    /// <summary>From the manifest on disk (answers while the catalog is down), with the primary's silo's last observation.</summary>
+    private async Task<Proto.CatalogReplication?> ReplicationAsync(CancellationToken ct)
+    {
+        if (instances.CatalogDirectory is not { } directory) return null;
+        Postgres.Fleet.CatalogManifest? manifest;
+        try
+        {
+            manifest = await Postgres.Fleet.CatalogManifest.ReadAsync(Path.Combine(directory, Postgres.Fleet.CatalogInstance.ManifestFile), ct);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
+        if (manifest?.Standbys is not { Count: > 0 }) return null;
+        var primary = manifest.PrimaryName;
+        var replication = new Proto.CatalogReplication
+        {
+            Primary = primary,
+            Standby = primary == Postgres.Fleet.CatalogInstance.PrimaryName ? Postgres.Fleet.CatalogStandby.Name : Postgres.Fleet.CatalogInstance.PrimaryName,
+            Promotions = manifest.Promotions,
+            Asynchronous = manifest.Asynchronous,
+            DegradedReason = manifest.SynchronousDegradedReason ?? "",
+        };
+        if (manifest.SynchronousDegradedSince is { } since) replication.DegradedSince = Timestamp.FromDateTimeOffset(since);
+        if (synchrony.Reading is { } seen && seen.Primary == primary)
+        {
+            replication.Observed = true;
+            replication.StandbyState = seen.StandbyState ?? "";
+            replication.WaitsForStandby = seen.WaitsForStandby;
+            replication.Finding = seen.Verdict;
+        }
+        return replication;
     }
 
     public override Task<Proto.CatalogBackup> BackupCatalog(Proto.BackupCatalogRequest request, ServerCallContext context)

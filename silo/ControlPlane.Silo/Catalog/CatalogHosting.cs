@@ -23,6 +23,8 @@ internal static class CatalogHosting
             sp.GetService<ControlPlane.Grains.Failover.CatalogWriteStatus>()));
         builder.Services.AddSingleton<ControlPlane.Grains.Catalog.ICatalogVantagePoint>(sp => sp.GetRequiredService<CatalogHealth>());
         builder.Services.AddHostedService<CatalogPromoter>();
+        builder.Services.AddSingleton<CatalogSynchronyKeeper>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CatalogSynchronyKeeper>());
         builder.Services.AddSingleton<CatalogSupervisor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CatalogSupervisor>());
         builder.Services.AddSingleton<CatalogHealthCheck>();

@@ -62,7 +62,8 @@ internal sealed class CatalogPromoter(
         var asked = await Task.WhenAll(active.Where(s => s != me).Select(AskAsync));
         foreach (var answer in asked.OfType<CatalogVantageAnswer>()) answers[answer.Silo] = answer.ReachesCatalog;
         var inRecovery = await InRecoveryAsync(standby.Driver.Endpoint, ct);
-        var verdict = CatalogPromotionPolicy.Decide(new CatalogPromotionView(active, answers, inRecovery == true, manifest.PrimaryName, CatalogStandby.Name));
+        var verdict = CatalogPromotionPolicy.Decide(new CatalogPromotionView(active, answers, inRecovery == true, manifest.PrimaryName, CatalogStandby.Name,
+            manifest.SynchronousDegradedSince, manifest.SynchronousDegradedReason));
         if (verdict.Reason != _lastReason)
         {
             logger.LogWarning("Catalog promotion: {Action}, {Reason}", verdict.Action, verdict.Reason);
@@ -103,7 +104,22 @@ internal sealed class CatalogPromoter(
                 logger.LogWarning("Catalog promotion called off: the primary {Host}:{Port} answers again", primary.Host, primary.Port);
                 return;
             }
-            var decided = await CatalogManifest.UpdateLockedAsync(manifestPath, m => m with { Primary = CatalogStandby.Name, Promotions = m.Promotions + 1 }, ct);
+            // The primary's silo may have stopped waiting for this standby since the round began (persisted under this lock).
+            if (await CatalogManifest.ReadAsync(manifestPath, ct) is { SynchronousDegradedSince: { } since } degraded)
+            {
+                logger.LogError("Catalog promotion refused: the standby may lack acknowledged writes (synchronous replication degraded since {Since:u}: {Reason})",
+                    since, degraded.SynchronousDegradedReason);
+                return;
+            }
+            // The old primary lacks whatever the new one writes until it rejoins: marked degraded in the same write, so
+            // nothing promotes it back before it is synchronous and caught up (CatalogSynchronyKeeper clears the mark).
+            var decided = await CatalogManifest.UpdateLockedAsync(manifestPath, m => m with
+            {
+                Primary = CatalogStandby.Name,
+                Promotions = m.Promotions + 1,
+                SynchronousDegradedSince = m.Asynchronous ? null : DateTimeOffset.UtcNow,
+                SynchronousDegradedReason = m.Asynchronous ? null : $"promotion {m.Promotions + 1}: {CatalogInstance.PrimaryName} has not rejoined as a standby yet",
+            }, ct);
             logger.LogError("ALERT catalog failover: promoting the catalog standby {Host}:{Port} (promotion {Promotions}): {Reason}",
                 standby.Driver.Host, standby.Driver.Port, decided.Promotions, verdict.Reason);
             // The old primary's processes, when they still exist on this machine (frozen, hung), are killed first: thawed,

@@ -131,6 +131,16 @@ public sealed class CatalogOptions
     /// <summary>The primary acknowledges a commit only once the standby has it (default): no acknowledged write is lost by a promotion.</summary>
     public bool Synchronous { get; set; } = true;
 
+    /// <summary>
+    /// How long the catalog primary's commits wait for a synchronous standby that does not stream before they stop
+    /// waiting (the standby is then not promoted until it is synchronous and caught up again): docs/catalog.md,
+    /// "When the standby is lost".
+    /// </summary>
+    public TimeSpan SynchronousDegradeAfter { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Commits keep waiting for a lost synchronous standby (no write acknowledged without it; commands stall).</summary>
+    public bool SynchronousStrict { get; set; }
+
     internal IEnumerable<string> Validate()
     {
         foreach (var error in Backups.Validate()) yield return error;
@@ -142,6 +152,8 @@ public sealed class CatalogOptions
             yield return $"ControlPlane:Catalog:CheckTimeout is {CheckTimeout}; expected 00:00:00.1 to 00:00:30.";
         if (UnreachableAfter is < 1 or > 100) yield return $"ControlPlane:Catalog:UnreachableAfter is {UnreachableAfter}; expected 1 to 100.";
         if (CrashLoopCount is < 1 or > 1000) yield return $"ControlPlane:Catalog:CrashLoopCount is {CrashLoopCount}; expected 1 to 1000.";
+        if (SynchronousDegradeAfter < TimeSpan.FromMilliseconds(500) || SynchronousDegradeAfter > TimeSpan.FromMinutes(10))
+            yield return $"ControlPlane:Catalog:SynchronousDegradeAfter is {SynchronousDegradeAfter}; expected 00:00:00.5 to 00:10:00 (ControlPlane:Catalog:SynchronousStrict=true never degrades).";
         if (CrashLoopWindow <= TimeSpan.Zero || CrashLoopWindow > TimeSpan.FromDays(1))
             yield return $"ControlPlane:Catalog:CrashLoopWindow is {CrashLoopWindow}; expected more than 0 and at most 1.00:00:00.";
     }

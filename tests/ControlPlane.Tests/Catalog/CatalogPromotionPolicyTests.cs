@@ -75,4 +75,17 @@ public sealed class CatalogPromotionPolicyTests
         Assert.Equal(CatalogStartAction.StartAsIs, CatalogFencePolicy.Decide("catalog", "catalog", isStandby: false));
         Assert.Equal(CatalogStartAction.StartAsIs, CatalogFencePolicy.Decide("catalog", "catalog-standby", isStandby: true));
     }
+
+    [Fact]
+    public void A_standby_that_may_lack_acknowledged_writes_is_never_promoted_whatever_the_majority()
+    {
+        var view = View(new Dictionary<string, bool> { ["a"] = false, ["b"] = false, ["c"] = false }) with
+        {
+            DegradedSince = new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero), DegradedReason = "the catalog standby has not streamed for 5 s",
+        };
+        var verdict = CatalogPromotionPolicy.Decide(view);
+        Assert.Equal(CatalogPromotionAction.None, verdict.Action);
+        Assert.Contains("may lack acknowledged writes", verdict.Reason, StringComparison.Ordinal);
+        Assert.Contains("has not streamed for 5 s", verdict.Reason, StringComparison.Ordinal);
+    }
 }

@@ -50,4 +50,31 @@ public sealed class CatalogRenderingTests
         Assert.StartsWith("ALERT catalog crash loop", CatalogRendering.Alert(Status(reachable: true, crashLoop: true), Now), StringComparison.Ordinal);
         Assert.Contains("ALERT        : the embedded catalog is crash-looping", CatalogRendering.Status(Status(true, true), Now), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_degraded_catalog_standby_is_an_alert_with_its_reason_and_the_primary_silos_observation()
+    {
+        var status = Status(reachable: true);
+        status.Replication = new CatalogReplication
+        {
+            Primary = "catalog", Standby = "catalog-standby", Promotions = 0,
+            DegradedSince = Timestamp.FromDateTimeOffset(Now.AddSeconds(-30)), DegradedReason = "the catalog standby has not streamed for 5 s (limit 5 s)",
+            Observed = true, StandbyState = "", WaitsForStandby = false, Finding = "degraded since 2026-12-06 11:59:30Z: the catalog standby does not stream",
+        };
+        Assert.Equal(
+            "ALERT catalog standby may lack acknowledged writes since 2026-12-06 11:59:30Z (the catalog standby has not streamed for 5 s (limit 5 s)): it is not promoted; see 'cpctl catalog status'.",
+            CatalogRendering.Alert(status, Now));
+        var text = CatalogRendering.Status(status, Now);
+        Assert.Contains("ha           : primary catalog, standby catalog-standby (synchronous, DEGRADED); 0 promotion(s)", text, StringComparison.Ordinal);
+        Assert.Contains("standby      : NOT streaming; commits do not wait for it;", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_synchronous_catalog_standby_is_one_line_and_no_alert()
+    {
+        var status = Status(reachable: true);
+        status.Replication = new CatalogReplication { Primary = "catalog-standby", Standby = "catalog", Promotions = 1 };
+        Assert.Null(CatalogRendering.Alert(status, Now));
+        Assert.Contains("ha           : primary catalog-standby, standby catalog (synchronous); 1 promotion(s)", CatalogRendering.Status(status, Now), StringComparison.Ordinal);
+    }
 }

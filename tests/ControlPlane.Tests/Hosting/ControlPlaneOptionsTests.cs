@@ -111,11 +111,13 @@ public sealed class ControlPlaneOptionsTests
         options.Catalog.CheckInterval = TimeSpan.Zero;
         options.Catalog.UnreachableAfter = 0;
         options.Catalog.CrashLoopCount = 0;
+        options.Catalog.SynchronousDegradeAfter = TimeSpan.FromMilliseconds(100);
         options.ShutdownTimeout = TimeSpan.FromHours(1);
         var errors = options.Validate();
         Assert.Contains(errors, e => e.StartsWith("ControlPlane:Catalog:CheckInterval is 00:00:00", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("ControlPlane:Catalog:UnreachableAfter is 0", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("ControlPlane:Catalog:CrashLoopCount is 0", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("ControlPlane:Catalog:SynchronousDegradeAfter is 00:00:00.1000000; expected 00:00:00.5 to 00:10:00", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("ControlPlane:ShutdownTimeout is 01:00:00", StringComparison.Ordinal));
     }
 
