@@ -65,6 +65,8 @@ public sealed class CatalogHostLossTests(ITestOutputHelper output)
             var decided = (await CatalogManifest.ReadAsync(manifestPath, CancellationToken.None))!;
             Assert.Equal(CatalogStandby.Name, decided.PrimaryName);
             Assert.Equal(1, decided.Promotions);
+            // The old primary lacks what the new one writes: marked with the promotion, so nothing promotes it back early.
+            Assert.NotNull(decided.SynchronousDegradedSince);
             Assert.False(await InRecoveryAsync(standby.Endpoint));
 
             // The host returns: its silo starts again and rewinds the old primary into a standby of the promoted one.
@@ -81,6 +83,9 @@ public sealed class CatalogHostLossTests(ITestOutputHelper output)
                 }
             }, TimeSpan.FromMinutes(3));
             Assert.True((await security.CreateTokenAsync(NewToken("rejoined"))).Token.Length > 0);
+            // Rejoined as a synchronous standby and caught up: the promoted primary's silo clears the mark.
+            await returned.WaitUntilAsync(async () =>
+                (await CatalogManifest.ReadAsync(manifestPath, CancellationToken.None))!.SynchronousDegradedSince is null, TimeSpan.FromMinutes(1));
         }
         finally
         {

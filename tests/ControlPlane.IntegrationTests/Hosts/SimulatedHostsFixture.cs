@@ -14,10 +14,16 @@ namespace ControlPlane.IntegrationTests.Hosts;
 /// on 127.0.0.4, each with one PostgreSQL instance listening on its address and a silo (a child process, started
 /// with <c>--host</c>/<c>--host-address</c>) bound to it. One tier: <c>oltp-a</c> primary, <c>oltp-b</c> and
 /// <c>oltp-c</c> streaming from it, all three created by their hosts' silos. host-c's silo runs the embedded catalog (on 127.0.0.1) and the others join it,
-/// so killing host-a or host-b leaves the catalog up. Every silo reads the same tier configuration.
+/// so killing host-a or host-b leaves the catalog up. Every silo reads the same tier configuration. A derived fixture
+/// may put the catalog on another host and give it a standby (<see cref="CatalogOnPrimaryHostFixture"/>).
 /// </summary>
-public sealed class SimulatedHostsFixture : IAsyncLifetime
+public class SimulatedHostsFixture(int catalogHost = 2, int? catalogStandbyHost = null) : IAsyncLifetime
 {
+    public SimulatedHostsFixture()
+        : this(2)
+    {
+    }
+
     public const string TierName = "oltp";
     public static readonly IReadOnlyList<SimulatedHost> Hosts =
     [
@@ -43,7 +49,33 @@ public sealed class SimulatedHostsFixture : IAsyncLifetime
 
     public string SuperuserPasswordFile => Path.Combine(_root, "secrets", "oltp.superuser");
     public string ReplicatorPasswordFile => Path.Combine(_root, "secrets", "oltp.replicator");
-    private string CatalogHostDirectory => SiloDirectory(Hosts[2]);
+    /// <summary>The host whose silo runs the embedded catalog (the others join it).</summary>
+    public SimulatedHost CatalogHost => Hosts[catalogHost];
+
+    /// <summary>The host whose silo runs the catalog's standby (<c>--catalog-standby</c>), if any.</summary>
+    public SimulatedHost? CatalogStandbyHost => catalogStandbyHost is { } i ? Hosts[i] : null;
+
+    /// <summary>Data directory of the silo that provisioned the catalog (catalog.json, the secrets).</summary>
+    public string CatalogHostDirectory => SiloDirectory(CatalogHost);
+
+    /// <summary>The first catalog instance, as its silo runs it (port from the manifest).</summary>
+    public LocalInstanceDriver CatalogDriver() =>
+        new(new LocalInstanceOptions("catalog", "catalog", Path.Combine(CatalogHostDirectory, "catalog", "data"), CatalogPort(),
+            Path.Combine(CatalogHostDirectory, "secrets", "catalog.superuser"), null), NullLogger.Instance);
+
+    /// <summary>The catalog standby's instance, as its silo runs it; null without one.</summary>
+    public LocalInstanceDriver? CatalogStandbyDriver() => CatalogStandbyHost is { } host
+        ? new(new LocalInstanceOptions("catalog", "catalog-standby", Path.Combine(SiloDirectory(host), "catalog-standby", "data"), 0,
+            Path.Combine(CatalogHostDirectory, "secrets", "catalog.superuser"), null), NullLogger.Instance)
+        : null;
+
+    private int CatalogPort()
+    {
+        var manifest = Path.Combine(CatalogHostDirectory, "catalog.json");
+        return File.Exists(manifest)
+            ? System.Text.Json.JsonDocument.Parse(File.ReadAllText(manifest)).RootElement.GetProperty("Port").GetInt32()
+            : 0;
+    }
 
     public SiloChild Silo(SimulatedHost host) => _silos[host.Name];
 
@@ -73,12 +105,17 @@ public sealed class SimulatedHostsFixture : IAsyncLifetime
         foreach (var host in Hosts) _pgPorts[host.Replica] = TestPorts.Reserve();
         // No instance exists yet: host-a's silo creates the primary, and the tier has host-b's and host-c's silos
         // build their standbys from it (a rejoin of an empty data directory), as on real machines (docs/hosts.md).
-        // The catalog's host first (the others join its catalog), then the rest.
-        StartSilo(Hosts[2]);
-        _token = await WaitForFileAsync(Path.Combine(CatalogHostDirectory, "admin.token"), TimeSpan.FromMinutes(3), Silo(Hosts[2]));
-        StartSilo(Hosts[0]);
-        StartSilo(Hosts[1]);
-        var control = Through(Hosts[2]);
+        // The catalog's host first (the others join its catalog), then its standby's (the silos started after it name
+        // the standby in their catalog connection strings), then the rest.
+        StartSilo(CatalogHost);
+        _token = await WaitForFileAsync(Path.Combine(CatalogHostDirectory, "admin.token"), TimeSpan.FromMinutes(3), Silo(CatalogHost));
+        if (CatalogStandbyHost is { } standbyHost)
+        {
+            StartSilo(standbyHost);
+            await WaitForStandbyAsync(TimeSpan.FromMinutes(3), Silo(standbyHost));
+        }
+        foreach (var host in Hosts.Where(h => h != CatalogHost && h != CatalogStandbyHost)) StartSilo(host);
+        var control = Through(CatalogHost);
         await control.WaitAsync(TierControl.IsConverged, TimeSpan.FromMinutes(5));
         // Asked again while it times out: on a loaded machine a first session to a new primary can take longer than its deadline.
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
@@ -107,7 +144,8 @@ public sealed class SimulatedHostsFixture : IAsyncLifetime
             "--data-dir", directory, "--grpc-port", grpc.ToString(), "--metrics-port", metrics.ToString(), "--silo-port", siloPort.ToString(),
             "--listen", host.Address, "--host", host.Name, "--host-address", host.Address, "--fleet", "config",
         };
-        if (host != Hosts[2]) args.AddRange(["--join", CatalogHostDirectory]);
+        if (host != CatalogHost) args.AddRange(["--join", CatalogHostDirectory]);
+        if (host == CatalogStandbyHost) args.Add("--catalog-standby");
         var silo = SiloChild.Start(args, TierConfiguration(), directory + $"-{DateTime.UtcNow:HHmmss}.log", grpc, siloPort, Partitions?.ProcsFile(host.Name));
         _silos[host.Name] = silo;
         return silo;
@@ -141,14 +179,35 @@ public sealed class SimulatedHostsFixture : IAsyncLifetime
         foreach (var c in _channels) c.Dispose();
         await Task.WhenAll(_silos.Values.Select(s => s.DisposeAsync().AsTask()));
         foreach (var host in Hosts) await Driver(host).FenceAsync(CancellationToken.None);
-        var catalog = new LocalInstanceDriver(new LocalInstanceOptions("catalog", "catalog", Path.Combine(CatalogHostDirectory, "catalog", "data"), 0,
-            Path.Combine(CatalogHostDirectory, "secrets", "catalog.superuser"), null), NullLogger.Instance);
-        await catalog.StopAsync(StopMode.Immediate, CancellationToken.None);
+        foreach (var catalog in new[] { CatalogDriver(), CatalogStandbyDriver() }.OfType<LocalInstanceDriver>())
+        {
+            try
+            {
+                await catalog.StopAsync(StopMode.Immediate, CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or IOException or ProcessFailedException)
+            {
+                // Already gone (a killed host), or fenced: nothing left to stop.
+            }
+        }
         Partitions?.Dispose();
         TestDirectory.DeleteQuietly(_root);
     }
 
     private string SiloDirectory(SimulatedHost host) => Path.Combine(_root, host.Name, "silo");
+
+    /// <summary>The catalog standby is recorded in the manifest (its silo does so once it exists, before it streams).</summary>
+    private async Task WaitForStandbyAsync(TimeSpan timeout, SiloChild silo)
+    {
+        var manifest = Path.Combine(CatalogHostDirectory, "catalog.json");
+        var deadline = DateTime.UtcNow + timeout;
+        while (!File.Exists(manifest) || !File.ReadAllText(manifest).Contains("catalog-standby", StringComparison.Ordinal))
+        {
+            silo.ThrowIfExited();
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the catalog standby did not stream within {timeout}");
+            await Task.Delay(250);
+        }
+    }
 
     private static async Task<string> WaitForFileAsync(string path, TimeSpan timeout, SiloChild silo)
     {
@@ -165,6 +224,19 @@ public sealed class SimulatedHostsFixture : IAsyncLifetime
 
 /// <summary>A simulated database host: its name, its loopback address and the replica it runs.</summary>
 public sealed record SimulatedHost(string Name, string Address, string Replica);
+
+/// <summary>
+/// The same three hosts with the catalog on host-a, the tier primary's host, and its synchronous standby on host-b:
+/// losing host-a loses the catalog primary and the tier primary in one event.
+/// </summary>
+public sealed class CatalogOnPrimaryHostFixture() : SimulatedHostsFixture(0, 1);
+
+/// <summary>Runs alone, after the parallel collections, like the other chaos collections.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class CatalogOnPrimaryHostCollection : ICollectionFixture<CatalogOnPrimaryHostFixture>
+{
+    public const string Name = "catalog-on-primary-host";
+}
 
 /// <summary>Runs alone, after the parallel collections, like the other chaos collections.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
