@@ -64,31 +64,32 @@ public static class AnchorRun
                 await CreateTableAsync(system, primary, ct);
                 await log.WriteLineAsync($"{system.Name}: whole, primary {primary.Name}; {system.Settings}");
 
-                await TrialsAsync(system, s, "kill-postmaster", freshSessions: false, elsewhere: false, s.FaultTimeout, trials, log, node =>
+                if (s.Runs('a')) await TrialsAsync(system, s, "kill-postmaster", freshSessions: false, elsewhere: false, s.FaultTimeout, trials, log, node =>
                 {
                     Signal(ProcessTree.Postmaster(node.DataDirectory), UnixSignals.SigKill, node);
                     return Task.FromResult<Func<Task>?>(() => Task.CompletedTask);
                 }, ct);
-                await TrialsAsync(system, s, "stop-postmaster", freshSessions: true, elsewhere: false, s.HangTimeout, trials, log, node =>
+                if (s.Runs('b')) await TrialsAsync(system, s, "stop-postmaster", freshSessions: true, elsewhere: false, s.HangTimeout, trials, log, node =>
                 {
                     var pm = ProcessTree.Postmaster(node.DataDirectory);
                     Signal(pm, SigStop, node);
                     // Thawed after the trial either way: fenced by then (nothing left to thaw), or never failed over.
                     return Task.FromResult<Func<Task>?>(() => { UnixSignals.Send(pm!.Value, SigCont); return Task.CompletedTask; });
                 }, ct);
-                stalls = await StallsAsync(system, s, log, ct);
-                if (system.NodeLossUnsupported is { } why)
+                if (s.Runs('c')) stalls = await StallsAsync(system, s, log, ct);
+                var why = system.NodeLossUnsupported;
+                if (why is not null && (s.Runs('d') || s.Runs('e')))
                 {
                     await log.WriteLineAsync($"{system.Name}: node loss not run here: {why}");
                 }
-                else
+                else if (why is null)
                 {
-                    await TrialsAsync(system, s, "node-loss", freshSessions: false, elsewhere: true, s.FaultTimeout, trials, log, node =>
+                    if (s.Runs('d')) await TrialsAsync(system, s, "node-loss", freshSessions: false, elsewhere: true, s.FaultTimeout, trials, log, node =>
                     {
                         system.KillNode(node);
                         return Task.FromResult<Func<Task>?>(() => system.RestartNodeAsync(node, ct));
                     }, ct);
-                    await TrialsAsync(system, s, "consensus-and-node", freshSessions: false, elsewhere: true, s.FaultTimeout, trials, log, async node =>
+                    if (s.Runs('e')) await TrialsAsync(system, s, "consensus-and-node", freshSessions: false, elsewhere: true, s.FaultTimeout, trials, log, async node =>
                     {
                         var member = await system.KillConsensusLeaderAsync(ct);
                         if (member is null) return null;

@@ -14,6 +14,7 @@ public static class AnchorsCommand
     {
         var workDir = new Option<DirectoryInfo>("--work-dir") { Description = "Directory for every process the run starts (data, logs); must be empty or absent", Required = true, HelpName = "DIR" };
         var systems = new Option<string>("--systems") { Description = $"Comma-separated systems to run, in order (default: {string.Join(',', AllSystems)})", DefaultValueFactory = _ => string.Join(',', AllSystems) };
+        var scenarios = new Option<string>("--scenarios") { Description = "Comma-separated scenarios to run, by letter: a postmaster SIGKILL, b postmaster SIGSTOP, c short stalls, d node loss, e consensus leader + node (default: all)", DefaultValueFactory = _ => "a,b,c,d,e" };
         var trials = new Option<int>("--trials") { Description = "Trials per scenario and system", DefaultValueFactory = _ => 5 };
         var stalls = new Option<int>("--stalls") { Description = "Short stalls of the primary per system (false-failover count)", DefaultValueFactory = _ => 10 };
         var stallLength = DurationArgument.Option("--stall-length", TimeSpan.FromSeconds(1), "Length of one stall (SIGSTOP of every process of the primary)");
@@ -31,7 +32,7 @@ public static class AnchorsCommand
         var command = new Command("failover-anchors",
             "Failover side by side with Patroni and pg_auto_failover on this machine: postmaster SIGKILL, postmaster SIGSTOP, short stalls, node loss, consensus leader + node loss. Needs root and the Debian packages (tests/setup/anchors.sh).")
         {
-            workDir, systems, trials, stalls, stallLength, hang, fault, ready, silo, noBuild, keep, json, output,
+            workDir, systems, scenarios, trials, stalls, stallLength, hang, fault, ready, silo, noBuild, keep, json, output,
         };
         command.SetAction(async (parsed, ct) =>
         {
@@ -45,6 +46,12 @@ public static class AnchorsCommand
             if (chosen.Length == 0 || chosen.FirstOrDefault(c => !AllSystems.Contains(c)) is { } unknown && unknown is not null)
             {
                 await stderr.WriteLineAsync($"error: --systems: expected a comma-separated subset of {string.Join(',', AllSystems)}, got '{parsed.GetValue(systems)}'.");
+                return ExitCodes.Usage;
+            }
+            var letters = parsed.GetValue(scenarios)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (letters.Length == 0 || letters.FirstOrDefault(l => l.Length != 1 || !AnchorsSettings.AllScenarios.Contains(l[0])) is { } bad && bad is not null)
+            {
+                await stderr.WriteLineAsync($"error: --scenarios: expected a comma-separated subset of {string.Join(',', AnchorsSettings.AllScenarios)}, got '{parsed.GetValue(scenarios)}'.");
                 return ExitCodes.Usage;
             }
             if (OperatingSystem.IsWindows() || Environment.UserName != "root")
@@ -67,7 +74,8 @@ public static class AnchorsCommand
             // The anchors run as postgres and must reach their directories under this one.
             File.SetUnixFileMode(dir.FullName, (UnixFileMode)0b111_101_101);
             var settings = new AnchorsSettings(dir.FullName, siloFile, chosen, parsed.GetValue(trials), parsed.GetValue(stalls), parsed.GetValue(stallLength),
-                parsed.GetValue(hang), parsed.GetValue(fault), parsed.GetValue(ready), parsed.GetValue(output), parsed.GetValue(keep));
+                parsed.GetValue(hang), parsed.GetValue(fault), parsed.GetValue(ready), parsed.GetValue(output), parsed.GetValue(keep),
+                [.. letters.Select(l => l[0])]);
             try
             {
                 var result = await AnchorRun.RunAsync(settings, (name, marker) => CreateSystem(settings, name, marker), stderr, ct);

@@ -61,3 +61,33 @@ public sealed class FailoverAnchorsTests
     [InlineData(new[] { 5432, 5433, 5432 }, 2)]
     public void Moves_count_changes_of_the_acknowledging_node(int[] ports, int moves) => Assert.Equal(moves, AnchorRun.Moves(ports));
 }
+
+/// <summary>The <c>failover-anchors</c> command's own arguments: refused with a message before anything starts.</summary>
+public sealed class FailoverAnchorsCommandTests
+{
+    [Theory]
+    [InlineData("f")]
+    [InlineData("a,ab")]
+    [InlineData(",")]
+    public async Task Unknown_scenarios_are_refused_naming_the_letters(string scenarios)
+    {
+        var work = Path.Combine(Path.GetTempPath(), "cp-anchors-args-" + Guid.NewGuid().ToString("N")[..8]);
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var command = AnchorsCommand.Create(stdout, stderr);
+        var exit = await command.Parse(["--work-dir", work, "--scenarios", scenarios]).InvokeAsync();
+        Assert.Equal(ControlPlane.Bench.ExitCodes.Usage, exit);
+        Assert.Contains("--scenarios: expected a comma-separated subset of a,b,c,d,e", stderr.ToString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(work), "the work directory was created although the arguments were refused");
+    }
+
+    [Fact]
+    public void A_settings_without_scenarios_runs_every_one_and_a_chosen_set_only_those()
+    {
+        var all = new AnchorsSettings("/tmp/x", null, ["ours"], 1, 0, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), null, false);
+        Assert.All(AnchorsSettings.AllScenarios, s => Assert.True(all.Runs(s)));
+        var e = all with { Scenarios = ['e'] };
+        Assert.True(e.Runs('e'));
+        Assert.False(e.Runs('a'));
+    }
+}
