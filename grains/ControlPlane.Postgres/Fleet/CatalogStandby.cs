@@ -124,6 +124,22 @@ public sealed class CatalogStandby
         }
     }
 
+    /// <summary>
+    /// Promotes <paramref name="standby"/> once the decision is persisted in the manifest: first kills whatever processes
+    /// of the old primary (under <paramref name="catalogDirectory"/>) still exist on this machine (a frozen or hung
+    /// postmaster, thawed, would be first in every silo's host list and take writes that wait forever for a standby),
+    /// then promotes, then stops waiting for a standby nobody is left to be until the old primary rejoins.
+    /// </summary>
+    public static async Task PromoteAsync(LocalInstanceDriver standby, string catalogDirectory, ILogger logger, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(standby);
+        var oldPrimary = new LocalInstanceDriver(new LocalInstanceOptions("catalog", CatalogInstance.PrimaryName,
+            Path.Combine(catalogDirectory, "catalog", "data"), 0, standby.Endpoint.PasswordFile, null), logger);
+        await oldPrimary.FenceAsync(ct).ConfigureAwait(false);
+        await standby.PromoteAsync(ct).ConfigureAwait(false);
+        await SqlFailoverOps.SetSynchronousStandbyNamesAsync(standby.Endpoint, SynchronousStandbyNames.None, ct).ConfigureAwait(false);
+    }
+
     /// <summary>Stops the standby (fast shutdown).</summary>
     public Task StopAsync(CancellationToken ct) => Driver.StopAsync(StopMode.Fast, ct);
 

@@ -81,6 +81,9 @@ public sealed class EmbeddedInstances
                 // Keeps catalog-restore away while this silo runs (and restarts) the catalog.
                 held = CatalogLock.TryAcquire(options.DataDirectory, out var holder);
                 if (held is null) logger.LogWarning("{Lock} is held by process {Holder}; another silo or a catalog restore uses this data directory", CatalogLock.FileName, holder);
+                // A standby of this silo's that was promoted starts first: the first instance rejoins under it.
+                if (standbyDirectory is not null && await PromotedAsync(options.DataDirectory, ct))
+                    standby = await StartStandbyAsync(options, options.DataDirectory, standbyDirectory, logger, ct);
                 catalog = await CatalogInstance.EnsureAsync(options.DataDirectory, logger, ct);
                 connectionString = catalog.ConnectionString;
                 var csb = new NpgsqlConnectionStringBuilder(connectionString);
@@ -95,7 +98,7 @@ public sealed class EmbeddedInstances
 
             if (standbyDirectory is not null && catalogDirectory is not null)
             {
-                standby = await StartStandbyAsync(options, catalogDirectory, standbyDirectory, logger, ct);
+                standby ??= await StartStandbyAsync(options, catalogDirectory, standbyDirectory, logger, ct);
                 // Every member now: the primary and this standby, whichever is writable is found by Npgsql.
                 connectionString = CatalogInstance.ConnectionStringOf(catalogDirectory);
                 description += $", standby {standby.Driver.Host}:{standby.Driver.Port} ({(options.Catalog.Synchronous ? "synchronous" : "asynchronous")})";
@@ -193,6 +196,11 @@ public sealed class EmbeddedInstances
             throw new ControlPlaneConfigurationException($"ControlPlane:Catalog:StandbyDataDirectory: {problem}");
         return directory;
     }
+
+    /// <summary>The catalog manifest under <paramref name="catalogDirectory"/> names the standby primary (it was promoted).</summary>
+    private static async Task<bool> PromotedAsync(string catalogDirectory, CancellationToken ct) =>
+        await CatalogManifest.ReadAsync(Path.Combine(catalogDirectory, CatalogInstance.ManifestFile), ct) is { } manifest
+        && manifest.PrimaryName == CatalogStandby.Name;
 
     private static async Task<CatalogStandby> StartStandbyAsync(ControlPlaneOptions options, string catalogDirectory, string directory, ILogger logger, CancellationToken ct)
     {

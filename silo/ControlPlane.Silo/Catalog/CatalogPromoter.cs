@@ -122,36 +122,14 @@ internal sealed class CatalogPromoter(
             }, ct);
             logger.LogError("ALERT catalog failover: promoting the catalog standby {Host}:{Port} (promotion {Promotions}): {Reason}",
                 standby.Driver.Host, standby.Driver.Port, decided.Promotions, verdict.Reason);
-            // The old primary's processes, when they still exist on this machine (frozen, hung), are killed first: thawed,
-            // it would be first in every silo's host list and take writes that wait forever for a standby.
-            await OldPrimary(standby, superuser).FenceAsync(ct);
-            await standby.Driver.PromoteAsync(ct);
-            // Nobody is left to confirm commits until the old primary rejoins (it turns synchronous again then).
-            await SqlFailoverOps.SetSynchronousStandbyNamesAsync(standby.Driver.Endpoint, SynchronousStandbyNames.None, ct);
+            await CatalogStandby.PromoteAsync(standby.Driver, standby.CatalogDirectory, logger, ct);
         }
         security.DataSource.Clear();
         using var orleans = new NpgsqlConnection(instances.CatalogConnectionString);
         NpgsqlConnection.ClearPool(orleans);
     }
 
-    private LocalInstanceDriver OldPrimary(CatalogStandby standby, string superuser) =>
-        new(new LocalInstanceOptions("catalog", CatalogInstance.PrimaryName, Path.Combine(standby.CatalogDirectory, "catalog", "data"), 0, superuser, null), logger);
-
     /// <summary>pg_is_in_recovery() of one instance, or null when it does not answer within a second.</summary>
-    private static async Task<bool?> InRecoveryAsync(ReplicaEndpoint endpoint, CancellationToken ct)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(1));
-        try
-        {
-            await using var source = ControlPlane.Postgres.Instances.InspectorDataSource.Create(endpoint, "controlplane-catalog-promoter", TimeSpan.FromSeconds(1));
-            await using var connection = await source.OpenConnectionAsync(timeout.Token);
-            await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery()", connection);
-            return (bool)(await command.ExecuteScalarAsync(timeout.Token))!;
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException or OperationCanceledException or System.Net.Sockets.SocketException)
-        {
-            return null;
-        }
-    }
+    private static Task<bool?> InRecoveryAsync(ReplicaEndpoint endpoint, CancellationToken ct) =>
+        CatalogPromoteCommand.InRecoveryAsync(endpoint, TimeSpan.FromSeconds(1), ct);
 }

@@ -22,6 +22,10 @@ public static class ControlPlaneHost
         {
             return await Catalog.CatalogRestoreCommand.RunAsync(args[1..], Console.Out, Console.Error, CancellationToken.None);
         }
+        if (args.Length > 0 && args[0] == Catalog.CatalogPromoteCommand.Verb)
+        {
+            return await Catalog.CatalogPromoteCommand.RunAsync(args[1..], Console.Out, Console.Error, CancellationToken.None);
+        }
         if (args.Contains("--help") || args.Contains("-h"))
         {
             Console.Out.WriteLine(SiloCommandLine.Usage);

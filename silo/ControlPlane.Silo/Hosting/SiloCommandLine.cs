@@ -62,6 +62,8 @@ internal static class SiloCommandLine
 
         Offline: catalog-restore --data-dir DIR [--target latest|TIME] [--backup ID] restores the embedded
         catalog from its backups while the silo is stopped (catalog-restore --help; docs/catalog.md).
+        Offline: catalog-promote --catalog-dir DIR --accept-data-loss promotes the catalog standby by hand when
+        the silos refuse because it may lack acknowledged writes (catalog-promote --help; docs/catalog.md).
 
         Every option is also a configuration key (appsettings.json, CONTROLPLANE__* variables); see docs/configuration.md.
         """;

@@ -25,7 +25,8 @@ internal sealed class OneTierSilos(string prefix, string tier, IReadOnlyDictiona
     public string DataDirectory => Path.Combine(Root, "data");
     public LocalFleetOptions Fleet => new(DataDirectory) { Tiers = [tier], StandbysPerTier = 1 };
 
-    public SiloChild Launch()
+    /// <summary>A silo on the shared data directory, with <paramref name="extraArgs"/> after the usual ones.</summary>
+    public SiloChild Launch(params string[] extraArgs)
     {
         Directory.CreateDirectory(DataDirectory);
         var (grpc, metrics, siloPort) = (TestPorts.Reserve(), TestPorts.Reserve(), TestPorts.Reserve());
@@ -38,7 +39,7 @@ internal sealed class OneTierSilos(string prefix, string tier, IReadOnlyDictiona
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) environment[key] = value;
         var silo = SiloChild.Start(
-            ["--data-dir", DataDirectory, "--grpc-port", grpc.ToString(), "--metrics-port", metrics.ToString(), "--silo-port", siloPort.ToString()],
+            ["--data-dir", DataDirectory, "--grpc-port", grpc.ToString(), "--metrics-port", metrics.ToString(), "--silo-port", siloPort.ToString(), .. extraArgs],
             environment, Path.Combine(Root, $"silo-{_silos.Count + 1}.log"), grpc, siloPort);
         _silos.Add(silo);
         return silo;
@@ -128,6 +129,16 @@ internal sealed class OneTierSilos(string prefix, string tier, IReadOnlyDictiona
         try
         {
             await catalog.StopAsync(StopMode.Immediate, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or ProcessFailedException)
+        {
+        }
+        // A catalog standby run beside the catalog (--catalog-standby) outlives a killed silo too.
+        var standby = new LocalInstanceDriver(new LocalInstanceOptions("catalog", CatalogStandby.Name, Path.Combine(DataDirectory, "catalog-standby", "data"), 0,
+            Path.Combine(DataDirectory, "secrets", "catalog.superuser"), ReplicatorPasswordFile: null), NullLogger.Instance);
+        try
+        {
+            if (standby.PostmasterExists()) await standby.StopAsync(StopMode.Immediate, CancellationToken.None);
         }
         catch (Exception ex) when (ex is InvalidOperationException or IOException or ProcessFailedException)
         {
