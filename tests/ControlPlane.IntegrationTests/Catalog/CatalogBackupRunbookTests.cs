@@ -149,17 +149,8 @@ public sealed class CatalogBackupRunbookTests(ITestOutputHelper output) : IAsync
         kill.WaitForExit();
     }
 
-    private async Task<(int ExitCode, string Output, string Error)> RestoreAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { SiloChild.SiloAssembly(), "catalog-restore", "--data-dir", DataDirectory }.Concat(args)) start.ArgumentList.Add(a);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start catalog-restore");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private Task<(int ExitCode, string Output, string Error)> RestoreAsync(params string[] args) =>
+        SiloChild.RunVerbAsync("catalog-restore", ["--data-dir", DataDirectory, .. args], TimeSpan.FromMinutes(10));
 
     private async Task<Tier> SwitchOverAsync(TierControl tier)
     {

@@ -103,15 +103,6 @@ public sealed class CatalogForcedPromotionTests(ITestOutputHelper output)
         return (bool)(await command.ExecuteScalarAsync())!;
     }
 
-    private static async Task<(int ExitCode, string Output, string Error)> PromoteAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { SiloChild.SiloAssembly(), "catalog-promote" }.Concat(args)) start.ArgumentList.Add(a);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start catalog-promote");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int ExitCode, string Output, string Error)> PromoteAsync(params string[] args) =>
+        SiloChild.RunVerbAsync("catalog-promote", args, TimeSpan.FromMinutes(3));
 }

@@ -28,6 +28,22 @@ public sealed partial class SiloChild : IAsyncDisposable
     public int SiloPort { get; }
     public bool HasExited => _process.HasExited;
 
+    /// <summary>
+    /// Runs one of the silo's offline commands (<c>catalog-restore</c>, <c>catalog-promote</c>) to its end and returns
+    /// its exit code and output.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunVerbAsync(string verb, IEnumerable<string> args, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { SiloAssembly(), verb }.Concat(args)) start.ArgumentList.Add(a);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {verb}");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(cancel.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
     /// <summary>The silo assembly the test project's build produced (Debug or Release, as the tests were built).</summary>
     public static string SiloAssembly()
     {

@@ -72,7 +72,7 @@ public sealed class CatalogAndPrimaryHostLossTests(CatalogOnPrimaryHostFixture f
         // The host returns: its silo rewinds the old catalog primary into the promoted one's standby, and its old tier
         // primary into a standby of the new tier primary.
         var returned = fixture.StartSilo(lost);
-        var healed = await WaitTierAsync(control, returned, t => TierControl.IsConverged(t)
+        var healed = await SimulatedHostsFixture.WaitHealedAsync(control, returned, t => TierControl.IsConverged(t)
             && t.Replicas.Single(r => r.Name == start.Primary).Role == ReplicaRole.Standby, TimeSpan.FromMinutes(5));
         Assert.Equal(failedOver.Term, healed.Term);
         await WaitAsync(async () => (await CatalogManifest.ReadAsync(manifestPath, CancellationToken.None))!.SynchronousDegradedSince is null, TimeSpan.FromMinutes(2), returned);
@@ -101,20 +101,6 @@ public sealed class CatalogAndPrimaryHostLossTests(CatalogOnPrimaryHostFixture f
             silo?.ThrowIfExited();
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {timeout}");
             await Task.Delay(250);
-        }
-    }
-
-    private static async Task<Tier> WaitTierAsync(TierControl control, SiloChild silo, Func<Tier, bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            silo.ThrowIfExited();
-            var remaining = deadline - DateTime.UtcNow;
-            var tier = await control.WaitAsync(condition, remaining < TimeSpan.FromSeconds(10) ? remaining : TimeSpan.FromSeconds(10), throwOnTimeout: false);
-            if (condition(tier)) return tier;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the tier did not heal within {timeout}: primary {tier.Primary}, " +
-                string.Join(", ", tier.Replicas.Select(r => $"{r.Name} {r.Role} healthy={r.Healthy} {r.Problem}")) + $"\nreturned silo:\n{silo.LogTail()}");
         }
     }
 }

@@ -41,7 +41,7 @@ public sealed class NodeLossTests(SimulatedHostsFixture fixture, ITestOutputHelp
 
         // The host returns: only its own silo may rejoin its old primary (rewind, restart as a standby).
         var returned = fixture.StartSilo(lost);
-        var healed = await WaitAsync(control, returned, t => TierControl.IsConverged(t)
+        var healed = await SimulatedHostsFixture.WaitHealedAsync(control, returned, t => TierControl.IsConverged(t)
             && t.Replicas.Single(r => r.Name == start.Primary).Role == ReplicaRole.Standby, TimeSpan.FromMinutes(5));
         output.WriteLine($"host {lost.Name} back: {start.Primary} streams from {healed.Primary} in term {healed.Term}");
         Assert.Equal(failedOver.Term, healed.Term);
@@ -49,19 +49,5 @@ public sealed class NodeLossTests(SimulatedHostsFixture fixture, ITestOutputHelp
         var decisions = await control.DecisionsAsync();
         foreach (var d in decisions.Where(d => d.Term >= start.Term)) output.WriteLine($"  {d.Sequence} {d.Kind} term {d.Term} {d.Outcome}: {string.Join(" | ", d.Steps)}");
         Assert.Single(decisions, d => d.Term > start.Term && d.Kind == "automatic_failover");
-    }
-
-    private static async Task<Tier> WaitAsync(TierControl control, SiloChild silo, Func<Tier, bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            silo.ThrowIfExited();
-            var remaining = deadline - DateTime.UtcNow;
-            var tier = await control.WaitAsync(condition, remaining < TimeSpan.FromSeconds(10) ? remaining : TimeSpan.FromSeconds(10), throwOnTimeout: false);
-            if (condition(tier)) return tier;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the tier did not heal within {timeout}: primary {tier.Primary}, " +
-                string.Join(", ", tier.Replicas.Select(r => $"{r.Name} {r.Role} healthy={r.Healthy} {r.Problem}")) + $"\nreturned silo:\n{silo.LogTail()}");
-        }
     }
 }

@@ -196,6 +196,26 @@ public class SimulatedHostsFixture(int catalogHost = 2, int? catalogStandbyHost 
 
     private string SiloDirectory(SimulatedHost host) => Path.Combine(_root, host.Name, "silo");
 
+    /// <summary>
+    /// Waits until the tier meets <paramref name="condition"/> while a returned host's <paramref name="silo"/> runs
+    /// (failing at once if it exits); on a timeout, says where every replica stands and what the silo last logged.
+    /// </summary>
+    public static async Task<Tier> WaitHealedAsync(TierControl control, SiloChild silo, Func<Tier, bool> condition, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(control);
+        ArgumentNullException.ThrowIfNull(silo);
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            silo.ThrowIfExited();
+            var remaining = deadline - DateTime.UtcNow;
+            var tier = await control.WaitAsync(condition, remaining < TimeSpan.FromSeconds(10) ? remaining : TimeSpan.FromSeconds(10), throwOnTimeout: false);
+            if (condition(tier)) return tier;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the tier did not heal within {timeout}: primary {tier.Primary}, " +
+                string.Join(", ", tier.Replicas.Select(r => $"{r.Name} {r.Role} healthy={r.Healthy} {r.Problem}")) + $"\nreturned silo:\n{silo.LogTail()}");
+        }
+    }
+
     /// <summary>The catalog standby is recorded in the manifest (its silo does so once it exists, before it streams).</summary>
     private async Task WaitForStandbyAsync(TimeSpan timeout, SiloChild silo)
     {
