@@ -100,10 +100,22 @@ internal sealed class CatalogBackupService(
         return Current is { Running: false, Error: not null } failed && due < failed.StartedAt + RetryAfterFailure ? failed.StartedAt + RetryAfterFailure : due;
     }
 
-    /// <summary>The timeline of the newest archived segment (its first 8 hex digits); 0 when unknown.</summary>
-    private int ArchivedTimeline() =>
-        Archiver?.NewestSegment is { Length: >= 8 } segment
-        && int.TryParse(segment.AsSpan(0, 8), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var timeline)
+    /// <summary>
+    /// The newest timeline the archive knows: of its newest complete segment or of its newest history file, whichever is
+    /// later (a promotion's history file is archived at once, its first complete segment only once 16 MB were written).
+    /// 0 when unknown.
+    /// </summary>
+    private int ArchivedTimeline()
+    {
+        if (Archiver?.NewestSegment is not { } segment) return 0;
+        var wal = Repository.Repository.WalDirectory;
+        var histories = Directory.Exists(wal) ? Directory.EnumerateFiles(wal, "*.history").Select(p => TimelineOf(Path.GetFileName(p))) : [];
+        return histories.Append(TimelineOf(segment)).Max();
+    }
+
+    /// <summary>The timeline a WAL file name starts with (8 hex digits); 0 when it does not.</summary>
+    private static int TimelineOf(string name) =>
+        name.Length >= 8 && int.TryParse(name.AsSpan(0, 8), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var timeline)
             ? timeline
             : 0;
 
