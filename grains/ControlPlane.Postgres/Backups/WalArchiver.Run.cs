@@ -77,7 +77,16 @@ public sealed partial class WalArchiver
         var names = Directory.EnumerateFiles(WalDirectory).Select(p => Path.GetFileName(p));
         var plan = WalSegments.PlanDivergence(names, source, options.SegmentBytes);
         if (plan.Refusal is { } refusal) throw new InvalidOperationException($"Not archiving {Tier} from {server.Name}: {refusal}.");
-        if (plan.MoveAside.Count == 0) return source;
+        if (plan.MoveAside.Count == 0)
+        {
+            if (plan.ResumeMarker is { } atSwitch && !File.Exists(Path.Combine(WalDirectory, atSwitch)))
+            {
+                logger.LogInformation("The WAL archive of {Tier} ends where {Server}'s history left its timeline; resuming on the next timeline ({Marker})",
+                    Tier, server.Name, atSwitch);
+                await WalRepositoryFiles.CreateEmptyAsync(Path.Combine(WalDirectory, atSwitch), ct).ConfigureAwait(false);
+            }
+            return source;
+        }
         logger.LogWarning(
             "The WAL archive of {Tier} holds WAL that {Server} (timeline {Timeline}, history {History}) never had; moving {Count} files to {Directory}: {Files} (resume marker: {Marker})",
             Tier, server.Name, source.Timeline, string.Join(", ", source.History.Select(h => $"{h.Timeline}@{h.SwitchPoint}")),

@@ -130,11 +130,31 @@ public static class WalSegments
         var resume = moves
             .Where(f => forks.TryGetValue(f.Timeline, out var fork) && f.Segment == SegmentOf(fork.Value, segmentBytes))
             .OrderByDescending(f => f.Segment).ThenByDescending(f => f.Timeline).FirstOrDefault();
-        var remaining = lineage.Except(moves);
+        var remaining = lineage.Except(moves).ToList();
         var marker = resume is not null && !remaining.Any(f => f.Segment >= resume.Segment)
             ? FileName(resume.Timeline, resume.Segment, segmentBytes) + PartialSuffix
             : null;
-        return new DivergencePlan(moves, null, marker);
+        return new DivergencePlan(moves, null, marker ?? AtSwitchMarker(remaining, server, segmentBytes));
+    }
+
+    /// <summary>
+    /// When the archive ends exactly where its timeline ended in the server's history (a promotion right after a
+    /// segment switch: the fork lies on a segment boundary and the last complete segment ends there), pg_receivewal
+    /// would ask for the old timeline at its very end, which the server answers with the next timeline instead of a
+    /// stream; pg_receivewal takes that for an error and fails at every retry. An empty .partial of the same segment on
+    /// the timeline that continues from there makes it start on that timeline instead. Null when no such case.
+    /// </summary>
+    private static string? AtSwitchMarker(IReadOnlyList<WalFile> remaining, SourceTimeline server, long segmentBytes)
+    {
+        if (WalGaps.ResumeFile(remaining) is not { } last) return null;
+        var at = WalGaps.ResumeLsn(last, segmentBytes);
+        var order = server.History.OrderBy(e => e.Timeline).ToList();
+        var timeline = last.Timeline;
+        while (timeline < server.Timeline && order.FirstOrDefault(e => e.Timeline == timeline) is { } ended && ended.SwitchPoint.Value <= at)
+        {
+            timeline = order.FirstOrDefault(e => e.Timeline > timeline)?.Timeline ?? server.Timeline;
+        }
+        return timeline == last.Timeline ? null : FileName(timeline, SegmentOf(at, segmentBytes), segmentBytes) + PartialSuffix;
     }
 
     private static bool ClosedAtSwitch(WalFile file, Lsn fork, IReadOnlyList<WalFile> lineage, long segmentBytes) =>

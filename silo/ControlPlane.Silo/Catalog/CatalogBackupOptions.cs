@@ -11,7 +11,7 @@ public sealed class CatalogBackupOptions
     /// <summary>The default repository, relative to the data directory: beside the catalog, never inside it.</summary>
     public const string DefaultRepositoryName = "catalog-backups";
 
-    /// <summary>Archive WAL and take base backups at all (only a silo that runs the embedded catalog does).</summary>
+    /// <summary>Archive WAL and take base backups at all (only the silo running the embedded catalog's primary instance does: <see cref="CatalogBackupPolicy"/>).</summary>
     public bool Enabled { get; set; } = true;
 
     /// <summary>Root of the repository; empty: <c>&lt;data-dir&gt;/catalog-backups</c> (created). A configured one must exist (a mount).</summary>

@@ -45,6 +45,8 @@ internal static class CatalogRestoreCommand
           --cluster-id ID      the cluster whose catalog it is (default ControlPlane:Cluster:ClusterId, controlplane)
 
         The catalog directory found (DIR/catalog) is moved to DIR/catalog.damaged-<time>, never deleted.
+        A catalog standby named in DIR/catalog.json must be stopped too; its data directory is moved to
+        <its directory>.diverged-<time>, and its silo's next start rebuilds it from the restored catalog.
         Exit codes: 0 restored, 1 the restore failed, 2 bad arguments or refused (nothing changed).
         """;
 
@@ -66,6 +68,8 @@ internal static class CatalogRestoreCommand
             return await FailAsync(error, $"a silo (process {holder}) runs the catalog of '{data}' (it holds {CatalogLock.FileName}); a restore never replaces a running catalog. Stop the silo first.");
         var refusal = await CheckOfflineAsync(data, ct);
         if (refusal.Message is not null) return await FailAsync(error, refusal.Message);
+        var standbys = (await CatalogManifest.ReadAsync(Path.Combine(data, CatalogInstance.ManifestFile), ct))?.Standbys ?? [];
+        if (await CheckStandbysOfflineAsync(standbys, Path.Combine(data, "secrets", "catalog.superuser"), ct) is { } running) return await FailAsync(error, running);
         var repository = new CatalogBackupRepository(options.Catalog.Backups.RepositoryRoot(data), options.Cluster.ClusterId);
         var plan = CatalogRestorePlanner.Choose(repository.List(), config["Restore:Backup"], target, DateTimeOffset.UtcNow);
         if (plan.Backup is not { } backup) return await FailAsync(error, plan.Refusal!);
@@ -92,6 +96,9 @@ internal static class CatalogRestoreCommand
             return 1;
         }
 
+        // The standbys first: one left in place would stream from the restored catalog with the history the restore
+        // abandoned (or, promoted before, start as a second primary). Moved aside, never deleted; rebuilt at its start.
+        var rebuilt = SetStandbysAside(standbys, stamp);
         var live = Path.Combine(data, "catalog");
         string? aside = null;
         if (Directory.Exists(live))
@@ -101,9 +108,12 @@ internal static class CatalogRestoreCommand
         }
         Directory.Move(Path.GetDirectoryName(staging)!, live);
         File.Delete(Path.Combine(live, RestoreRunner.MarkerFile));
+        var manifest = await CatalogManifest.UpdateAsync(Path.Combine(data, CatalogInstance.ManifestFile), CatalogRestorePlanner.AfterRestore, ct);
         await output.WriteLineAsync(
             $"Restored: timeline {restored.Timeline}, replayed up to {new Lsn(restored.ReachedLsn)}, in {restored.Duration.TotalSeconds:0.0} s."
             + (aside is null ? "" : $" The previous catalog directory is kept in {aside}.")
+            + $" The catalog's primary is {manifest.PrimaryName}."
+            + string.Concat(rebuilt.Select(r => $" The catalog standby {r.Name}'s data directory was moved to {r.Aside}; its silo's next start rebuilds it from the restored catalog."))
             + " Start the silo: it reconciles every tier's term upward from the fleet before deciding anything.");
         return 0;
     }
@@ -126,15 +136,52 @@ internal static class CatalogRestoreCommand
         var driver = Driver(Path.Combine(data, "catalog", "data"), port, Path.Combine(data, "secrets", "catalog.superuser"), NullLogger.Instance);
         if (driver.PostmasterExists())
             return (port, $"the catalog in '{driver.DataDirectory}' is running (postmaster pid {driver.PostmasterPid()}); a restore never replaces a running catalog. Stop its silo first.");
+        return await ListensAsync(port, ct)
+            ? (port, $"something listens on the catalog's port 127.0.0.1:{port}; a restore never replaces a running catalog. Stop its silo first.")
+            : (port, null);
+    }
+
+    /// <summary>Why a restore must not run while a standby of the catalog runs, or null: every standby is stopped.</summary>
+    private static async Task<string?> CheckStandbysOfflineAsync(IReadOnlyList<CatalogMember> standbys, string superuser, CancellationToken ct)
+    {
+        foreach (var standby in standbys)
+        {
+            var driver = new LocalInstanceDriver(new LocalInstanceOptions("catalog", standby.Name, standby.DataDirectory, standby.Port, superuser, ReplicatorPasswordFile: null), NullLogger.Instance);
+            if (driver.PostmasterExists())
+            {
+                return $"the catalog standby {standby.Name} in '{driver.DataDirectory}' is running (postmaster pid {driver.PostmasterPid()}); "
+                    + "it would keep the history a restore abandons (or, promoted, stay a second primary). Stop its silo first.";
+            }
+            if (await ListensAsync(standby.Port, ct))
+                return $"something listens on the catalog standby {standby.Name}'s port 127.0.0.1:{standby.Port}; a restore never leaves a catalog instance running. Stop its silo first.";
+        }
+        return null;
+    }
+
+    /// <summary>Moves each standby's data directory to <c>&lt;dir&gt;.diverged-&lt;stamp&gt;</c>; its next start creates it anew.</summary>
+    private static List<(string Name, string Aside)> SetStandbysAside(IReadOnlyList<CatalogMember> standbys, string stamp)
+    {
+        var moved = new List<(string, string)>();
+        foreach (var standby in standbys.Where(s => Directory.Exists(s.DataDirectory)))
+        {
+            var aside = Path.TrimEndingDirectorySeparator(Path.GetFullPath(standby.DataDirectory)) + $".diverged-{stamp}";
+            Directory.Move(standby.DataDirectory, aside);
+            moved.Add((standby.Name, aside));
+        }
+        return moved;
+    }
+
+    private static async Task<bool> ListensAsync(int port, CancellationToken ct)
+    {
         using var probe = new TcpClient();
         try
         {
             await probe.ConnectAsync("127.0.0.1", port, ct).AsTask().WaitAsync(TimeSpan.FromSeconds(2), ct);
-            return (port, $"something listens on the catalog's port 127.0.0.1:{port}; a restore never replaces a running catalog. Stop its silo first.");
+            return true;
         }
         catch (Exception ex) when (ex is SocketException or TimeoutException)
         {
-            return (port, null);
+            return false;
         }
     }
 

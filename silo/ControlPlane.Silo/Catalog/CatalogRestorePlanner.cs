@@ -1,5 +1,6 @@
 using System.Globalization;
 using ControlPlane.Postgres.Backups;
+using ControlPlane.Postgres.Fleet;
 
 namespace ControlPlane.Silo.Catalog;
 
@@ -61,6 +62,18 @@ public static class CatalogRestorePlanner
         }
         error = $"--target '{text}' is not valid; expected latest, immediate or a time such as 2026-12-06T14:05:00Z.";
         return null;
+    }
+
+    /// <summary>
+    /// The manifest after a restore: the restored first instance (<c>catalog</c>) is the primary, whatever a promotion
+    /// had decided before, since the standby's history is not the restored one and it is rebuilt from it. Only
+    /// <see cref="CatalogManifest.Primary"/> changes; nothing is lowered (the promotions counted stay counted, and every
+    /// other field is kept as it is).
+    /// </summary>
+    public static CatalogManifest AfterRestore(CatalogManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        return manifest.PrimaryName == CatalogInstance.PrimaryName ? manifest : manifest with { Primary = CatalogInstance.PrimaryName };
     }
 
     private static string Text(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);

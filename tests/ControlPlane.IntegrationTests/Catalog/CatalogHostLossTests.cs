@@ -69,6 +69,23 @@ public sealed class CatalogHostLossTests(ITestOutputHelper output)
             Assert.NotNull(decided.SynchronousDegradedSince);
             Assert.False(await InRecoveryAsync(standby.Endpoint));
 
+            // The catalog's backups followed the promotion: the standby's silo archives into the first silo's repository,
+            // and the third names where backups run and refuses to start one.
+            var secondCatalog = new CatalogService.CatalogServiceClient(secondAdmin);
+            var history = Path.Combine(silos.DataDirectory, "catalog-backups", "controlplane", "catalog", "wal", "00000002.history");
+            await second.WaitUntilAsync(async () => (await secondCatalog.GetCatalogStatusAsync(new GetCatalogStatusRequest())).Archive is { Enabled: true, Streaming: true }
+                && File.Exists(history), TimeSpan.FromMinutes(2));
+            var thirdCatalog = new CatalogService.CatalogServiceClient(thirdAdmin);
+            var elsewhere = (await thirdCatalog.GetCatalogStatusAsync(new GetCatalogStatusRequest())).Archive;
+            Assert.False(elsewhere.Enabled);
+            Assert.Contains("catalog backups run on the silo that runs the catalog primary 'catalog-standby'", elsewhere.DisabledReason, StringComparison.Ordinal);
+            var refused = await Assert.ThrowsAsync<RpcException>(async () => await thirdCatalog.BackupCatalogAsync(new BackupCatalogRequest()));
+            Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+            Assert.Contains("'catalog-standby'", refused.Status.Detail, StringComparison.Ordinal);
+            // None of the new timeline yet: the default schedule takes one at once, from the new primary.
+            await second.WaitUntilAsync(async () => (await secondCatalog.GetCatalogStatusAsync(new GetCatalogStatusRequest())).Backups
+                .Any(b => b.State == "succeeded" && b.Timeline == 2), TimeSpan.FromMinutes(3));
+
             // The host returns: its silo starts again and rewinds the old primary into a standby of the promoted one.
             var returned = silos.Launch();
             await returned.WaitUntilAsync(async () =>

@@ -126,6 +126,30 @@ public sealed class WalSegmentsTests
     }
 
     [Fact]
+    public void An_archive_ending_exactly_at_the_fork_resumes_on_the_new_timeline()
+    {
+        // Promoted right after a segment switch: timeline 1 ends at 0/5000000, where the archive's segment 4 ends. Asked
+        // for timeline 1 from there, the server answers "timeline 2 from here" instead of streaming; pg_receivewal fails.
+        var plan = WalSegments.PlanDivergence([Seg(1, 3), Seg(1, 4)], Server(2, (1, "0/5000000")), Mb16);
+        Assert.Empty(plan.MoveAside);
+        Assert.Equal(Seg(2, 5) + ".partial", plan.ResumeMarker);
+    }
+
+    [Fact]
+    public void An_archive_ending_at_two_forks_at_once_resumes_on_the_server_timeline()
+    {
+        var plan = WalSegments.PlanDivergence([Seg(1, 4)], Server(3, (1, "0/5000000"), (2, "0/5000000")), Mb16);
+        Assert.Equal(Seg(3, 5) + ".partial", plan.ResumeMarker);
+    }
+
+    [Fact]
+    public void An_archive_ending_before_the_fork_needs_no_marker()
+    {
+        Assert.Null(WalSegments.PlanDivergence([Seg(1, 3)], Server(2, (1, "0/5000000")), Mb16).ResumeMarker);
+        Assert.Null(WalSegments.PlanDivergence([Seg(1, 4), Seg(2, 5) + ".partial"], Server(2, (1, "0/5000000")), Mb16).ResumeMarker);
+    }
+
+    [Fact]
     public void A_partial_of_an_old_timeline_ending_before_the_fork_stays()
     {
         var plan = WalSegments.PlanDivergence([Seg(1, 1), Seg(1, 2) + ".partial"], Server(2, (1, "0/3000100")), Mb16);

@@ -1,4 +1,5 @@
 using ControlPlane.Postgres.Backups;
+using ControlPlane.Postgres.Fleet;
 using ControlPlane.Silo.Catalog;
 using Xunit;
 
@@ -78,5 +79,23 @@ public sealed class CatalogRestorePlannerTests
     {
         Assert.Null(CatalogRestorePlanner.ParseTarget("yesterday", out var error));
         Assert.Equal("--target 'yesterday' is not valid; expected latest, immediate or a time such as 2026-12-06T14:05:00Z.", error);
+    }
+
+    [Fact]
+    public void A_restore_makes_the_restored_first_instance_primary_after_a_promotion_and_lowers_nothing()
+    {
+        var promoted = new CatalogManifest(5432, [new CatalogMember(CatalogStandby.Name, "127.0.0.1", 5433, "/s/data")], CatalogStandby.Name, Promotions: 3);
+        var after = CatalogRestorePlanner.AfterRestore(promoted);
+        Assert.Equal(CatalogInstance.PrimaryName, after.PrimaryName);
+        Assert.Equal(3, after.Promotions);
+        Assert.Equal(promoted.Standbys, after.Standbys);
+        Assert.Equal(5432, after.Port);
+    }
+
+    [Fact]
+    public void A_restore_without_a_promotion_leaves_the_manifest_as_it_is()
+    {
+        var manifest = new CatalogManifest(5432, [new CatalogMember(CatalogStandby.Name, "127.0.0.1", 5433, "/s/data")]);
+        Assert.Same(manifest, CatalogRestorePlanner.AfterRestore(manifest));
     }
 }
