@@ -108,7 +108,7 @@ internal static class CatalogRestoreCommand
         }
         Directory.Move(Path.GetDirectoryName(staging)!, live);
         File.Delete(Path.Combine(live, RestoreRunner.MarkerFile));
-        var manifest = await CatalogManifest.UpdateAsync(Path.Combine(data, CatalogInstance.ManifestFile), CatalogRestorePlanner.AfterRestore, ct);
+        var manifest = await CatalogManifest.UpdateAsync(Path.Combine(data, CatalogInstance.ManifestFile), m => CatalogRestorePlanner.AfterRestore(m, DateTimeOffset.UtcNow), ct);
         await output.WriteLineAsync(
             $"Restored: timeline {restored.Timeline}, replayed up to {new Lsn(restored.ReachedLsn)}, in {restored.Duration.TotalSeconds:0.0} s."
             + (aside is null ? "" : $" The previous catalog directory is kept in {aside}.")

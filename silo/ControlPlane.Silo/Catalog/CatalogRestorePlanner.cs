@@ -66,14 +66,22 @@ public static class CatalogRestorePlanner
 
     /// <summary>
     /// The manifest after a restore: the restored first instance (<c>catalog</c>) is the primary, whatever a promotion
-    /// had decided before, since the standby's history is not the restored one and it is rebuilt from it. Only
-    /// <see cref="CatalogManifest.Primary"/> changes; nothing is lowered (the promotions counted stay counted, and every
-    /// other field is kept as it is).
+    /// had decided before, since the standby's history is not the restored one and it is rebuilt from it. Nothing is
+    /// lowered (the promotions counted stay counted). With a synchronous standby the replication is marked degraded
+    /// (<see cref="CatalogManifest.SynchronousDegradedSince"/>): the rebuilt standby holds nothing until it has caught up,
+    /// so it is not promoted before (the primary's silo clears the mark then, CatalogSynchronyKeeper).
     /// </summary>
-    public static CatalogManifest AfterRestore(CatalogManifest manifest)
+    public static CatalogManifest AfterRestore(CatalogManifest manifest, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        return manifest.PrimaryName == CatalogInstance.PrimaryName ? manifest : manifest with { Primary = CatalogInstance.PrimaryName };
+        if (manifest.Standbys is not { Count: > 0 } || manifest.Asynchronous)
+            return manifest.PrimaryName == CatalogInstance.PrimaryName ? manifest : manifest with { Primary = CatalogInstance.PrimaryName };
+        return manifest with
+        {
+            Primary = CatalogInstance.PrimaryName,
+            SynchronousDegradedSince = manifest.SynchronousDegradedSince ?? now,
+            SynchronousDegradedReason = $"catalog restored at {Text(now)}: the standby is rebuilt from the restored primary",
+        };
     }
 
     private static string Text(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);

@@ -96,6 +96,7 @@ public sealed class CatalogBackupFollowTests(ITestOutputHelper output) : IAsyncL
         var manifest = (await CatalogManifest.ReadAsync(ManifestPath, CancellationToken.None))!;
         Assert.Equal(CatalogInstance.PrimaryName, manifest.PrimaryName);
         Assert.Equal(1, manifest.Promotions);
+        Assert.NotNull(manifest.SynchronousDegradedSince);
         Assert.False(Directory.Exists(standbyMember.DataDirectory), "the standby's diverged data directory was left in place");
         Assert.Single(Directory.GetDirectories(Path.GetDirectoryName(standbyMember.DataDirectory)!, Path.GetFileName(standbyMember.DataDirectory) + ".diverged-*"));
 
@@ -105,6 +106,9 @@ public sealed class CatalogBackupFollowTests(ITestOutputHelper output) : IAsyncL
         Assert.False(await InRecoveryAsync(primary.Endpoint));
         Assert.True(await InRecoveryAsync(_silo.Instances.CatalogStandby!.Driver.Endpoint));
         await CatalogStandby.WaitStreamingAsync(primary.Endpoint, synchronous: true, TimeSpan.FromMinutes(1), CancellationToken.None);
+        // The rebuilt standby caught up: promotable again.
+        await WaitAsync(async () => (await CatalogManifest.ReadAsync(ManifestPath, CancellationToken.None))!.SynchronousDegradedSince is null,
+            "the restore's degraded mark is cleared once the rebuilt standby is synchronous and caught up");
         Assert.Equal(1L, await ScalarAsync(primary.Port, "SELECT count(*) FROM controlplane_tokens WHERE name = $1", token));
         await CreateTokenAsync(security, "after-restore");
         await WaitForTimelineAsync(catalog, 3);

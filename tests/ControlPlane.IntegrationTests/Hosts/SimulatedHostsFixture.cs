@@ -191,10 +191,25 @@ public class SimulatedHostsFixture(int catalogHost = 2, int? catalogStandbyHost 
             }
         }
         Partitions?.Dispose();
+        KeepLogs();
         TestDirectory.DeleteQuietly(_root);
     }
 
     private string SiloDirectory(SimulatedHost host) => Path.Combine(_root, host.Name, "silo");
+
+    /// <summary>Every silo's log, kept when CONTROLPLANE_TEST_LOGS names a directory (to study a failed or slow run).</summary>
+    private void KeepLogs()
+    {
+        if (Environment.GetEnvironmentVariable("CONTROLPLANE_TEST_LOGS") is not { Length: > 0 } directory) return;
+        var into = Path.Combine(directory, GetType().Name + "-" + Path.GetFileName(_root));
+        Directory.CreateDirectory(into);
+        foreach (var host in Hosts)
+        {
+            var hostDirectory = Path.Combine(_root, host.Name);
+            if (!Directory.Exists(hostDirectory)) continue;
+            foreach (var log in Directory.EnumerateFiles(hostDirectory, "silo-*.log")) File.Copy(log, Path.Combine(into, host.Name + "-" + Path.GetFileName(log)), overwrite: true);
+        }
+    }
 
     /// <summary>
     /// Waits until the tier meets <paramref name="condition"/> while a returned host's <paramref name="silo"/> runs

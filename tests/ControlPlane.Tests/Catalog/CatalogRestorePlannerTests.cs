@@ -85,17 +85,31 @@ public sealed class CatalogRestorePlannerTests
     public void A_restore_makes_the_restored_first_instance_primary_after_a_promotion_and_lowers_nothing()
     {
         var promoted = new CatalogManifest(5432, [new CatalogMember(CatalogStandby.Name, "127.0.0.1", 5433, "/s/data")], CatalogStandby.Name, Promotions: 3);
-        var after = CatalogRestorePlanner.AfterRestore(promoted);
+        var now = new DateTimeOffset(2026, 12, 7, 17, 0, 0, TimeSpan.Zero);
+        var after = CatalogRestorePlanner.AfterRestore(promoted, now);
         Assert.Equal(CatalogInstance.PrimaryName, after.PrimaryName);
         Assert.Equal(3, after.Promotions);
         Assert.Equal(promoted.Standbys, after.Standbys);
         Assert.Equal(5432, after.Port);
+        // The rebuilt standby has nothing yet: not promotable until it is synchronous and caught up.
+        Assert.Equal(now, after.SynchronousDegradedSince);
+        Assert.Contains("the standby is rebuilt", after.SynchronousDegradedReason, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void A_restore_without_a_promotion_leaves_the_manifest_as_it_is()
+    public void A_restore_keeps_an_earlier_degradation_and_leaves_a_catalog_without_standby_as_it_is()
     {
-        var manifest = new CatalogManifest(5432, [new CatalogMember(CatalogStandby.Name, "127.0.0.1", 5433, "/s/data")]);
-        Assert.Same(manifest, CatalogRestorePlanner.AfterRestore(manifest));
+        var since = new DateTimeOffset(2026, 12, 7, 16, 0, 0, TimeSpan.Zero);
+        var degraded = new CatalogManifest(5432, [new CatalogMember(CatalogStandby.Name, "127.0.0.1", 5433, "/s/data")], SynchronousDegradedSince: since);
+        Assert.Equal(since, CatalogRestorePlanner.AfterRestore(degraded, since.AddHours(1)).SynchronousDegradedSince);
+        var alone = new CatalogManifest(5432);
+        Assert.Same(alone, CatalogRestorePlanner.AfterRestore(alone, since));
+    }
+
+    [Fact]
+    public void A_restore_without_a_promotion_of_an_asynchronous_standby_leaves_the_manifest_as_it_is()
+    {
+        var manifest = new CatalogManifest(5432, [new CatalogMember(CatalogStandby.Name, "127.0.0.1", 5433, "/s/data")], Asynchronous: true);
+        Assert.Same(manifest, CatalogRestorePlanner.AfterRestore(manifest, DateTimeOffset.UtcNow));
     }
 }
