@@ -218,20 +218,7 @@ public sealed class CatalogBackupFollowTests(ITestOutputHelper output) : IAsyncL
     }
 
     /// <summary>pg_is_in_recovery() of one instance; null while it does not answer.</summary>
-    private static async Task<bool?> InRecoveryAsync(ReplicaEndpoint endpoint)
-    {
-        try
-        {
-            await using var source = InspectorDataSource.Create(endpoint, "test", TimeSpan.FromSeconds(3));
-            await using var connection = await source.OpenConnectionAsync();
-            await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery()", connection);
-            return (bool)(await command.ExecuteScalarAsync())!;
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-        {
-            return null;
-        }
-    }
+    private static Task<bool?> InRecoveryAsync(ReplicaEndpoint endpoint) => CatalogProbe.TryInRecoveryAsync(endpoint, TimeSpan.FromSeconds(3));
 
     private static Task WaitAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) =>
         WaitForAsync(condition, ok => ok, what, timeout);

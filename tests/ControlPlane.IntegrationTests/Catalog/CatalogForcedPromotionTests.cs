@@ -91,17 +91,7 @@ public sealed class CatalogForcedPromotionTests(ITestOutputHelper output)
 
     private static async Task<CatalogManifest> ReadAsync(string path) => (await CatalogManifest.ReadAsync(path, CancellationToken.None))!;
 
-    private static async Task<bool> InRecoveryAsync(ReplicaEndpoint endpoint)
-    {
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder
-        {
-            Host = endpoint.Host, Port = endpoint.Port, Database = "postgres", Username = endpoint.User,
-            Password = SecretFile.Read(endpoint.PasswordFile), Pooling = false, Timeout = 10,
-        }.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery()", connection);
-        return (bool)(await command.ExecuteScalarAsync())!;
-    }
+    private static Task<bool> InRecoveryAsync(ReplicaEndpoint endpoint) => CatalogProbe.InRecoveryAsync(endpoint);
 
     private static Task<(int ExitCode, string Output, string Error)> PromoteAsync(params string[] args) =>
         SiloChild.RunVerbAsync("catalog-promote", args, TimeSpan.FromMinutes(3));

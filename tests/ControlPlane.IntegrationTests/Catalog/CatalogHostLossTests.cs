@@ -124,13 +124,7 @@ public sealed class CatalogHostLossTests(ITestOutputHelper output)
 
     private static CreateTokenRequest NewToken(string name) => new() { Name = $"{name}-{Guid.NewGuid().ToString("N")[..6]}", Role = Role.Viewer };
 
-    private static async Task<bool> InRecoveryAsync(ReplicaEndpoint endpoint)
-    {
-        await using var source = InspectorDataSource.Create(endpoint, "test", TimeSpan.FromSeconds(15));
-        await using var connection = await source.OpenConnectionAsync();
-        await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery()", connection);
-        return (bool)(await command.ExecuteScalarAsync())!;
-    }
+    private static Task<bool> InRecoveryAsync(ReplicaEndpoint endpoint) => CatalogProbe.InRecoveryAsync(endpoint);
 
     private static async Task<bool> StreamsAsync(ReplicaEndpoint primary, string standby)
     {

@@ -17,11 +17,21 @@ namespace ControlPlane.IntegrationTests.Hosts;
 /// so killing host-a or host-b leaves the catalog up. Every silo reads the same tier configuration. A derived fixture
 /// may put the catalog on another host and give it a standby (<see cref="CatalogOnPrimaryHostFixture"/>).
 /// </summary>
-public class SimulatedHostsFixture(int catalogHost = 2, int? catalogStandbyHost = null) : IAsyncLifetime
+public class SimulatedHostsFixture : IAsyncLifetime
 {
+    private readonly int _catalogHost;
+    private readonly int? _catalogStandbyHost;
+
+    /// <summary>The catalog on host-c, no standby. (xUnit wants a collection fixture's only public constructor.)</summary>
     public SimulatedHostsFixture()
-        : this(2)
+        : this(2, null)
     {
+    }
+
+    protected SimulatedHostsFixture(int catalogHost, int? catalogStandbyHost)
+    {
+        _catalogHost = catalogHost;
+        _catalogStandbyHost = catalogStandbyHost;
     }
 
     public const string TierName = "oltp";
@@ -50,10 +60,10 @@ public class SimulatedHostsFixture(int catalogHost = 2, int? catalogStandbyHost 
     public string SuperuserPasswordFile => Path.Combine(_root, "secrets", "oltp.superuser");
     public string ReplicatorPasswordFile => Path.Combine(_root, "secrets", "oltp.replicator");
     /// <summary>The host whose silo runs the embedded catalog (the others join it).</summary>
-    public SimulatedHost CatalogHost => Hosts[catalogHost];
+    public SimulatedHost CatalogHost => Hosts[_catalogHost];
 
     /// <summary>The host whose silo runs the catalog's standby (<c>--catalog-standby</c>), if any.</summary>
-    public SimulatedHost? CatalogStandbyHost => catalogStandbyHost is { } i ? Hosts[i] : null;
+    public SimulatedHost? CatalogStandbyHost => _catalogStandbyHost is { } i ? Hosts[i] : null;
 
     /// <summary>Data directory of the silo that provisioned the catalog (catalog.json, the secrets).</summary>
     public string CatalogHostDirectory => SiloDirectory(CatalogHost);
@@ -264,7 +274,13 @@ public sealed record SimulatedHost(string Name, string Address, string Replica);
 /// The same three hosts with the catalog on host-a, the tier primary's host, and its synchronous standby on host-b:
 /// losing host-a loses the catalog primary and the tier primary in one event.
 /// </summary>
-public sealed class CatalogOnPrimaryHostFixture() : SimulatedHostsFixture(0, 1);
+public sealed class CatalogOnPrimaryHostFixture : SimulatedHostsFixture
+{
+    public CatalogOnPrimaryHostFixture()
+        : base(0, 1)
+    {
+    }
+}
 
 /// <summary>Runs alone, after the parallel collections, like the other chaos collections.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
