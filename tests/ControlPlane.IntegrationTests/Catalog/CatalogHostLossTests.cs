@@ -44,6 +44,9 @@ public sealed class CatalogHostLossTests(ITestOutputHelper output)
             var security = new SecurityService.SecurityServiceClient(thirdAdmin);
             await third.WaitUntilAsync(async () => (await security.CreateTokenAsync(NewToken("before"))).Token.Length > 0);
 
+            // Only a synchronous, caught-up standby is promoted (docs/catalog.md, "When the standby is lost"): a loaded
+            // machine can degrade the replication for a moment, so start from a standby that holds every write.
+            await third.WaitUntilAsync(async () => (await CatalogManifest.ReadAsync(manifestPath, CancellationToken.None))!.SynchronousDegradedSince is null);
             // The host of the catalog primary is lost: its silo and its catalog, together.
             var primary = await silos.CatalogDriverAsync();
             first.Kill();
