@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using ControlPlane.Bench.Common;
 using Npgsql;
 
@@ -8,7 +9,9 @@ namespace ControlPlane.Bench.Anchors;
 /// Runs the systems one after the other on the same machine and breaks each the same way, measured by the same
 /// <see cref="NodeWriter"/>: (a) SIGKILL of the primary's postmaster, (b) SIGSTOP of the primary's postmaster only,
 /// (c) short SIGSTOPs of every process of the primary, (d) the primary's agent and PostgreSQL SIGKILLed together,
-/// (e) for a system with a consensus store, its leader member and the primary's node together. Before every trial
+/// (e) for a system with a consensus store, its leader member and the primary's node together, (f) the primary's
+/// data disk filled to the last byte, (g) the primary crashing every few seconds (its checkpointer SIGKILLed, which
+/// makes PostgreSQL end every session and restart in place). Before every trial
 /// the system must be whole again: exactly one writable node, every other streaming from it, and the system's own
 /// view settled.
 /// </summary>
@@ -67,14 +70,14 @@ public static class AnchorRun
                 if (s.Runs('a')) await TrialsAsync(system, s, "kill-postmaster", freshSessions: false, elsewhere: false, s.FaultTimeout, trials, log, node =>
                 {
                     Signal(ProcessTree.Postmaster(node.DataDirectory), UnixSignals.SigKill, node);
-                    return Task.FromResult<Func<Task>?>(() => Task.CompletedTask);
+                    return Task.FromResult<Func<Task<string?>>?>(() => Task.FromResult<string?>(null));
                 }, ct);
                 if (s.Runs('b')) await TrialsAsync(system, s, "stop-postmaster", freshSessions: true, elsewhere: false, s.HangTimeout, trials, log, node =>
                 {
                     var pm = ProcessTree.Postmaster(node.DataDirectory);
                     Signal(pm, SigStop, node);
                     // Thawed after the trial either way: fenced by then (nothing left to thaw), or never failed over.
-                    return Task.FromResult<Func<Task>?>(() => { UnixSignals.Send(pm!.Value, SigCont); return Task.CompletedTask; });
+                    return Task.FromResult<Func<Task<string?>>?>(() => { UnixSignals.Send(pm!.Value, SigCont); return Task.FromResult<string?>(null); });
                 }, ct);
                 if (s.Runs('c')) stalls = await StallsAsync(system, s, log, ct);
                 var why = system.NodeLossUnsupported;
@@ -87,7 +90,11 @@ public static class AnchorRun
                     if (s.Runs('d')) await TrialsAsync(system, s, "node-loss", freshSessions: false, elsewhere: true, s.FaultTimeout, trials, log, node =>
                     {
                         system.KillNode(node);
-                        return Task.FromResult<Func<Task>?>(() => system.RestartNodeAsync(node, ct));
+                        return Task.FromResult<Func<Task<string?>>?>(async () =>
+                        {
+                            await system.RestartNodeAsync(node, ct);
+                            return null;
+                        });
                     }, ct);
                     if (s.Runs('e')) await TrialsAsync(system, s, "consensus-and-node", freshSessions: false, elsewhere: true, s.FaultTimeout, trials, log, async node =>
                     {
@@ -98,9 +105,30 @@ public static class AnchorRun
                         {
                             await system.RestartConsensusAsync(ct);
                             await system.RestartNodeAsync(node, ct);
+                            return null;
                         };
                     }, ct);
                 }
+                if (s.Runs('f')) await TrialsAsync(system, s, "disk-full", freshSessions: false, elsewhere: true, s.HangTimeout, trials, log, node =>
+                {
+                    var disk = SmallDisks.DiskOf(node);
+                    var filled = SmallDisks.Fill(disk);
+                    // Emptied as soon as writes moved (or the wait ended): the old primary needs room to rejoin.
+                    return Task.FromResult<Func<Task<string?>>?>(() =>
+                    {
+                        SmallDisks.Empty(disk);
+                        return Task.FromResult<string?>(string.Create(CultureInfo.InvariantCulture, $"disk filled with {filled / (1024 * 1024)} MiB"));
+                    });
+                }, ct, fixedWindow: true);
+                if (s.Runs('g')) await TrialsAsync(system, s, "crash-loop", freshSessions: false, elsewhere: true, s.HangTimeout, trials, log, node =>
+                {
+                    var loop = CrashLoop.Start(node, s.CrashEvery);
+                    return Task.FromResult<Func<Task<string?>>?>(async () =>
+                    {
+                        var crashes = await loop.StopAsync();
+                        return $"{crashes} crashes caused, one every {s.CrashEvery.TotalSeconds:0.#} s";
+                    });
+                }, ct, fixedWindow: true);
             }
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
@@ -113,10 +141,13 @@ public static class AnchorRun
 
     /// <summary>
     /// Trials of one fault. <paramref name="fault"/> breaks the primary and returns how to undo what is left (thaw,
-    /// restart), or null when the system has nothing to break that way (the scenario is then not run).
+    /// restart, empty the disk; with a note for the report), or null when the system has nothing to break that way
+    /// (the scenario is then not run). The fault is undone at the first write that counts, or with
+    /// <paramref name="fixedWindow"/> only after <paramref name="timeout"/> whatever happened, so every system's
+    /// time without writes is measured over the same window (a node that keeps crashing, a disk that stays full).
     /// </summary>
     private static async Task TrialsAsync(IAnchorSystem system, AnchorsSettings s, string scenario, bool freshSessions, bool elsewhere,
-        TimeSpan timeout, List<AnchorTrial> into, TextWriter log, Func<AnchorNode, Task<Func<Task>?>> fault, CancellationToken ct)
+        TimeSpan timeout, List<AnchorTrial> into, TextWriter log, Func<AnchorNode, Task<Func<Task<string?>>?>> fault, CancellationToken ct, bool fixedWindow = false)
     {
         await using var writer = NodeWriter.Start(system.Nodes.Select(n => n.Port).ToList(), system.Credentials.User, system.Credentials.Password, freshSessions);
         for (var i = 1; i <= s.Trials; i++)
@@ -136,16 +167,22 @@ public static class AnchorRun
             var undo = await fault(primary);
             if (undo is null) return;
             NodeAck? ack = null;
-            while (ack is null && Stopwatch.GetElapsedTime(t0) < timeout)
+            while ((ack is null || fixedWindow) && Stopwatch.GetElapsedTime(t0) < timeout)
             {
                 await Task.Delay(5, ct);
-                ack = writer.FirstAckSince(t0, elsewhere ? primary.Port : null);
+                ack ??= writer.FirstAckSince(t0, elsewhere ? primary.Port : null);
             }
-            await undo();
+            var end = fixedWindow ? Stopwatch.GetTimestamp() : ack?.Acked ?? Stopwatch.GetTimestamp();
+            var faultNote = await undo();
             var ms = ack is null ? (double?)null : Stopwatch.GetElapsedTime(t0, ack.Acked).TotalMilliseconds;
             var to = ack is null ? "?" : system.Nodes.First(n => n.Port == ack.Port).Name;
             var note = ack is null ? $"no acknowledged write within {timeout.TotalSeconds:F0} s"
                 : ack.Port == primary.Port ? "same node (restarted in place)" : "new primary";
+            if (faultNote is not null) note += "; " + faultNote;
+            // How long clients could not write while the fault lasted, whichever node took the writes.
+            // Measured over the window: up to the first write that counts, or the whole fixed window.
+            var unwritable = Unwritable(writer.Between(t0, end).Select(a => a.Acked).ToList(), t0, end, Stopwatch.Frequency / 4);
+            note += string.Create(CultureInfo.InvariantCulture, $"; no write acknowledged for {unwritable / (double)Stopwatch.Frequency:F1} s of {(end - t0) / (double)Stopwatch.Frequency:F1} s");
             // Where writes settle once the system is whole again: a primary restarted in place may still be failed over later.
             var settled = await ReadyAsync(system, s.ReadyTimeout, ct);
             var moves = Moves(writer.Between(t0, Stopwatch.GetTimestamp()).Select(a => a.Port).ToList());
@@ -181,6 +218,24 @@ public static class AnchorRun
         var failovers = Moves(writer.Between(t0, Stopwatch.GetTimestamp()).Select(a => a.Port).ToList());
         await log.WriteLineAsync($"{system.Name} stalls: {s.Stalls} × {s.StallLength.TotalSeconds:0.#} s, writes moved {failovers} times (load {MachineInfo.LoadAverage()})");
         return new AnchorStalls(system.Name, s.Stalls, s.StallLength.TotalSeconds, failovers, "");
+    }
+
+    /// <summary>
+    /// Time within [<paramref name="from"/>, <paramref name="to"/>] not covered by acknowledged writes: every gap
+    /// longer than <paramref name="gap"/> between two consecutive acknowledgements (or the window's ends), summed.
+    /// The writer acknowledges one write about every 10 ms while it can write, so shorter gaps are its own pace.
+    /// </summary>
+    public static long Unwritable(IReadOnlyList<long> acked, long from, long to, long gap)
+    {
+        ArgumentNullException.ThrowIfNull(acked);
+        var total = 0L;
+        var last = from;
+        foreach (var at in acked.Where(a => a >= from && a <= to).Order().Append(to))
+        {
+            if (at - last > gap) total += at - last;
+            last = at;
+        }
+        return total;
     }
 
     /// <summary>How many times consecutive acknowledged writes came from different nodes.</summary>

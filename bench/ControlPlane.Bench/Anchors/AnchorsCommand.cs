@@ -14,11 +14,13 @@ public static class AnchorsCommand
     {
         var workDir = new Option<DirectoryInfo>("--work-dir") { Description = "Directory for every process the run starts (data, logs); must be empty or absent", Required = true, HelpName = "DIR" };
         var systems = new Option<string>("--systems") { Description = $"Comma-separated systems to run, in order (default: {string.Join(',', AllSystems)})", DefaultValueFactory = _ => string.Join(',', AllSystems) };
-        var scenarios = new Option<string>("--scenarios") { Description = "Comma-separated scenarios to run, by letter: a postmaster SIGKILL, b postmaster SIGSTOP, c short stalls, d node loss, e consensus leader + node (default: all)", DefaultValueFactory = _ => "a,b,c,d,e" };
+        var scenarios = new Option<string>("--scenarios") { Description = "Comma-separated scenarios to run, by letter: a postmaster SIGKILL, b postmaster SIGSTOP, c short stalls, d node loss, e consensus leader + node, f the primary's disk full, g the primary in a crash loop (default: all)", DefaultValueFactory = _ => "a,b,c,d,e,f,g" };
         var trials = new Option<int>("--trials") { Description = "Trials per scenario and system", DefaultValueFactory = _ => 5 };
         var stalls = new Option<int>("--stalls") { Description = "Short stalls of the primary per system (false-failover count)", DefaultValueFactory = _ => 10 };
         var stallLength = DurationArgument.Option("--stall-length", TimeSpan.FromSeconds(1), "Length of one stall (SIGSTOP of every process of the primary)");
-        var hang = DurationArgument.Option("--hang-timeout", TimeSpan.FromSeconds(30), "How long a frozen postmaster (scenario b) stays frozen when no new primary takes writes");
+        var hang = DurationArgument.Option("--hang-timeout", TimeSpan.FromSeconds(30), "How long a fault that leaves the node running lasts when no other node takes writes: the frozen postmaster (b), the full disk (f), the crash loop (g)");
+        var crashInterval = DurationArgument.Option("--crash-interval", TimeSpan.FromSeconds(3), "Scenario g: time between two SIGKILLs of the primary's checkpointer (each makes PostgreSQL restart in place)");
+        var diskSize = new Option<int>("--disk-mib") { Description = "Scenario f: size in MiB of each node's own disk (a tmpfs mounted where its data directory lives; every scenario of the run then uses it)", DefaultValueFactory = _ => (int)(SmallDisks.DefaultBytes / (1024 * 1024)) };
         var fault = DurationArgument.Option("--fault-timeout", TimeSpan.FromSeconds(120), "Give up waiting for a write after a kill after this long");
         var ready = DurationArgument.Option("--ready-timeout", TimeSpan.FromSeconds(180), "Give up waiting for a system to be whole again between trials after this long");
         var silo = new Option<FileInfo?>("--silo") { Description = $"Silo to launch for ours (default: {SiloBinary.ProjectPath} built in Release)", HelpName = "PATH" };
@@ -28,11 +30,12 @@ public static class AnchorsCommand
         var output = new Option<FileInfo?>("--output") { Description = "Also write the JSON result to this file (rewritten after each system)", HelpName = "FILE" };
         IntOption.Range(trials, 1, 100);
         IntOption.Range(stalls, 0, 1000);
+        IntOption.Range(diskSize, 256, 16384);
 
         var command = new Command("failover-anchors",
-            "Failover side by side with Patroni and pg_auto_failover on this machine: postmaster SIGKILL, postmaster SIGSTOP, short stalls, node loss, consensus leader + node loss. Needs root and the Debian packages (tests/setup/anchors.sh).")
+            "Failover side by side with Patroni and pg_auto_failover on this machine: postmaster SIGKILL, postmaster SIGSTOP, short stalls, node loss, consensus leader + node loss, disk full, crash loop. Needs root and the Debian packages (tests/setup/anchors.sh).")
         {
-            workDir, systems, scenarios, trials, stalls, stallLength, hang, fault, ready, silo, noBuild, keep, json, output,
+            workDir, systems, scenarios, trials, stalls, stallLength, hang, crashInterval, diskSize, fault, ready, silo, noBuild, keep, json, output,
         };
         command.SetAction(async (parsed, ct) =>
         {
@@ -75,7 +78,7 @@ public static class AnchorsCommand
             File.SetUnixFileMode(dir.FullName, (UnixFileMode)0b111_101_101);
             var settings = new AnchorsSettings(dir.FullName, siloFile, chosen, parsed.GetValue(trials), parsed.GetValue(stalls), parsed.GetValue(stallLength),
                 parsed.GetValue(hang), parsed.GetValue(fault), parsed.GetValue(ready), parsed.GetValue(output), parsed.GetValue(keep),
-                [.. letters.Select(l => l[0])]);
+                [.. letters.Select(l => l[0])], parsed.GetValue(crashInterval), parsed.GetValue(diskSize) * 1024L * 1024);
             try
             {
                 var result = await AnchorRun.RunAsync(settings, (name, marker) => CreateSystem(settings, name, marker), stderr, ct);
@@ -102,9 +105,9 @@ public static class AnchorsCommand
         var root = Path.Combine(settings.WorkDirectory, name);
         return name switch
         {
-            "ours" => new OursSystem(settings.Silo!, root, marker),
-            "pg-auto-failover" => new PgAutoFailoverSystem(PatroniSystem.OwnedDirectory(root), marker),
-            _ => new PatroniSystem(PatroniSystem.OwnedDirectory(root), name == PatroniProfile.Tuned.Name ? PatroniProfile.Tuned : PatroniProfile.Default, marker),
+            "ours" => new OursSystem(settings.Silo!, root, marker, settings.NodeDiskBytes),
+            "pg-auto-failover" => new PgAutoFailoverSystem(PatroniSystem.OwnedDirectory(root), marker, settings.NodeDiskBytes),
+            _ => new PatroniSystem(PatroniSystem.OwnedDirectory(root), name == PatroniProfile.Tuned.Name ? PatroniProfile.Tuned : PatroniProfile.Default, marker, settings.NodeDiskBytes),
         };
     }
 

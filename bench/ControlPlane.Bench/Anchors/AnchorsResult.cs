@@ -26,6 +26,8 @@ public sealed record AnchorsResult(MachineInfo Machine, string LoadBefore, strin
         ("stop-postmaster", "(b) primary postmaster SIGSTOP (no new sessions) → first write by a new session"),
         ("node-loss", "(d) node loss: agent + PostgreSQL SIGKILL → first acknowledged write elsewhere"),
         ("consensus-and-node", "(e) etcd leader member + primary node SIGKILL → first acknowledged write elsewhere"),
+        ("disk-full", "(f) the primary's data disk full → first acknowledged write elsewhere"),
+        ("crash-loop", "(g) the primary crashing every few seconds (checkpointer SIGKILL) → first acknowledged write elsewhere"),
     ];
 
     public string Render()

@@ -20,11 +20,14 @@ public sealed class OursSystem : IAnchorSystem
     private string _settings = "default HA settings";
 
     private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly long _smallDisk;
 
-    public OursSystem(FileInfo silo, string dataDirectory, IReadOnlyDictionary<string, string> environment)
+    /// <param name="smallDisk">Bytes of a tmpfs of its own for each instance's directory (scenario f), or 0 for the work directory's disk.</param>
+    public OursSystem(FileInfo silo, string dataDirectory, IReadOnlyDictionary<string, string> environment, long smallDisk = 0)
     {
         _silo = silo;
         _dataDirectory = dataDirectory;
+        _smallDisk = smallDisk;
         _environment = new Dictionary<string, string>(environment)
         {
             ["ControlPlane__LocalTiers__0"] = FailoverRun.Tier,
@@ -44,6 +47,11 @@ public sealed class OursSystem : IAnchorSystem
     {
         ArgumentNullException.ThrowIfNull(log);
         Directory.CreateDirectory(_dataDirectory);
+        if (_smallDisk > 0)
+        {
+            // Mounted before the silo provisions its instances there (names as the local fleet gives them: oltp-1..3).
+            foreach (var i in Enumerable.Range(1, 3)) SmallDisks.Mount(Path.Combine(_dataDirectory, "fleet", FailoverRun.Tier, $"{FailoverRun.Tier}-{i}"), _smallDisk);
+        }
         _process = SiloProcess.Start(_silo, _dataDirectory, LogFile, _environment);
         var token = await FailoverRun.WaitForTokenAsync(Path.Combine(_dataDirectory, "admin.token"), _process, ct);
         _client = new ControlPlaneClient(_process.GrpcEndpoint, new ControlPlaneClientOptions { Token = token, ConnectTimeout = TimeSpan.FromSeconds(1) });
@@ -53,7 +61,7 @@ public sealed class OursSystem : IAnchorSystem
         Nodes = tier.Replicas.OrderBy(r => r.Name, StringComparer.Ordinal)
             .Select(r => new AnchorNode(r.Name, r.Port, Path.Combine(_dataDirectory, "fleet", FailoverRun.Tier, r.Name, "data"))).ToList();
         var s = await _client.Failover.GetFailoverSettingsAsync(new GetFailoverSettingsRequest { Tier = FailoverRun.Tier }, cancellationToken: ct);
-        _settings = $"one silo, tier oltp (primary + 2 standbys), probe_interval {s.ProbeIntervalMs} ms, probe_timeout {s.ProbeTimeoutMs} ms, failure_threshold {s.FailureThreshold}, synchronous_mode {s.SynchronousMode}";
+        _settings = $"one silo, tier oltp (primary + 2 standbys), probe_interval {s.ProbeIntervalMs} ms, probe_timeout {s.ProbeTimeoutMs} ms, failure_threshold {s.FailureThreshold}, synchronous_mode {s.SynchronousMode}, crash_loop_count {s.CrashLoopCount} in {s.CrashLoopWindowSeconds} s{SmallDisks.Describe(_smallDisk)}";
         await log.WriteLineAsync($"{Name}: silo at {_process.GrpcEndpoint}, PostgreSQL on {string.Join(',', Nodes.Select(n => n.Port))}; log {LogFile}");
     }
 
@@ -73,5 +81,6 @@ public sealed class OursSystem : IAnchorSystem
     {
         _client?.Dispose();
         if (_process is not null) await _process.DisposeAsync();
+        if (_smallDisk > 0) SmallDisks.UnmountUnder(_dataDirectory);
     }
 }

@@ -21,17 +21,20 @@ public sealed class PatroniSystem : IAnchorSystem
     private readonly AgentProcess?[] _patroni = new AgentProcess?[3];
     private readonly List<int> _killedEtcd = [];
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(2) };
+    private readonly long _smallDisk;
 
-    public PatroniSystem(string root, PatroniProfile profile, IReadOnlyDictionary<string, string> environment)
+    /// <param name="smallDisk">Bytes of a tmpfs of its own for each node's data directory (scenario f), or 0 for the work directory's disk.</param>
+    public PatroniSystem(string root, PatroniProfile profile, IReadOnlyDictionary<string, string> environment, long smallDisk = 0)
     {
         _root = root;
         _profile = profile;
+        _smallDisk = smallDisk;
         _environment = new Dictionary<string, string>(environment) { ["HOME"] = root };
-        Nodes = Enumerable.Range(1, 3).Select(i => new AnchorNode($"p{i}", LoopbackPorts.Free(), Path.Combine(root, $"p{i}", "data"))).ToList();
+        Nodes = Enumerable.Range(1, 3).Select(i => new AnchorNode($"p{i}", LoopbackPorts.Free(), Path.Combine(root, $"p{i}", "disk", "data"))).ToList();
     }
 
     public string Name => _profile.Name;
-    public string Settings => $"Patroni 3.0.2 + etcd 3.4 (3 members), {_profile.Describe()}, master_start_timeout 300 s (default), asynchronous";
+    public string Settings => $"Patroni 3.0.2 + etcd 3.4 (3 members), {_profile.Describe()}, master_start_timeout 300 s (default), asynchronous{SmallDisks.Describe(_smallDisk)}";
     public IReadOnlyList<AnchorNode> Nodes { get; }
     public (string User, string Password) Credentials => ("postgres", "anchors");
     public string? NodeLossUnsupported => null;
@@ -43,6 +46,8 @@ public sealed class PatroniSystem : IAnchorSystem
         {
             OwnedDirectory(Path.Combine(_root, $"etcd{i + 1}"));
             var node = OwnedDirectory(Path.Combine(_root, $"p{i + 1}"));
+            if (_smallDisk > 0) SmallDisks.Mount(SmallDisks.DiskOf(Nodes[i]), _smallDisk);
+            else OwnedDirectory(SmallDisks.DiskOf(Nodes[i]));
             await File.WriteAllTextAsync(Path.Combine(node, "patroni.yml"), Yaml(i), ct);
         }
         for (var i = 0; i < 3; i++) StartEtcd(i);
@@ -127,6 +132,7 @@ public sealed class PatroniSystem : IAnchorSystem
         {
             if (ProcessTree.Postmaster(node.DataDirectory) is { } pm) ProcessTree.Signal(pm, UnixSignals.SigKill);
         }
+        if (_smallDisk > 0) SmallDisks.UnmountUnder(_root);
         _http.Dispose();
         return ValueTask.CompletedTask;
     }

@@ -15,10 +15,13 @@ public sealed class PgAutoFailoverSystem : IAnchorSystem
     private readonly int _monitorPort = LoopbackPorts.Free();
     private readonly AgentProcess?[] _keepers = new AgentProcess?[2];
     private AgentProcess? _monitor;
+    private readonly long _smallDisk;
 
-    public PgAutoFailoverSystem(string root, IReadOnlyDictionary<string, string> environment)
+    /// <param name="smallDisk">Bytes of a tmpfs of its own for each data node's directory (scenario f), or 0 for the work directory's disk.</param>
+    public PgAutoFailoverSystem(string root, IReadOnlyDictionary<string, string> environment, long smallDisk = 0)
     {
         _root = root;
+        _smallDisk = smallDisk;
         _environment = new Dictionary<string, string>(environment)
         {
             ["HOME"] = root,
@@ -28,11 +31,11 @@ public sealed class PgAutoFailoverSystem : IAnchorSystem
             ["PATH"] = $"{PatroniSystem.PostgresBin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             ["PG_CONFIG"] = Path.Combine(PatroniSystem.PostgresBin, "pg_config"),
         };
-        Nodes = Enumerable.Range(1, 2).Select(i => new AnchorNode($"n{i}", LoopbackPorts.Free(), Path.Combine(root, $"n{i}"))).ToList();
+        Nodes = Enumerable.Range(1, 2).Select(i => new AnchorNode($"n{i}", LoopbackPorts.Free(), Path.Combine(root, $"n{i}", "data"))).ToList();
     }
 
     public string Name => "pg-auto-failover";
-    public string Settings => "pg_auto_failover 2.0, monitor + 2 data nodes, default timings (health_check_period 5 s, health_check_max_retries 2, health_check_retry_delay 2 s, node_considered_unhealthy_timeout 20 s)";
+    public string Settings => $"pg_auto_failover 2.0, monitor + 2 data nodes, default timings (health_check_period 5 s, health_check_max_retries 2, health_check_retry_delay 2 s, node_considered_unhealthy_timeout 20 s){SmallDisks.Describe(_smallDisk)}";
     public IReadOnlyList<AnchorNode> Nodes { get; }
     public (string User, string Password) Credentials => ("postgres", "anchors");
     public string? NodeLossUnsupported => null;
@@ -42,6 +45,11 @@ public sealed class PgAutoFailoverSystem : IAnchorSystem
     {
         ArgumentNullException.ThrowIfNull(log);
         foreach (var dir in new[] { "config", "share", "run" }) PatroniSystem.OwnedDirectory(Path.Combine(_root, dir));
+        foreach (var node in Nodes)
+        {
+            if (_smallDisk > 0) SmallDisks.Mount(SmallDisks.DiskOf(node), _smallDisk);
+            else PatroniSystem.OwnedDirectory(SmallDisks.DiskOf(node));
+        }
         var monitorData = Path.Combine(_root, "monitor");
         await RunAsync(["create", "monitor", "--pgdata", monitorData, "--pgport", $"{_monitorPort}", "--hostname", "127.0.0.1", "--auth", "trust", "--no-ssl"], ct);
         // create monitor has no --listen: keep its PostgreSQL on loopback like everything else here.
@@ -114,6 +122,7 @@ public sealed class PgAutoFailoverSystem : IAnchorSystem
         {
             if (ProcessTree.Postmaster(dir) is { } pm) ProcessTree.Signal(pm, UnixSignals.SigKill);
         }
+        if (_smallDisk > 0) SmallDisks.UnmountUnder(_root);
         return ValueTask.CompletedTask;
     }
 

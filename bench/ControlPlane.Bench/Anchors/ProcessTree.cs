@@ -46,6 +46,27 @@ public static class ProcessTree
         return tree;
     }
 
+    /// <summary>A direct child of <paramref name="parent"/> whose process title (its <c>/proc/PID/cmdline</c>, which PostgreSQL rewrites to "postgres: checkpointer") holds <paramref name="title"/>; null when none.</summary>
+    public static int? ChildTitled(int parent, string title)
+    {
+        foreach (var pid in Pids())
+        {
+            if (Read($"/proc/{pid}/stat") is { } stat && ParentOf(stat) == parent
+                && Read($"/proc/{pid}/cmdline") is { } cmdline && TitleHas(cmdline, title))
+            {
+                return pid;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Whether a <c>/proc/PID/cmdline</c> image (arguments NUL-separated; a rewritten title may pad with NULs or spaces) names <paramref name="title"/> as a word.</summary>
+    public static bool TitleHas(string cmdline, string title)
+    {
+        ArgumentNullException.ThrowIfNull(cmdline);
+        return cmdline.Replace('\0', ' ').Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(title, StringComparer.Ordinal);
+    }
+
     /// <summary>Every process whose environment carries the run's marker.</summary>
     public static IReadOnlyList<int> Marked(string variable, string value) =>
         Pids().Where(pid => Read($"/proc/{pid}/environ") is { } env && EnvironmentHas(env, variable, value)).ToList();

@@ -60,13 +60,33 @@ public sealed class FailoverAnchorsTests
     // A failover and a failback are two moves.
     [InlineData(new[] { 5432, 5433, 5432 }, 2)]
     public void Moves_count_changes_of_the_acknowledging_node(int[] ports, int moves) => Assert.Equal(moves, AnchorRun.Moves(ports));
+
+    [Fact]
+    public void Unwritable_time_sums_only_the_gaps_longer_than_the_writers_pace_including_the_window_ends()
+    {
+        // Window 0..1000, gap threshold 50: writes at 10, 20 then none until 300, then 310 and silence to the end.
+        Assert.Equal(280 + 690, AnchorRun.Unwritable([10, 20, 300, 310], 0, 1000, 50));
+        // Writes every 10 ticks: nothing unwritable; no write at all: the whole window.
+        Assert.Equal(0, AnchorRun.Unwritable([.. Enumerable.Range(0, 101).Select(i => (long)i * 10)], 0, 1000, 50));
+        Assert.Equal(1000, AnchorRun.Unwritable([], 0, 1000, 50));
+        // Acknowledgements outside the window are ignored.
+        Assert.Equal(1000, AnchorRun.Unwritable([-5, 1005], 0, 1000, 50));
+    }
+
+    [Theory]
+    [InlineData("postgres: checkpointer \0\0\0", true)]
+    [InlineData("postgres: anchors: checkpointer ", true)]
+    [InlineData("/usr/lib/postgresql/15/bin/postgres\0-D\0/data\0", false)]
+    [InlineData("postgres: checkpointerx", false)]
+    public void A_process_title_is_matched_as_a_word(string cmdline, bool matches) =>
+        Assert.Equal(matches, ProcessTree.TitleHas(cmdline.Replace("\\0", "\0", StringComparison.Ordinal), "checkpointer"));
 }
 
 /// <summary>The <c>failover-anchors</c> command's own arguments: refused with a message before anything starts.</summary>
 public sealed class FailoverAnchorsCommandTests
 {
     [Theory]
-    [InlineData("f")]
+    [InlineData("h")]
     [InlineData("a,ab")]
     [InlineData(",")]
     public async Task Unknown_scenarios_are_refused_naming_the_letters(string scenarios)
@@ -77,7 +97,7 @@ public sealed class FailoverAnchorsCommandTests
         var command = AnchorsCommand.Create(stdout, stderr);
         var exit = await command.Parse(["--work-dir", work, "--scenarios", scenarios]).InvokeAsync();
         Assert.Equal(ControlPlane.Bench.ExitCodes.Usage, exit);
-        Assert.Contains("--scenarios: expected a comma-separated subset of a,b,c,d,e", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains("--scenarios: expected a comma-separated subset of a,b,c,d,e,f,g", stderr.ToString(), StringComparison.Ordinal);
         Assert.False(Directory.Exists(work), "the work directory was created although the arguments were refused");
     }
 
@@ -89,5 +109,9 @@ public sealed class FailoverAnchorsCommandTests
         var e = all with { Scenarios = ['e'] };
         Assert.True(e.Runs('e'));
         Assert.False(e.Runs('a'));
+        // Only a run with the full-disk scenario puts the nodes on disks of their own.
+        Assert.Equal(0, e.NodeDiskBytes);
+        Assert.Equal(SmallDisks.DefaultBytes, all.NodeDiskBytes);
+        Assert.Equal(TimeSpan.FromSeconds(3), all.CrashEvery);
     }
 }
