@@ -120,6 +120,7 @@ public static class AnchorRun
                         return Task.FromResult<string?>(string.Create(CultureInfo.InvariantCulture, $"disk filled with {filled / (1024 * 1024)} MiB"));
                     });
                 }, ct, fixedWindow: true);
+                if (s.Runs('g') && await system.PrepareCrashLoopTrialsAsync(ct) is { } prepared) await log.WriteLineAsync($"{system.Name}: {prepared}");
                 if (s.Runs('g')) await TrialsAsync(system, s, "crash-loop", freshSessions: false, elsewhere: true, s.HangTimeout, trials, log, node =>
                 {
                     var loop = CrashLoop.Start(node, s.CrashEvery);

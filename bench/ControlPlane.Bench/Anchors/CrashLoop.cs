@@ -8,6 +8,8 @@ namespace ControlPlane.Bench.Anchors;
 /// (<c>restart_after_crash</c>, on by default), as it would for a backend dying on a bad extension or an
 /// out-of-memory kill. The postmaster is read from <c>postmaster.pid</c> before each crash, so a system that
 /// restarts PostgreSQL itself is crashed again under its new postmaster; a node with no postmaster is left alone.
+/// The loop crashes the primary: it ends once the node is a standby (<c>standby.signal</c> in its data directory,
+/// after a failover rejoined it), as a host that keeps crashing is no longer a primary's once it was replaced.
 /// </summary>
 public sealed class CrashLoop
 {
@@ -34,7 +36,7 @@ public sealed class CrashLoop
 
     private async Task RunAsync(AnchorNode node, TimeSpan interval)
     {
-        while (!_stop.IsCancellationRequested)
+        while (!_stop.IsCancellationRequested && !File.Exists(Path.Combine(node.DataDirectory, "standby.signal")))
         {
             if (ProcessTree.Postmaster(node.DataDirectory) is { } postmaster
                 && ProcessTree.ChildTitled(postmaster, "checkpointer") is { } checkpointer

@@ -35,6 +35,13 @@ public interface IAnchorSystem : IAsyncDisposable
     /// <summary>Restarts the consensus members killed by <see cref="KillConsensusLeaderAsync"/>.</summary>
     Task RestartConsensusAsync(CancellationToken ct);
 
+    /// <summary>
+    /// Before the crash-loop trials (g): whatever the system must be told so that one trial's crashes do not decide
+    /// the next (ours: a crash-loop window shorter than the time between trials); returns what it changed for the
+    /// report, or null when nothing.
+    /// </summary>
+    Task<string?> PrepareCrashLoopTrialsAsync(CancellationToken ct);
+
     /// <summary>The system's own view agrees the cluster is whole (besides the writer's check that one node is writable and the rest stream from it).</summary>
     Task<bool> SettledAsync(CancellationToken ct);
 }

@@ -73,6 +73,22 @@ public sealed class OursSystem : IAnchorSystem
 
     public Task RestartConsensusAsync(CancellationToken ct) => Task.CompletedTask;
 
+    /// <summary>
+    /// A standby that crashed <c>crash_loop_count</c> times within <c>crash_loop_window</c> is never promoted, and the
+    /// old primary of one trial is a standby in the next: with the default 300 s window, after two trials no standby
+    /// would be eligible. A 10 s window (the shortest) forgets a trial's crashes before the next starts and detects
+    /// 3 crashes 3 s apart exactly as the default does.
+    /// </summary>
+    public async Task<string?> PrepareCrashLoopTrialsAsync(CancellationToken ct)
+    {
+        if (_client is null) return null;
+        var current = await _client.Failover.GetFailoverSettingsAsync(new GetFailoverSettingsRequest { Tier = FailoverRun.Tier }, cancellationToken: ct);
+        var changed = current.Clone();
+        changed.CrashLoopWindowSeconds = 10;
+        await _client.Failover.SetFailoverSettingsAsync(new SetFailoverSettingsRequest { Tier = FailoverRun.Tier, Settings = changed }, cancellationToken: ct);
+        return $"crash_loop_window_seconds 10 (default {current.CrashLoopWindowSeconds}) for the crash-loop trials, so a standby's crashes in one trial do not make it ineligible in the next";
+    }
+
     /// <summary>The tier as the control plane sees it: healthy, every replica healthy, every standby streaming.</summary>
     public async Task<bool> SettledAsync(CancellationToken ct) =>
         _client is not null && await FailoverRun.WaitConvergedAsync(_client, TimeSpan.FromSeconds(1), ct) is not null;

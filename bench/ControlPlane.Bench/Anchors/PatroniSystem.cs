@@ -98,6 +98,9 @@ public sealed class PatroniSystem : IAnchorSystem
         return null;
     }
 
+    /// <summary>Nothing to tell it: it does not count crashes (it restarts PostgreSQL, or lets PostgreSQL restart itself).</summary>
+    public Task<string?> PrepareCrashLoopTrialsAsync(CancellationToken ct) => Task.FromResult<string?>(null);
+
     public Task RestartConsensusAsync(CancellationToken ct)
     {
         foreach (var i in _killedEtcd) StartEtcd(i);

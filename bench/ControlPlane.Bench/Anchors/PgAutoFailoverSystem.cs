@@ -90,6 +90,9 @@ public sealed class PgAutoFailoverSystem : IAnchorSystem
 
     public Task<string?> KillConsensusLeaderAsync(CancellationToken ct) => Task.FromResult<string?>(null);
 
+    /// <summary>Nothing to tell it: it does not count crashes (it restarts PostgreSQL, or lets PostgreSQL restart itself).</summary>
+    public Task<string?> PrepareCrashLoopTrialsAsync(CancellationToken ct) => Task.FromResult<string?>(null);
+
     public Task RestartConsensusAsync(CancellationToken ct) => Task.CompletedTask;
 
     /// <summary>The monitor's own view: every node reached the state it was assigned, each single, a primary or a secondary.</summary>

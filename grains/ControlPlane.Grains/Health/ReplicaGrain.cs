@@ -55,7 +55,7 @@ public sealed partial class ReplicaGrain(
     private int _sessionFailures;
     private long _probes;
     private SessionCheck _lastSession = SessionCheck.NotChecked;
-    private Task<SessionCheck>? _sessionInFlight;
+    private readonly SessionCheckQueue _sessionsInFlight = new();
     private DateTimeOffset? _lastSessionAt;
     private bool _knownStandby;
     private IGrainTimer? _timer;
@@ -130,10 +130,8 @@ public sealed partial class ReplicaGrain(
         _probe = new ReplicaProbe(
             Endpoint(spec),
             Schedule.Timeout);
-        // Four times the probe's deadline: opening a session costs the server a fork and an authentication, which a loaded
-        // host stretches; a check that slow is still collected (at a later probe), not counted as a failure.
-        _sessionProbe = new SessionProbe(Endpoint(spec), Schedule.Timeout * 4);
-        _sessionInFlight = null;
+        _sessionProbe = new SessionProbe(Endpoint(spec), SessionDeadline);
+        _sessionsInFlight.Clear();
         _timer = this.RegisterGrainTimer(ProbeOnce, new GrainTimerCreationOptions
         {
             DueTime = TimeSpan.Zero,
@@ -166,13 +164,19 @@ public sealed partial class ReplicaGrain(
     {
         // The fresh-connection check runs beside the pooled probe (with its own, longer deadline).
         // It is not cancelled with the tick: a check outliving the pooled probe is picked up by a later probe.
-        if (_sessionInFlight is null && SessionCheckDue() && _sessionProbe is { } sessionProbe) _sessionInFlight = sessionProbe.CheckAsync(CancellationToken.None);
+        if (SessionCheckDue() && _sessionProbe is { } sessionProbe)
+        {
+            var capacity = SessionCheckQueue.Capacity(_knownStandby && _sessionFailures == 0, SessionDeadline, Schedule.Interval);
+            _sessionsInFlight.TryStart(capacity, () => sessionProbe.CheckAsync(CancellationToken.None));
+        }
         var result = await probe.ProbeAsync(cancellationToken);
         Catalog.Flush();
         await ObserveFailureModesAsync(probe, spec, result, cancellationToken);
-        var session = await CollectSessionAsync(Schedule.Timeout - (DateTimeOffset.UtcNow - result.At));
+        var failuresBefore = _sessionFailures;
+        var sessions = await _sessionsInFlight.CollectAsync(Schedule.Timeout - (DateTimeOffset.UtcNow - result.At));
         _probes++;
-        RecordSession(session, result.At);
+        foreach (var ended in sessions) RecordSession(ended, result.At);
+        var session = sessions.Count > 0 ? sessions[^1] : SessionCheck.NotChecked;
         _failures = result.Reachable ? 0 : _failures + 1;
         if (result.Reachable) _knownStandby = result.InRecovery;
         if (result is { Reachable: true, InRecovery: false, CurrentLsn: { } lsn }) _lastWritableLsn = lsn.Value;
@@ -189,7 +193,7 @@ public sealed partial class ReplicaGrain(
         {
             logger.LogWarning("Replica {Environment}/{Tier}/{Replica} probe failed: {Error}", spec.Environment, spec.Tier, spec.Name, result.Error);
         }
-        if (session.CannotOpenSession && _sessionFailures == 1)
+        if (session.CannotOpenSession && failuresBefore == 0)
         {
             logger.LogWarning("Replica {Environment}/{Tier}/{Replica} opens no new session: {Outcome} {Error}",
                 spec.Environment, spec.Tier, spec.Name, session.Outcome, session.Error);
@@ -228,16 +232,9 @@ public sealed partial class ReplicaGrain(
 
     private const int StandbySessionCheckEvery = 10;
 
-    /// <summary>The in-flight check's outcome if it ends within <paramref name="wait"/> (fast answers such as a refused
-    /// port land in the same probe), else <see cref="SessionCheck.NotChecked"/> and it stays in flight.</summary>
-    private async Task<SessionCheck> CollectSessionAsync(TimeSpan wait)
-    {
-        if (_sessionInFlight is not { } inFlight) return SessionCheck.NotChecked;
-        if (!inFlight.IsCompleted && wait > TimeSpan.Zero) await Task.WhenAny(inFlight, Task.Delay(wait));
-        if (!inFlight.IsCompleted) return SessionCheck.NotChecked;
-        _sessionInFlight = null;
-        return inFlight.IsCompletedSuccessfully ? inFlight.Result : SessionCheck.NotChecked;
-    }
+    // Four times the probe's deadline: opening a session costs the server a fork and an authentication, which a loaded
+    // host stretches; a check that slow is still collected (at a later probe), not counted as a failure.
+    private TimeSpan SessionDeadline => Schedule.Timeout * 4;
 
     private void RecordSession(SessionCheck session, DateTimeOffset at)
     {
