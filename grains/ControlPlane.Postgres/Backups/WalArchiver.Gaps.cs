@@ -70,18 +70,20 @@ public sealed partial class WalArchiver
             return;
         }
         var reserved = slot.Value.RestartLsn;
-        if (reserved is null || lost)
-        {
-            // A lost slot keeps nothing; one created without reservation keeps nothing until a receiver reports.
-            await AdminSql.ScalarAsync(connection, DropSlotSql, ct, options.SlotName).ConfigureAwait(false);
-            reserved = Lsn.Parse((string)(await AdminSql.ScalarAsync(connection, CreateReservedSlotSql, ct, options.SlotName).ConfigureAwait(false))!);
-            logger.LogWarning("Recreated the WAL archiver's slot {Slot} on {Server} (it was {State}), reserving WAL from {Lsn}",
-                options.SlotName, server.Name, lost ? "lost" : "not reserving", reserved);
-        }
+        if (reserved is null || lost) reserved = await RecreateSlotAsync(connection, server, lost ? "lost" : "not reserving", ct).ConfigureAwait(false);
         var files = Directory.EnumerateFiles(WalDirectory).ToList();
         var lastWrite = files.Select(File.GetLastWriteTimeUtc).DefaultIfEmpty(DateTime.UtcNow).Max();
         var plan = WalGaps.Plan(files.Select(f => Path.GetFileName(f)), source, server.Name, reserved.Value,
             new DateTimeOffset(lastWrite, TimeSpan.Zero), DateTimeOffset.UtcNow, options.SegmentBytes);
+        if (plan is null && !lost && WalGaps.IsRemovedWal(lastFailure))
+        {
+            // The server said the WAL the archive needs next is gone, yet the slot claims to keep it: a receiver's
+            // feedback moves a physical slot's restart_lsn to the position it asked for, even back to removed WAL.
+            // Such a slot no longer says where the server's WAL begins; recreated reserving, it does.
+            reserved = await RecreateSlotAsync(connection, server, $"at {reserved}, behind WAL the server removed", ct).ConfigureAwait(false);
+            plan = WalGaps.Plan(files.Select(f => Path.GetFileName(f)), source, server.Name, reserved.Value,
+                new DateTimeOffset(lastWrite, TimeSpan.Zero), DateTimeOffset.UtcNow, options.SegmentBytes);
+        }
         if (plan is null) return;
         // Recorded before the archive moves past it: a restore must never learn of a gap after streaming resumed.
         await WalGapLog.AppendAsync(options.Repository, plan.Gap, ct).ConfigureAwait(false);
@@ -90,6 +92,16 @@ public sealed partial class WalArchiver
         await WalRepositoryFiles.CreateEmptyAsync(Path.Combine(WalDirectory, plan.ResumeMarker), ct).ConfigureAwait(false);
         logger.LogError("The WAL archive of {Tier} has a gap: {Gap}. Point-in-time restore across it is impossible; archiving resumes at {Marker}",
             Tier, plan.Gap, plan.ResumeMarker);
+    }
+
+    /// <summary>Drops the archiver's slot and creates it again reserving WAL from now; returns where it reserves from.</summary>
+    private async Task<Lsn> RecreateSlotAsync(NpgsqlConnection connection, ReplicaEndpoint server, string was, CancellationToken ct)
+    {
+        await AdminSql.ScalarAsync(connection, DropSlotSql, ct, options.SlotName).ConfigureAwait(false);
+        var reserved = Lsn.Parse((string)(await AdminSql.ScalarAsync(connection, CreateReservedSlotSql, ct, options.SlotName).ConfigureAwait(false))!);
+        logger.LogWarning("Recreated the WAL archiver's slot {Slot} on {Server} (it was {State}), reserving WAL from {Lsn}",
+            options.SlotName, server.Name, was, reserved);
+        return reserved;
     }
 
     private async Task<(Lsn? RestartLsn, string? WalStatus, bool Active)?> ReadSlotAsync(NpgsqlConnection connection, CancellationToken ct)
