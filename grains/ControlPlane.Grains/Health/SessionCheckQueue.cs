@@ -8,7 +8,7 @@ namespace ControlPlane.Grains.Health;
 /// threshold × deadline (4.8 s at the defaults), three times the failure window the tier promises. Started at every
 /// probe instead, they end one probe interval apart: the deadline plus (threshold − 1) intervals (2.6 s). A server
 /// that opens sessions ends each check at once, so only one is ever open. Checks are collected in the order they
-/// started, so "consecutive" keeps its meaning when a younger check ends first.
+/// started, so "consecutive" keeps its meaning when a younger check ends first. Not thread-safe: one grain owns it.
 /// </summary>
 public sealed class SessionCheckQueue
 {
@@ -47,7 +47,8 @@ public sealed class SessionCheckQueue
     public async Task<IReadOnlyList<SessionCheck>> CollectAsync(TimeSpan wait)
     {
         if (!_inFlight.TryPeek(out var oldest)) return [];
-        if (!oldest.IsCompleted && wait > TimeSpan.Zero) await Task.WhenAny(oldest, Task.Delay(wait)).ConfigureAwait(false);
+        // Awaited on the caller's context: the grain's, which alone touches the queue (no ConfigureAwait(false)).
+        if (!oldest.IsCompleted && wait > TimeSpan.Zero) await Task.WhenAny(oldest, Task.Delay(wait));
         var ended = new List<SessionCheck>();
         while (_inFlight.TryPeek(out var next) && next.IsCompleted)
         {
