@@ -45,6 +45,12 @@ public static class AnchorsCommand
                 await stderr.WriteLineAsync($"error: --work-dir '{dir.FullName}' is not empty; the benchmark starts fresh clusters there.");
                 return ExitCodes.Usage;
             }
+            // A crash loop with no pause would only measure how fast the bench can send SIGKILL.
+            if (parsed.GetValue(crashInterval) is var every && (every < TimeSpan.FromMilliseconds(500) || every > TimeSpan.FromMinutes(10)))
+            {
+                await stderr.WriteLineAsync($"error: --crash-interval: expected 500ms to 10m, got {DurationArgument.Format(every)}.");
+                return ExitCodes.Usage;
+            }
             var chosen = parsed.GetValue(systems)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (chosen.Length == 0 || chosen.FirstOrDefault(c => !AllSystems.Contains(c)) is { } unknown && unknown is not null)
             {

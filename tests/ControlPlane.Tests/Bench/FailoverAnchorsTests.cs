@@ -101,6 +101,21 @@ public sealed class FailoverAnchorsCommandTests
         Assert.False(Directory.Exists(work), "the work directory was created although the arguments were refused");
     }
 
+    [Theory]
+    [InlineData("0s")]
+    [InlineData("100ms")]
+    [InlineData("11m")]
+    public async Task A_crash_interval_out_of_range_is_refused_before_anything_starts(string interval)
+    {
+        var work = Path.Combine(Path.GetTempPath(), "cp-anchors-args-" + Guid.NewGuid().ToString("N")[..8]);
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var exit = await AnchorsCommand.Create(stdout, stderr).Parse(["--work-dir", work, "--crash-interval", interval]).InvokeAsync();
+        Assert.Equal(ControlPlane.Bench.ExitCodes.Usage, exit);
+        Assert.Contains("--crash-interval: expected 500ms to 10m", stderr.ToString(), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(work), "the work directory was created although the arguments were refused");
+    }
+
     [Fact]
     public void A_settings_without_scenarios_runs_every_one_and_a_chosen_set_only_those()
     {
