@@ -89,31 +89,26 @@ public sealed class FailoverAnchorsCommandTests
     [InlineData("h")]
     [InlineData("a,ab")]
     [InlineData(",")]
-    public async Task Unknown_scenarios_are_refused_naming_the_letters(string scenarios)
-    {
-        var work = Path.Combine(Path.GetTempPath(), "cp-anchors-args-" + Guid.NewGuid().ToString("N")[..8]);
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var command = AnchorsCommand.Create(stdout, stderr);
-        var exit = await command.Parse(["--work-dir", work, "--scenarios", scenarios]).InvokeAsync();
-        Assert.Equal(ControlPlane.Bench.ExitCodes.Usage, exit);
-        Assert.Contains("--scenarios: expected a comma-separated subset of a,b,c,d,e,f,g", stderr.ToString(), StringComparison.Ordinal);
-        Assert.False(Directory.Exists(work), "the work directory was created although the arguments were refused");
-    }
+    public async Task Unknown_scenarios_are_refused_naming_the_letters(string scenarios) =>
+        Assert.Contains("--scenarios: expected a comma-separated subset of a,b,c,d,e,f,g", await RefusedAsync("--scenarios", scenarios), StringComparison.Ordinal);
 
     [Theory]
     [InlineData("0s")]
     [InlineData("100ms")]
     [InlineData("11m")]
-    public async Task A_crash_interval_out_of_range_is_refused_before_anything_starts(string interval)
+    public async Task A_crash_interval_out_of_range_is_refused_before_anything_starts(string interval) =>
+        Assert.Contains("--crash-interval: expected 500ms to 10m", await RefusedAsync("--crash-interval", interval), StringComparison.Ordinal);
+
+    /// <summary>Runs the command with one argument; asserts it was refused as usage and created nothing; returns stderr.</summary>
+    private static async Task<string> RefusedAsync(string option, string value)
     {
         var work = Path.Combine(Path.GetTempPath(), "cp-anchors-args-" + Guid.NewGuid().ToString("N")[..8]);
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var exit = await AnchorsCommand.Create(stdout, stderr).Parse(["--work-dir", work, "--crash-interval", interval]).InvokeAsync();
+        var exit = await AnchorsCommand.Create(stdout, stderr).Parse(["--work-dir", work, option, value]).InvokeAsync();
         Assert.Equal(ControlPlane.Bench.ExitCodes.Usage, exit);
-        Assert.Contains("--crash-interval: expected 500ms to 10m", stderr.ToString(), StringComparison.Ordinal);
         Assert.False(Directory.Exists(work), "the work directory was created although the arguments were refused");
+        return stderr.ToString();
     }
 
     [Fact]
