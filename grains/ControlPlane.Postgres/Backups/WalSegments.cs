@@ -131,8 +131,10 @@ public static class WalSegments
             .Where(f => forks.TryGetValue(f.Timeline, out var fork) && f.Segment == SegmentOf(fork.Value, segmentBytes))
             .OrderByDescending(f => f.Segment).ThenByDescending(f => f.Timeline).FirstOrDefault();
         var remaining = lineage.Except(moves).ToList();
+        // On the timeline that goes on from the segment's start: a fork exactly there (a promotion right after a
+        // segment switch) leaves nothing of the old timeline in that segment to ask for (see AtSwitchMarker).
         var marker = resume is not null && !remaining.Any(f => f.Segment >= resume.Segment)
-            ? FileName(resume.Timeline, resume.Segment, segmentBytes) + PartialSuffix
+            ? FileName(ContinuingTimeline(resume.Timeline, StartOf(resume.Segment, segmentBytes), server), resume.Segment, segmentBytes) + PartialSuffix
             : null;
         return new DivergencePlan(moves, null, marker ?? AtSwitchMarker(remaining, server, segmentBytes));
     }
@@ -148,13 +150,22 @@ public static class WalSegments
     {
         if (WalGaps.ResumeFile(remaining) is not { } last) return null;
         var at = WalGaps.ResumeLsn(last, segmentBytes);
+        var timeline = ContinuingTimeline(last.Timeline, at, server);
+        return timeline == last.Timeline ? null : FileName(timeline, SegmentOf(at, segmentBytes), segmentBytes) + PartialSuffix;
+    }
+
+    /// <summary>
+    /// The timeline of the server's history that WAL at <paramref name="at"/> continues on, starting from
+    /// <paramref name="timeline"/>: every timeline that ended at or before it is passed over.
+    /// </summary>
+    private static int ContinuingTimeline(int timeline, ulong at, SourceTimeline server)
+    {
         var order = server.History.OrderBy(e => e.Timeline).ToList();
-        var timeline = last.Timeline;
         while (timeline < server.Timeline && order.FirstOrDefault(e => e.Timeline == timeline) is { } ended && ended.SwitchPoint.Value <= at)
         {
             timeline = order.FirstOrDefault(e => e.Timeline > timeline)?.Timeline ?? server.Timeline;
         }
-        return timeline == last.Timeline ? null : FileName(timeline, SegmentOf(at, segmentBytes), segmentBytes) + PartialSuffix;
+        return timeline;
     }
 
     private static bool ClosedAtSwitch(WalFile file, Lsn fork, IReadOnlyList<WalFile> lineage, long segmentBytes) =>

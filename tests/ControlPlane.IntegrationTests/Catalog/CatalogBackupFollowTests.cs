@@ -132,6 +132,7 @@ public sealed class CatalogBackupFollowTests(ITestOutputHelper output) : IAsyncL
         {
             // What the archive holds and what the primary said: the evidence of a broken continuation.
             output.WriteLine($"archive: {string.Join(", ", Directory.GetFiles(Wal).Select(Path.GetFileName))}");
+            output.WriteLine($"archiver: {(await catalog.GetCatalogStatusAsync(new GetCatalogStatusRequest())).Archive}");
             var primary = _silo!.Instances.CatalogStandby!.Driver;
             output.WriteLine($"{primary.Name}'s log:\n{(primary.Name == CatalogStandby.Name && timeline == 2 ? primary.LogTail(40) : _silo.Instances.Catalog!.Driver.LogTail(40))}");
             throw;

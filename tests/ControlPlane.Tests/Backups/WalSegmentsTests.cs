@@ -136,6 +136,19 @@ public sealed class WalSegmentsTests
     }
 
     [Fact]
+    public void A_partial_of_the_old_primary_past_a_fork_on_a_segment_boundary_moves_aside_and_resumes_on_the_new_timeline()
+    {
+        // The old primary wrote into segment 5 of timeline 1 after the standby's last WAL (0/5000000, right after a
+        // switch). Its .partial goes aside; a marker of timeline 1 there would ask for timeline 1 at its very end, which
+        // pg_receivewal fails on at every retry (the CI run of 2b0789b: the archive never reached timeline 2).
+        var plan = WalSegments.PlanDivergence([Seg(1, 3), Seg(1, 4), Seg(1, 5) + ".partial"], Server(2, (1, "0/5000000")), Mb16);
+        Assert.Equal([Seg(1, 5) + ".partial"], plan.MoveAside.Select(f => f.Name));
+        Assert.Equal(Seg(2, 5) + ".partial", plan.ResumeMarker);
+        var twice = WalSegments.PlanDivergence([Seg(1, 4), Seg(1, 5) + ".partial"], Server(3, (1, "0/5000000"), (2, "0/5000000")), Mb16);
+        Assert.Equal(Seg(3, 5) + ".partial", twice.ResumeMarker);
+    }
+
+    [Fact]
     public void An_archive_ending_at_two_forks_at_once_resumes_on_the_server_timeline()
     {
         var plan = WalSegments.PlanDivergence([Seg(1, 4)], Server(3, (1, "0/5000000"), (2, "0/5000000")), Mb16);
