@@ -17,14 +17,24 @@ internal static class CatalogHosting
     private const string SiloCheck = "silo";
     private const string CatalogCheck = "catalog";
 
+    /// <summary>
+    /// The <see cref="CatalogSynchronyKeeper"/>, registered before Orleans so that it stops after Orleans: hosted
+    /// services stop in reverse order, and Orleans leaving the cluster writes to the catalog. Stopped first, the keeper
+    /// could no longer stop the primary waiting for a standby that went away, and the silo's shutdown would hang on
+    /// that commit until its timeout (seen: 40 s, then the instances were left running).
+    /// </summary>
+    public static void AddControlPlaneCatalogSynchrony(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<CatalogSynchronyKeeper>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CatalogSynchronyKeeper>());
+    }
+
     public static void AddControlPlaneCatalog(this WebApplicationBuilder builder, EmbeddedInstances instances)
     {
         builder.Services.AddSingleton(sp => new CatalogHealth(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), instances.Catalog is not null, instances.CatalogDescription, sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ControlPlane.Grains.Failover.CatalogWriteStatus>()));
         builder.Services.AddSingleton<ControlPlane.Grains.Catalog.ICatalogVantagePoint>(sp => sp.GetRequiredService<CatalogHealth>());
         builder.Services.AddHostedService<CatalogPromoter>();
-        builder.Services.AddSingleton<CatalogSynchronyKeeper>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<CatalogSynchronyKeeper>());
         builder.Services.AddSingleton<CatalogSupervisor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CatalogSupervisor>());
         builder.Services.AddSingleton<CatalogHealthCheck>();

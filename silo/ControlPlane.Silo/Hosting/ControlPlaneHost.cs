@@ -111,6 +111,7 @@ public static class ControlPlaneHost
 
             var ports = builder.AddControlPlaneEndpoints(options);
             Board.BoardHosting.AddControlPlaneBoard(builder, options);
+            builder.AddControlPlaneCatalogSynchrony();
             builder.AddControlPlaneOrleans(options, instances.CatalogConnectionString);
             builder.AddControlPlaneCatalog(instances);
             builder.AddControlPlaneTelemetry();

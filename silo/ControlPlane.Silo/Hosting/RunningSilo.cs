@@ -14,18 +14,29 @@ public sealed class RunningSilo(WebApplication app, EmbeddedInstances instances,
 
     public IServiceProvider Services => App.Services;
 
-    /// <summary>Stops the silo (leaving the cluster cleanly), then the local instances, catalog last.</summary>
+    /// <summary>How long the silo gets to leave the cluster, and then, separately, its instances get to stop.</summary>
+    public static readonly TimeSpan StopBudget = TimeSpan.FromSeconds(60);
+
+    private int _disposed;
+
+    /// <summary>
+    /// Stops the silo (leaving the cluster cleanly), then the local instances, catalog last. The instances get a budget
+    /// of their own: a silo whose graceful shutdown used its whole budget (a catalog commit waiting for a standby that
+    /// does not answer) must still stop the PostgreSQL servers it started. A second call does nothing.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         try
         {
-            await App.StopAsync(timeout.Token);
+            using var silo = new CancellationTokenSource(StopBudget);
+            await App.StopAsync(silo.Token);
         }
         finally
         {
             await App.DisposeAsync();
-            await Instances.StopAsync(timeout.Token);
+            using var local = new CancellationTokenSource(StopBudget);
+            await Instances.StopAsync(local.Token);
         }
     }
 }
