@@ -65,7 +65,9 @@ internal sealed class BoardBrowser : IAsyncDisposable
     {
         await page.FillAsync("#token", token);
         await page.PressAsync("#token", "Enter");
-        await page.WaitForSelectorAsync("body[data-loaded]");
+        // The first page needs the fleet read through the shared silo: on a machine running the whole suite that has
+        // once taken longer than the context's 60 s (CI of 5d4b1e9).
+        await page.WaitForSelectorAsync("body[data-loaded]", new() { Timeout = 180_000 });
     }
 
     public static async Task<string> ScreenshotAsync(IPage page, string name)

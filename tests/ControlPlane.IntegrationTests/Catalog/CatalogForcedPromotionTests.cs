@@ -4,6 +4,7 @@ using ControlPlane.IntegrationTests.Support;
 using ControlPlane.Postgres.Fleet;
 using ControlPlane.Postgres.Instances;
 using ControlPlane.Protos.V1;
+using Grpc.Core;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Xunit;
@@ -84,9 +85,22 @@ public sealed class CatalogForcedPromotionTests(ITestOutputHelper output)
         await again.WaitUntilAsync(async () => (await ReadAsync(manifestPath)).SynchronousDegradedSince is null, TimeSpan.FromMinutes(3));
         output.WriteLine($"the old primary a synchronous standby of the promoted one {watch.Elapsed.TotalSeconds:0.0} s after the silo's start");
         Assert.True(await InRecoveryAsync(primary.Endpoint));
+        // The catalog's synchrony keeper runs before Orleans and the gateway start: the mark may clear before the
+        // silo serves. Commands are accepted once it does.
         var security = new SecurityService.SecurityServiceClient(await silos.ConnectAsync(again));
-        Assert.NotEmpty((await security.CreateTokenAsync(new CreateTokenRequest { Name = "after-forced-promotion", Role = Role.Viewer },
-            deadline: DateTime.UtcNow.AddSeconds(30))).Token);
+        var attempt = 0;
+        await again.WaitUntilAsync(async () =>
+        {
+            try
+            {
+                return (await security.CreateTokenAsync(new CreateTokenRequest { Name = $"after-forced-promotion-{++attempt}", Role = Role.Viewer },
+                    deadline: DateTime.UtcNow.AddSeconds(30))).Token.Length > 0;
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+            {
+                return false;
+            }
+        }, TimeSpan.FromMinutes(2));
     }
 
     private static async Task<CatalogManifest> ReadAsync(string path) => (await CatalogManifest.ReadAsync(path, CancellationToken.None))!;
