@@ -1,3 +1,4 @@
+using ControlPlane.Grains.Pools;
 using ControlPlane.Grains.Security;
 using ControlPlane.Migrations.History;
 using ControlPlane.Postgres.Changes;
@@ -9,6 +10,11 @@ public sealed partial class ChangeGrain
 {
     private const string RolloutReminder = "change-rollout";
     private static readonly TimeSpan TargetTimeout = TimeSpan.FromHours(1);
+    // A batch the pool had no room for tries again after 5 s, then less often (each refusal is in the pool's
+    // decision log), up to once a minute.
+    private static readonly TimeSpan FirstPoolRetry = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan LastPoolRetry = TimeSpan.FromMinutes(1);
+    private TimeSpan _poolRetry = FirstPoolRetry;
     private readonly SemaphoreSlim _writes = new(1, 1);
     private IGrainTimer? _tick;
     private bool _running;
@@ -66,8 +72,16 @@ public sealed partial class ChangeGrain
                     Schedule(strategy.Pause > TimeSpan.FromSeconds(1) ? strategy.Pause : TimeSpan.FromSeconds(1));
                     return;
                 }
-                await RunTargetsAsync(step.Targets, strategy);
-                Schedule(TimeSpan.Zero);
+                if (await RunTargetsAsync(step.Targets, strategy))
+                {
+                    _poolRetry = FirstPoolRetry;
+                    Schedule(TimeSpan.Zero);
+                }
+                else
+                {
+                    Schedule(_poolRetry);
+                    _poolRetry = _poolRetry * 2 < LastPoolRetry ? _poolRetry * 2 : LastPoolRetry;
+                }
                 return;
             case RolloutStepKind.Advance:
                 S.Batch++;
@@ -98,15 +112,46 @@ public sealed partial class ChangeGrain
         }
     }
 
-    /// <summary>Marks the targets as in flight (persisted first), then runs them with bounded concurrency.</summary>
-    private async Task RunTargetsAsync(IReadOnlyList<string> schemas, ChangeStrategy strategy)
+    /// <summary>
+    /// Takes the batch's sessions from the tier's pool (<see cref="ChangeLease"/>), marks the targets as in flight
+    /// (persisted first), then runs them, as many at once as the lease allows. False, with nothing started, when the
+    /// pool has no room for the change yet: the batch waits and tries again.
+    /// </summary>
+    private async Task<bool> RunTargetsAsync(IReadOnlyList<string> schemas, ChangeStrategy strategy)
+    {
+        var forward = S.Direction == ChangeDirection.Forward;
+        var what = forward ? $"batch {S.Batch + 1}" : "rollback";
+        ChangeLease lease;
+        try
+        {
+            lease = await ChangeLease.AcquireAsync(Pool, strategy.Concurrency, $"{S.RolloutBy} (change {_id})");
+        }
+        catch (PoolRefusedException e)
+        {
+            var waits = $"{what} waits for sessions from the tier's pool: {e.Message}";
+            if (S.History.Count == 0 || S.History[^1].Event != waits)
+            {
+                Remember(waits, AuditEntry.ControlPlane);
+                await SaveAsync();
+                logger.LogWarning("Change {Environment}/{Change} on {Tier}: {Waits}", _env, _id, S.Tier, waits);
+            }
+            return false;
+        }
+        await using (lease)
+        {
+            await RunLeasedAsync(schemas, strategy, ChangeRolloutPolicy.Sessions(strategy.Concurrency, lease.Lease.Granted), lease.Lease);
+        }
+        return true;
+    }
+
+    private async Task RunLeasedAsync(IReadOnlyList<string> schemas, ChangeStrategy strategy, int sessions, LeaseRecord lease)
     {
         var forward = S.Direction == ChangeDirection.Forward;
         foreach (var schema in schemas) Update(schema, t => t with { State = forward ? ChangeTargetState.Applying : ChangeTargetState.RollingBack });
         await SaveAsync();
         var primary = await ChangeTargets.PrimaryAsync(GrainFactory, _env, S.Tier);
         var limits = new ApplyLimits(strategy.LockTimeout, strategy.StatementTimeout);
-        using var gate = new SemaphoreSlim(strategy.Concurrency);
+        using var gate = new SemaphoreSlim(sessions);
         await Task.WhenAll(schemas.Select(async schema =>
         {
             await gate.WaitAsync();
@@ -130,7 +175,8 @@ public sealed partial class ChangeGrain
                 gate.Release();
             }
         }));
-        Remember($"{(forward ? "batch " + (S.Batch + 1) : "rollback")}: {string.Join(", ", schemas.Select(s => $"{s} {Target(s).State.ToString().ToLowerInvariant()}"))}", AuditEntry.ControlPlane);
+        Remember($"{(forward ? "batch " + (S.Batch + 1) : "rollback")} ({sessions} at once under pool lease {lease.Id}, granted {lease.Granted} of {lease.Requested}): "
+            + string.Join(", ", schemas.Select(s => $"{s} {Target(s).State.ToString().ToLowerInvariant()}")), AuditEntry.ControlPlane);
         await SaveAsync();
     }
 

@@ -1,4 +1,5 @@
 using ControlPlane.Grains.Fleet;
+using ControlPlane.Grains.Pools;
 using ControlPlane.Grains.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -243,6 +244,8 @@ public sealed partial class ChangeGrain(
     }
 
     private IChangeLedgerGrain Ledger => GrainFactory.GetGrain<IChangeLedgerGrain>(FleetKeys.Tier(_env, S.Tier));
+
+    private IPoolGrain Pool => GrainFactory.GetGrain<IPoolGrain>(FleetKeys.Tier(_env, S.Tier));
 
     private void Audit(string action, string outcome, string detail, string principal) =>
         _ = audit.AppendAsync(new AuditEntry

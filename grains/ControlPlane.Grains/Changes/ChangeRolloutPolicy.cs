@@ -111,6 +111,12 @@ public static class ChangeRolloutPolicy
         return run.Length > 0 ? new(RolloutStepKind.Run, batch, run) : new(RolloutStepKind.Advance, batch, []);
     }
 
+    /// <summary>
+    /// How many targets of a batch run at once: the strategy's concurrency, but never more than the sessions the tier's
+    /// pool granted the change's lease (a grant is at least one when the lease was given at all).
+    /// </summary>
+    public static int Sessions(int concurrency, int granted) => Math.Max(1, Math.Min(concurrency, granted));
+
     /// <summary>A target that applied versions of this change and has not undone them all.</summary>
     public static bool NeedsUndo(ChangeTarget target)
     {

@@ -159,7 +159,7 @@ public sealed partial class PoolGrain
                 return new TenantBudget(tenant, mine.Sum(l => l.Granted), stats.Sum(s => s.InUse),
                     // The library cannot see its pool's idle connections; the server can: tagged connections not in use.
                     Math.Max(stats.Sum(s => s.Idle), usage.Sum(u => u.Connections) - stats.Sum(s => s.InUse)), stats.Sum(s => s.Waiting),
-                    overruns, usage.Sum(u => u.LeakSuspects), mine.Count, usage.Sum(u => u.Connections), _plans.GetValueOrDefault(tenant),
+                    overruns, usage.Sum(u => u.LeakSuspects), mine.Count, usage.Sum(u => u.Connections), Plans.GetValueOrDefault(tenant),
                     waits.MaxSeconds, waits.MeanSeconds);
             }).ToList();
         var primary = _primary.Length > 0 ? _samples.GetValueOrDefault(_primary) : null;

@@ -8,7 +8,11 @@ public sealed partial class PoolGrain
     /// </summary>
     public async Task<IReadOnlyList<string>> RevokeTenant(string tenant, string reason, string principal)
     {
-        _plans.Remove(tenant);
+        if (ControlPlaneSessions.Reserved(tenant) is null)
+        {
+            _plans.Remove(tenant);
+            _withBuiltIn = null;
+        }
         var revoked = state.State.Leases.Where(l => l.Tenant == tenant)
             .Select(l => l with { State = LeaseState.Released, Granted = 0, Version = l.Version + 1 })
             .ToList();

@@ -31,9 +31,13 @@ public sealed partial class PoolGrain(
     private readonly Dictionary<string, PoolStatsReport> _stats = new(StringComparer.Ordinal);
     private readonly Dictionary<string, OpenWaitWindow> _waits = new(StringComparer.Ordinal);
     private Dictionary<string, TenantPlan> _plans = new(StringComparer.Ordinal);
+    // The tenants' plans and the control plane's own (ControlPlaneSessions); rebuilt when a plan changes.
+    private IReadOnlyDictionary<string, TenantPlan>? _withBuiltIn;
     private IGrainTimer? _timer;
     private string _env = "";
     private string _tier = "";
+
+    private IReadOnlyDictionary<string, TenantPlan> Plans => _withBuiltIn ??= ControlPlaneSessions.WithBuiltIn(_plans, _tier);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -59,7 +63,7 @@ public sealed partial class PoolGrain(
 
     public async Task<LeaseView> Acquire(string tenant, string service, int requested, LeaseAccess access, int ttlSeconds, string principal)
     {
-        if (!_plans.TryGetValue(tenant, out var plan))
+        if (!Plans.TryGetValue(tenant, out var plan))
             throw new PoolRefusedException($"tenant '{tenant}' has no plan on tier '{_tier}'; give it one with UpdateTenantPlan.");
         var ttl = LeaseExpiry.TtlFor(ttlSeconds, state.State.Settings);
         var capacity = CapacityFor(access)
@@ -68,7 +72,7 @@ public sealed partial class PoolGrain(
         var id = $"{_tier}.{tenant}.{state.State.LastLease + 1}";
         var lease = new LeaseRecord(id, _tier, tenant, service, requested, access, 0, ttl, now, now + ttl, LeaseState.Active, 1);
         var candidate = Leases(access).Append(lease).ToList();
-        var result = PoolPlanner.Plan(capacity, _plans, candidate);
+        var result = PoolPlanner.Plan(capacity, Plans, candidate);
         if (!result.Feasible)
         {
             var reason = $"lease for {tenant}/{service} ({requested} {Describe(access)}) refused: {result.Shortfall}";
@@ -139,8 +143,10 @@ public sealed partial class PoolGrain(
 
     public async Task PlanChanged(string tenant, TenantPlan? plan)
     {
+        if (ControlPlaneSessions.Reserved(tenant) is not null) return;
         if (plan is null) _plans.Remove(tenant);
         else _plans[tenant] = plan;
+        _withBuiltIn = null;
         await RebalanceAsync($"plan of {tenant} changed: {(plan is null ? "none" : $"weight {plan.Weight}, min {plan.Min}, max {plan.Max}")}", "control-plane");
     }
 
@@ -167,7 +173,7 @@ public sealed partial class PoolGrain(
         var changes = ended.Select(l => $"lease {l.Id} ({l.Tenant}/{l.Service}) ended: {l.State.ToString().ToLowerInvariant()}").ToList();
         foreach (var access in ended.Select(l => l.Access).Distinct())
         {
-            if (CapacityFor(access) is { } capacity) changes.AddRange(Apply(access, PoolPlanner.Plan(capacity, _plans, Leases(access))));
+            if (CapacityFor(access) is { } capacity) changes.AddRange(Apply(access, PoolPlanner.Plan(capacity, Plans, Leases(access))));
         }
         await RecordAsync(kind, reason, changes, principal);
         Publish();
@@ -178,7 +184,7 @@ public sealed partial class PoolGrain(
         var changes = new List<string>();
         foreach (var access in new[] { LeaseAccess.ReadWrite, LeaseAccess.ReadOnly })
         {
-            if (CapacityFor(access) is { } capacity) changes.AddRange(Apply(access, PoolPlanner.Plan(capacity, _plans, Leases(access))));
+            if (CapacityFor(access) is { } capacity) changes.AddRange(Apply(access, PoolPlanner.Plan(capacity, Plans, Leases(access))));
         }
         if (changes.Count > 0) await RecordAsync(PoolDecisionKind.Rebalance, reason, changes, principal);
         Publish();

@@ -20,6 +20,7 @@ internal sealed class PoolGrpcService(IClusterClient cluster, IOptions<ControlPl
     {
         var env = Env(request.Environment);
         var tenant = RequestValidation.Name("tenant", request.Tenant);
+        if (ControlPlaneSessions.Reserved(tenant) is { } reserved) throw RequestValidation.Invalid(reserved);
         if (request.Plans.Count == 0) throw RequestValidation.Invalid("plans is required; expected at least one plan (tier, weight, min, max).");
         var plans = new List<TenantPlan>();
         for (var i = 0; i < request.Plans.Count; i++) plans.Add(await PlanAsync(env, $"plans[{i}]", request.Plans[i]));
@@ -33,6 +34,7 @@ internal sealed class PoolGrpcService(IClusterClient cluster, IOptions<ControlPl
     {
         var env = Env(request.Environment);
         var tenant = RequestValidation.Name("tenant", request.Tenant);
+        if (ControlPlaneSessions.Reserved(tenant) is { } reserved) throw RequestValidation.Invalid(reserved);
         if (request.Plan is null) throw RequestValidation.Invalid("plan is required; expected tier, weight, min and max.");
         var plan = await PlanAsync(env, "plan", request.Plan);
         await TenantAsync(env, tenant);
@@ -59,6 +61,7 @@ internal sealed class PoolGrpcService(IClusterClient cluster, IOptions<ControlPl
         var env = Env(request.Environment);
         var tier = await TierAsync(env, request.Tier);
         var tenant = RequestValidation.Name("tenant", request.Tenant);
+        if (ControlPlaneSessions.Reserved(tenant) is { } reserved) throw RequestValidation.Invalid(reserved);
         var service = RequestValidation.Name("service", request.Service);
         if (request.Requested is < 1 or > MaxRequested)
             throw RequestValidation.Invalid($"requested {request.Requested} is out of range; expected 1 to {MaxRequested}.");

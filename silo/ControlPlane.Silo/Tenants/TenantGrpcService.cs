@@ -21,6 +21,7 @@ internal sealed partial class TenantGrpcService(IClusterClient cluster, IOptions
     {
         var env = Env(request.Environment);
         var tenant = TenantName(request.Tenant);
+        if (ControlPlaneSessions.Reserved(tenant) is { } reserved) throw RequestValidation.Invalid(reserved);
         if (request.Plans.Count == 0 && request.Placements.Count == 0)
             throw RequestValidation.Invalid("plans and placements are both empty; expected at least one plan (tier, weight, min, max) or one placement (tier, kind).");
         var plans = new List<TenantPlan>();

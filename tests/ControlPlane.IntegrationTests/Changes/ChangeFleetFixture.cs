@@ -28,6 +28,7 @@ public sealed class ChangeFleetFixture : IAsyncLifetime
     public ChangeService.ChangeServiceClient Admin { get; private set; } = null!;
     public ChangeService.ChangeServiceClient Alice { get; private set; } = null!;
     public ChangeService.ChangeServiceClient Bob { get; private set; } = null!;
+    public PoolService.PoolServiceClient Pools { get; private set; } = null!;
     public TierControl TierControl { get; private set; } = null!;
     private string _aliceToken = "";
     private string _bobToken = "";
@@ -96,6 +97,7 @@ public sealed class ChangeFleetFixture : IAsyncLifetime
     private Task ConnectAsync(CallInvoker admin)
     {
         Admin = new ChangeService.ChangeServiceClient(admin);
+        Pools = new PoolService.PoolServiceClient(admin);
         TierControl = new TierControl(new FleetService.FleetServiceClient(admin), new FailoverService.FailoverServiceClient(admin), Tier,
             _silos.Fleet.SuperuserPasswordFile(Tier));
         return Task.CompletedTask;
