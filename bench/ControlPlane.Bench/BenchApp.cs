@@ -23,6 +23,8 @@ public static class BenchApp
             Backups.ArchiveRpoCommand.Create(stdout, stderr),
             Migrations.LintCommand.Create(stdout, stderr),
             Changes.RolloutCommand.Create(stdout, stderr),
+            Changes.ChangeServiceCommand.Create(stdout, stderr),
+            Changes.IndexAvailabilityCommand.Create(stdout, stderr),
             Catalog.CatalogLossCommand.Create(stdout, stderr),
             Parity.ParityCommand.Create(stdout, stderr),
             Consistency.ConsistencyCommand.Create(stdout, stderr),

@@ -57,7 +57,7 @@ public static class RolloutRun
         };
         await using (var session = await BenchWorkspace.OpenAsync(endpoint, ct))
         {
-            sides.Add(await TimeAsync("flyway-style loop (sequential, one session)", names.Select(n => "f" + n).ToArray(), 1, s => FlywayStyleAsync(session, s, ct)));
+            sides.Add(await TimeAsync("flyway-style loop (sequential, one session)", names.Select(n => "f" + n).ToArray(), 1, s => FlywayStyleAsync(session, s, 1, "noop", "SELECT 1", ct)));
         }
         return new RolloutBenchResult(Environment.ProcessorCount + " cores", schemas, sides);
     }
@@ -83,14 +83,18 @@ public static class RolloutRun
         await applier.ApplyAsync(NoOp, "bench", "bench", new ApplyLimits(TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1)), ct);
     }
 
-    private static async Task FlywayStyleAsync(NpgsqlConnection connection, string schema, CancellationToken ct)
+    /// <summary>
+    /// What a per-schema migration tool does for one schema: its history table in the schema, the newest version
+    /// applied, then one transaction with the migration and its history row.
+    /// </summary>
+    internal static async Task FlywayStyleAsync(NpgsqlConnection connection, string schema, long version, string checksum, string sql, CancellationToken ct)
     {
         await ExecuteAsync(connection, null, $"CREATE TABLE IF NOT EXISTS {schema}.schema_history (version bigint PRIMARY KEY, checksum text, installed_on timestamptz DEFAULT now())", ct);
         await ExecuteAsync(connection, null, $"SELECT max(version) FROM {schema}.schema_history", ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await ExecuteAsync(connection, tx, $"SET LOCAL search_path = {schema}", ct);
-        await ExecuteAsync(connection, tx, "SELECT 1", ct);
-        await ExecuteAsync(connection, tx, $"INSERT INTO {schema}.schema_history (version, checksum) VALUES (1, 'noop')", ct);
+        await ExecuteAsync(connection, tx, sql, ct);
+        await ExecuteAsync(connection, tx, $"INSERT INTO {schema}.schema_history (version, checksum) VALUES ({version}, '{checksum}')", ct);
         await tx.CommitAsync(ct);
     }
 
